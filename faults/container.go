@@ -1,0 +1,96 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The container-level kinds act through the Docker API on whole containers,
+// from outside the system under test.
+func init() {
+	Register(kill{})
+	Register(stop{})
+	Register(pause{})
+}
+
+// kill SIGKILLs each target's container; healing starts it again.
+type kill struct{}
+
+func (kill) Kind() string { return "kill" }
+
+func (kill) Inject(ctx context.Context, h Hit) (Heal, error) {
+	var done []Node
+	for _, n := range h.Nodes {
+		if err := n.Kill(ctx); err != nil {
+			return restart(done), fmt.Errorf("kill %s: %w", n.Name(), err)
+		}
+		done = append(done, n)
+	}
+	return restart(done), nil
+}
+
+// stop sends SIGTERM with a grace period (param "grace", default 10s).
+type stop struct{}
+
+func (stop) Kind() string { return "stop" }
+
+func (stop) Inject(ctx context.Context, h Hit) (Heal, error) {
+	grace := 10 * time.Second
+	if s, ok := h.Params["grace"]; ok {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return nil, fmt.Errorf("parse grace %q: %w", s, err)
+		}
+		grace = d
+	}
+	var done []Node
+	for _, n := range h.Nodes {
+		if err := n.Stop(ctx, grace); err != nil {
+			return restart(done), fmt.Errorf("stop %s: %w", n.Name(), err)
+		}
+		done = append(done, n)
+	}
+	return restart(done), nil
+}
+
+func restart(nodes []Node) Heal {
+	return func(ctx context.Context) (map[string]float64, error) {
+		var errs []error
+		for _, n := range nodes {
+			if err := n.Start(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("start %s: %w", n.Name(), err))
+			}
+		}
+		return nil, errors.Join(errs...)
+	}
+}
+
+// pause freezes each target's container with the cgroup freezer; healing
+// thaws it. Unlike kill, the process keeps its memory and sockets, so a
+// paused primary wakes up believing it is still primary: the classic
+// GC-pause / VM-stall scenario that fencing must handle.
+type pause struct{}
+
+func (pause) Kind() string { return "pause" }
+
+func (pause) Inject(ctx context.Context, h Hit) (Heal, error) {
+	var done []Node
+	heal := func(ctx context.Context) (map[string]float64, error) {
+		var errs []error
+		for _, n := range done {
+			if err := n.Unpause(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("unpause %s: %w", n.Name(), err))
+			}
+		}
+		return nil, errors.Join(errs...)
+	}
+	for _, n := range h.Nodes {
+		if err := n.Pause(ctx); err != nil {
+			return heal, fmt.Errorf("pause %s: %w", n.Name(), err)
+		}
+		done = append(done, n)
+	}
+	return heal, nil
+}

@@ -1,0 +1,211 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hadrill/hadrill/history"
+)
+
+func TestTargetResolve(t *testing.T) {
+	all := []string{"n3", "n1", "n2"}
+	cases := []struct {
+		name    string
+		target  Target
+		primary string
+		want    []string
+		wantErr bool
+	}{
+		{"primary", Target{Selector: "primary"}, "n2", []string{"n2"}, false},
+		{"primary unknown", Target{Selector: "primary"}, "", nil, true},
+		{"standbys", Target{Selector: "standbys"}, "n2", []string{"n1", "n3"}, false},
+		{"all", Target{Selector: "all"}, "n2", []string{"n1", "n2", "n3"}, false},
+		{"minority holds the primary", Target{Selector: "minority"}, "n3", []string{"n3"}, false},
+		{"named", Target{Nodes: []string{"n1"}}, "n2", []string{"n1"}, false},
+		{"named unknown", Target{Nodes: []string{"n9"}}, "n2", nil, true},
+		{"isolate primary", Target{Isolate: "primary"}, "n1", []string{"n1"}, false},
+		{"bad word", Target{Selector: "leader"}, "n1", nil, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.target.Resolve(all, c.primary, Rand(1, "x"))
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, c.wantErr)
+			}
+			if !c.wantErr && !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestMajorityIsMoreThanHalf(t *testing.T) {
+	all := []string{"n1", "n2", "n3", "n4", "n5"}
+	got, err := Target{Selector: "majority"}.Resolve(all, "n4", Rand(7, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("majority of 5 = %v, want 3 nodes", got)
+	}
+}
+
+func TestOneIsSeeded(t *testing.T) {
+	all := []string{"n1", "n2", "n3", "n4", "n5"}
+	seen := map[string]bool{}
+	for seed := int64(0); seed < 50; seed++ {
+		a, _ := Target{Selector: "one"}.Resolve(all, "", Rand(seed, "t"))
+		b, _ := Target{Selector: "one"}.Resolve(all, "", Rand(seed, "t"))
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("seed %d: %v then %v", seed, a, b)
+		}
+		seen[a[0]] = true
+	}
+	if len(seen) < 3 {
+		t.Fatalf("50 seeds picked only %v: not random", seen)
+	}
+}
+
+func TestRandomScheduleIsDeterministic(t *testing.T) {
+	r := RandomSpec{
+		Kinds:    []string{"kill", "pause"},
+		Targets:  []Target{{Selector: "primary"}, {Selector: "one"}},
+		Start:    5 * time.Second,
+		Interval: 10 * time.Second,
+		Duration: 6 * time.Second,
+	}
+	a, _ := json.Marshal(Random(r, 60*time.Second, 42))
+	b, _ := json.Marshal(Random(r, 60*time.Second, 42))
+	c, _ := json.Marshal(Random(r, 60*time.Second, 43))
+	if string(a) != string(b) {
+		t.Fatal("same seed gave different schedules")
+	}
+	if string(a) == string(c) {
+		t.Fatal("different seeds gave the same schedule")
+	}
+	s := Random(r, 60*time.Second, 42)
+	if len(s) != 5 {
+		t.Fatalf("got %d faults over 60s every 10s from 5s, want 5", len(s))
+	}
+	for _, p := range s {
+		if p.At+p.Duration > 60*time.Second {
+			t.Errorf("fault %d ends at %v, after the run", p.ID, p.At+p.Duration)
+		}
+	}
+}
+
+// fakeNode records what was done to it. Unit tests only: the real drills
+// act on containers.
+type fakeNode struct {
+	name string
+	mu   sync.Mutex
+	log  []string
+}
+
+func (f *fakeNode) Name() string { return f.name }
+func (f *fakeNode) do(s string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, s)
+	return nil
+}
+func (f *fakeNode) Kill(context.Context) error                { return f.do("kill") }
+func (f *fakeNode) Stop(context.Context, time.Duration) error { return f.do("stop") }
+func (f *fakeNode) Pause(context.Context) error               { return f.do("pause") }
+func (f *fakeNode) Unpause(context.Context) error             { return f.do("unpause") }
+func (f *fakeNode) Start(context.Context) error               { return f.do("start") }
+
+type memRecorder struct {
+	mu     sync.Mutex
+	events []history.FaultEvent
+}
+
+func (m *memRecorder) Append(v any) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, v.(history.FaultEvent))
+	return nil
+}
+
+func testEnv(nodes []*fakeNode, rec *memRecorder) Env {
+	start := time.Now()
+	var ns []Node
+	for _, n := range nodes {
+		ns = append(ns, n)
+	}
+	return Env{
+		Nodes:   ns,
+		Primary: func(context.Context) (string, error) { return "n1", nil },
+		Clock:   func() int64 { return int64(time.Since(start)) },
+		Record:  rec,
+		Seed:    1,
+	}
+}
+
+func TestNemesisHealsWindowedFaultsAndRecordsStages(t *testing.T) {
+	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
+	rec := &memRecorder{}
+	sched := Fixed([]Spec{
+		{Kind: "pause", Target: Target{Selector: "primary"}, At: 10 * time.Millisecond, Duration: 30 * time.Millisecond},
+		{Kind: "kill", Target: Target{Nodes: []string{"n3"}}, At: 20 * time.Millisecond},
+	})
+	n, err := New(testEnv(nodes, rec), sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Active(); !reflect.DeepEqual(got, []string{"kill(n3)"}) {
+		t.Fatalf("active after run = %v, want the unwindowed kill only", got)
+	}
+	if err := n.HealAll(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(nodes[0].log, []string{"pause", "unpause"}) || !reflect.DeepEqual(nodes[2].log, []string{"kill", "start"}) {
+		t.Fatalf("n1 %v, n3 %v", nodes[0].log, nodes[2].log)
+	}
+	folded := history.FoldFaults(rec.events)
+	if len(folded) != 2 {
+		t.Fatalf("folded %d faults", len(folded))
+	}
+	p := folded[0]
+	if p.Requested == 0 || p.Effective < p.Requested || p.Healed-p.Requested < int64(30*time.Millisecond) {
+		t.Fatalf("pause stages out of order or window too short: %+v", p)
+	}
+}
+
+func TestNemesisHealsOnInterrupt(t *testing.T) {
+	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
+	rec := &memRecorder{}
+	sched := Fixed([]Spec{{Kind: "pause", Target: Target{Selector: "all"}, At: 0, Duration: time.Hour}})
+	n, _ := New(testEnv(nodes, rec), sched)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- n.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(n.Active()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	if err := n.HealAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, nd := range nodes {
+		if !reflect.DeepEqual(nd.log, []string{"pause", "unpause"}) {
+			t.Fatalf("%s: %v, want pause then unpause", nd.name, nd.log)
+		}
+	}
+}
+
+func TestNemesisRejectsUnknownKind(t *testing.T) {
+	_, err := New(Env{}, Fixed([]Spec{{Kind: "meteor"}}))
+	if err == nil {
+		t.Fatal("unknown kind accepted")
+	}
+}

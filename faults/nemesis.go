@@ -1,0 +1,257 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hadrill/hadrill/history"
+)
+
+// Recorder receives fault events; *history.Writer satisfies it.
+type Recorder interface {
+	Append(v any) error
+}
+
+// Env is the cluster as the nemesis sees it.
+type Env struct {
+	// Nodes are every node of the cluster.
+	Nodes []Node
+	// Primary returns the current primary's name, "" when there is none.
+	Primary func(ctx context.Context) (string, error)
+	// Clock returns ns since the run's start (the history's time base).
+	Clock func() int64
+	// Record receives each fault event as it happens.
+	Record Recorder
+	// Seed makes target choices ("one", "minority") reproducible.
+	Seed int64
+}
+
+// Nemesis applies a schedule of faults to a cluster. It is safe to call
+// Active and HealAll from other goroutines while Run is going.
+type Nemesis struct {
+	env      Env
+	schedule []Planned
+
+	mu     sync.Mutex
+	active map[int]*activeFault
+	errs   []error
+}
+
+type activeFault struct {
+	p     Planned
+	nodes []string
+	heal  Heal
+	once  sync.Once
+}
+
+// New prepares a nemesis. Faults are looked up now, so an unknown kind is an
+// error before anything starts.
+func New(env Env, schedule []Planned) (*Nemesis, error) {
+	for _, p := range schedule {
+		if _, err := Lookup(p.Kind); err != nil {
+			return nil, fmt.Errorf("fault %d: %w", p.ID, err)
+		}
+	}
+	return &Nemesis{env: env, schedule: schedule, active: map[int]*activeFault{}}, nil
+}
+
+// Run injects each fault at its time and heals it when its window ends. It
+// returns when every fault with a window has been healed, or when ctx ends.
+// Faults without a window stay in force until HealAll. Injection errors are
+// recorded in faults.jsonl and returned joined; they do not stop the
+// schedule.
+func (n *Nemesis) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, p := range n.schedule {
+		if !sleepUntil(ctx, n.env.Clock, int64(p.At)) {
+			break
+		}
+		af := n.inject(ctx, p)
+		if af == nil || p.Duration <= 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if sleepUntil(ctx, n.env.Clock, n.env.Clock()+int64(p.Duration)) {
+				n.heal(af)
+			}
+		}()
+	}
+	wg.Wait()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return errors.Join(n.errs...)
+}
+
+// inject resolves the target, applies the fault and records it.
+func (n *Nemesis) inject(ctx context.Context, p Planned) *activeFault {
+	base := history.FaultEvent{Fault: p.ID, Kind: p.Kind, Target: p.Target.String(), At: int64(p.At)}
+	n.record(base, history.FaultRequested, "", nil, nil)
+	in, _ := Lookup(p.Kind)
+	hit, names, err := n.hit(ctx, p)
+	if err != nil {
+		n.record(base, history.FaultError, "", nil, err)
+		return nil
+	}
+	heal, err := in.Inject(ctx, hit)
+	af := &activeFault{p: p, nodes: names, heal: heal}
+	if heal != nil {
+		n.mu.Lock()
+		n.active[p.ID] = af
+		n.mu.Unlock()
+	}
+	if err != nil {
+		n.record(base, history.FaultError, "", nil, err)
+		slog.Warn("inject fault", "fault", p.ID, "kind", p.Kind, "err", err)
+		return af
+	}
+	for _, name := range names {
+		n.record(base, history.FaultEffective, name, nil, nil)
+	}
+	slog.Info("fault in force", "fault", p.ID, "kind", p.Kind, "nodes", names)
+	return af
+}
+
+// hit resolves a planned fault's target against the cluster as it is now.
+func (n *Nemesis) hit(ctx context.Context, p Planned) (Hit, []string, error) {
+	byName := map[string]Node{}
+	var all []string
+	for _, nd := range n.env.Nodes {
+		byName[nd.Name()] = nd
+		all = append(all, nd.Name())
+	}
+	sort.Strings(all)
+	primary := ""
+	if n.env.Primary != nil {
+		var err error
+		if primary, err = n.env.Primary(ctx); err != nil {
+			slog.Debug("find primary for fault target", "err", err)
+		}
+	}
+	rng := Rand(n.env.Seed, "target-"+strconv.Itoa(p.ID))
+	pick := func(names []string) []Node {
+		out := make([]Node, len(names))
+		for i, s := range names {
+			out[i] = byName[s]
+		}
+		return out
+	}
+	h := Hit{All: n.env.Nodes, Params: p.Params, OneWay: p.Target.OneWay}
+	if p.Kind == "partition" {
+		sides, err := p.Target.Sides(all, primary, rng)
+		if err != nil {
+			return h, nil, err
+		}
+		var names []string
+		for _, s := range sides {
+			h.Sides = append(h.Sides, pick(s))
+		}
+		names = append(names, sides[0]...)
+		h.Nodes = pick(sides[0])
+		return h, names, nil
+	}
+	names, err := p.Target.Resolve(all, primary, rng)
+	if err != nil {
+		return h, nil, err
+	}
+	h.Nodes = pick(names)
+	return h, names, nil
+}
+
+// heal undoes one fault once, with its own context so that it also works
+// when the run is being interrupted.
+func (n *Nemesis) heal(af *activeFault) {
+	af.once.Do(func() {
+		base := history.FaultEvent{Fault: af.p.ID, Kind: af.p.Kind, Target: af.p.Target.String(), At: int64(af.p.At)}
+		n.record(base, history.FaultHealRequested, "", nil, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		measured, err := af.heal(ctx)
+		if err != nil {
+			n.record(base, history.FaultError, "", nil, fmt.Errorf("heal: %w", err))
+		}
+		for i, name := range af.nodes {
+			var m map[string]float64
+			if i == 0 {
+				m = measured
+			}
+			n.record(base, history.FaultHealed, name, m, nil)
+		}
+		n.mu.Lock()
+		delete(n.active, af.p.ID)
+		n.mu.Unlock()
+		slog.Info("fault healed", "fault", af.p.ID, "kind", af.p.Kind)
+	})
+}
+
+// HealAll heals every fault still in force. Every schedule ends with it, on
+// every path, including an interrupted run.
+func (n *Nemesis) HealAll() error {
+	n.mu.Lock()
+	var list []*activeFault
+	for _, af := range n.active {
+		list = append(list, af)
+	}
+	n.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].p.ID < list[j].p.ID })
+	for _, af := range list {
+		n.heal(af)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return errors.Join(n.errs...)
+}
+
+// Active describes the faults in force now, for the progress line.
+func (n *Nemesis) Active() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for _, af := range n.active {
+		out = append(out, fmt.Sprintf("%s(%s)", af.p.Kind, joinNames(af.nodes)))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (n *Nemesis) record(base history.FaultEvent, typ history.FaultEventType, node string, m map[string]float64, err error) {
+	e := base
+	e.Type, e.Node, e.Measured, e.Time = typ, node, m, n.env.Clock()
+	if err != nil {
+		e.Error = err.Error()
+		n.mu.Lock()
+		n.errs = append(n.errs, fmt.Errorf("fault %d (%s): %w", base.Fault, base.Kind, err))
+		n.mu.Unlock()
+	}
+	if n.env.Record != nil {
+		if werr := n.env.Record.Append(e); werr != nil {
+			slog.Error("record fault event", "err", werr)
+		}
+	}
+}
+
+// sleepUntil waits until the clock reads at least t; false if ctx ended.
+func sleepUntil(ctx context.Context, clock func() int64, t int64) bool {
+	d := time.Duration(t - clock())
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+func joinNames(ns []string) string { return strings.Join(ns, ",") }

@@ -1,0 +1,119 @@
+package faults
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// Target selects the nodes a fault hits. Targets are data, as in Jepsen:
+// a selector word (primary, standbys, one, minority, majority, all) or
+// explicit node names. Partitions use Groups instead: the cluster is cut into
+// the given groups (Isolate is shorthand for {selected} vs the rest).
+type Target struct {
+	// Selector is one of the selector words, or empty when Nodes is set.
+	Selector string
+	// Nodes names nodes explicitly.
+	Nodes []string
+	// Isolate, for partitions, cuts the selected node(s) off from the rest.
+	Isolate string
+	// Groups, for partitions, are explicit sides.
+	Groups [][]string
+	// OneWay, for partitions, drops only traffic from the first group to
+	// the others.
+	OneWay bool
+}
+
+// Selectors are the target words a scenario may use.
+var Selectors = []string{"primary", "standbys", "one", "minority", "majority", "all"}
+
+// String renders the target as the scenario wrote it, for records.
+func (t Target) String() string {
+	switch {
+	case t.Isolate != "":
+		return "isolate:" + t.Isolate
+	case len(t.Groups) > 0:
+		parts := make([]string, len(t.Groups))
+		for i, g := range t.Groups {
+			parts[i] = strings.Join(g, ",")
+		}
+		sep := "|"
+		if t.OneWay {
+			sep = "->"
+		}
+		return strings.Join(parts, sep)
+	case len(t.Nodes) > 0:
+		return strings.Join(t.Nodes, ",")
+	}
+	return t.Selector
+}
+
+// Resolve picks the target's nodes, given every node name (sorted), the
+// current primary ("" when unknown) and a seeded source for "one", so the
+// same seed picks the same node.
+func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string, error) {
+	all = slices.Sorted(slices.Values(all))
+	if len(t.Nodes) > 0 {
+		for _, n := range t.Nodes {
+			if !slices.Contains(all, n) {
+				return nil, fmt.Errorf("target names unknown node %q (nodes: %s)", n, strings.Join(all, ","))
+			}
+		}
+		return t.Nodes, nil
+	}
+	sel := t.Selector
+	if t.Isolate != "" {
+		sel = t.Isolate
+		if slices.Contains(all, sel) {
+			return []string{sel}, nil
+		}
+	}
+	standbys := slices.DeleteFunc(slices.Clone(all), func(n string) bool { return n == primary })
+	switch sel {
+	case "primary":
+		if primary == "" {
+			return nil, fmt.Errorf("target primary: no primary is known")
+		}
+		return []string{primary}, nil
+	case "standbys":
+		return standbys, nil
+	case "one":
+		return []string{all[rng.IntN(len(all))]}, nil
+	case "all":
+		return all, nil
+	case "minority", "majority":
+		// Shuffle deterministically, but keep the primary in the minority
+		// when there is one: cutting off the primary is the interesting case.
+		order := slices.Clone(standbys)
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		if primary != "" {
+			order = append([]string{primary}, order...)
+		}
+		k := (len(all) - 1) / 2
+		if sel == "majority" {
+			k = len(all)/2 + 1
+		}
+		return slices.Sorted(slices.Values(order[:k])), nil
+	}
+	return nil, fmt.Errorf("unknown target %q (want one of %s or node names)", sel, strings.Join(Selectors, ", "))
+}
+
+// Sides returns the partition sides for a partition target: the resolved
+// nodes on one side and the rest on the other, or the explicit groups.
+func (t Target) Sides(all []string, primary string, rng *rand.Rand) ([][]string, error) {
+	if len(t.Groups) > 0 {
+		return t.Groups, nil
+	}
+	in, err := t.Resolve(all, primary, rng)
+	if err != nil {
+		return nil, err
+	}
+	var rest []string
+	for _, n := range all {
+		if !slices.Contains(in, n) {
+			rest = append(rest, n)
+		}
+	}
+	return [][]string{in, rest}, nil
+}
