@@ -1,0 +1,121 @@
+package workload
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hadrill/hadrill/history"
+)
+
+// finalRunner is a Runner that has "run": it knows acked ledger keys.
+func finalRunner(kv KV, acked ...string) (*Runner, *memSink) {
+	sink := &memSink{}
+	r := NewRunner(kv, NewRecorder(sink, time.Now()))
+	r.acked = acked
+	r.finalProcess = 9
+	return r, sink
+}
+
+// finalReads returns key -> completion of the final_read ops, checking that
+// each key has exactly one invoke/completion pair on the final process.
+func finalReads(t *testing.T, ops []history.Op) map[string]history.Op {
+	t.Helper()
+	checkSequential(t, ops)
+	out := map[string]history.Op{}
+	for _, op := range ops {
+		if op.F != history.FinalRead || op.Process != 9 {
+			t.Fatalf("op %d: %s by process %d, want final_read by 9", op.Index, op.F, op.Process)
+		}
+		if op.Type != history.Invoke {
+			if _, dup := out[op.Key]; dup {
+				t.Fatalf("key %s read back twice", op.Key)
+			}
+			out[op.Key] = op
+		}
+	}
+	return out
+}
+
+// TestFinalReadPresentAndAbsent checks ok with the value for a key that
+// survived and ok with "" for a lost one.
+func TestFinalReadPresentAndAbsent(t *testing.T) {
+	kv := newScriptKV("n1")
+	kv.data["ledger-0-1"] = "0-1"
+	kv.data["ledger-1-2"] = "1-2" // not acknowledged: not read back
+	r, sink := finalRunner(kv, "ledger-0-1", "ledger-0-3")
+	st, err := r.FinalRead(context.Background(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := FinalStats{Acked: 2, Present: 1, Absent: 1, Node: "n1"}
+	if st != want {
+		t.Errorf("stats = %+v, want %+v", st, want)
+	}
+	got := finalReads(t, sink.all())
+	if len(got) != 2 {
+		t.Fatalf("read back %d keys, want 2", len(got))
+	}
+	if op := got["ledger-0-1"]; op.Type != history.OK || op.Value != "0-1" || op.Node != "n1" {
+		t.Errorf("present key: %+v", op)
+	}
+	if op := got["ledger-0-3"]; op.Type != history.OK || op.Value != "" {
+		t.Errorf("lost key: %+v, want ok with empty value", op)
+	}
+}
+
+// TestFinalReadNoPrimary checks that when no primary answers before the
+// deadline every final read is a fail with the reason, and the error says so.
+func TestFinalReadNoPrimary(t *testing.T) {
+	kv := newScriptKV("n1", "n2")
+	kv.data["ledger-0-1"] = "0-1"
+	kv.inject = func(node string, _ history.Func, _ string) error {
+		return &NotPrimaryError{Node: node}
+	}
+	r, sink := finalRunner(kv, "ledger-0-1", "ledger-0-2")
+	st, err := r.FinalRead(context.Background(), 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "not primary") {
+		t.Fatalf("err = %v, want no primary", err)
+	}
+	if st.Failed != 2 || st.Present+st.Absent != 0 {
+		t.Errorf("stats = %+v, want 2 failed", st)
+	}
+	for key, op := range finalReads(t, sink.all()) {
+		if op.Type != history.Fail || op.Error == "" {
+			t.Errorf("%s: %+v, want fail with the reason", key, op)
+		}
+	}
+}
+
+// TestFinalReadFindsPrimary checks that the scan goes to the node that is
+// the primary, even when the clients last saw another one, and that a
+// standby is not scanned.
+func TestFinalReadFindsPrimary(t *testing.T) {
+	fc := newFakeCluster(t, "n1", "n2", "n3")
+	kv := NewHakvClient(fc.endpoints(), 1)
+	defer kv.CloseIdleConnections()
+	fc.data["ledger-0-1"] = "0-1"
+	r, sink := finalRunner(kv, "ledger-0-1")
+	n1 := "n1"
+	r.stats.primary.Store(&n1)
+	fc.setPrimary("n3")
+	st, err := r.FinalRead(context.Background(), 2*time.Second)
+	if err != nil || st.Node != "n3" || st.Present != 1 {
+		t.Fatalf("final read = %+v, %v; want one present key from n3", st, err)
+	}
+	if op := finalReads(t, sink.all())["ledger-0-1"]; op.Node != "n3" {
+		t.Errorf("final read answered by %q, want n3", op.Node)
+	}
+}
+
+// TestFinalReadNothingAcked records nothing when no ledger write was acked.
+func TestFinalReadNothingAcked(t *testing.T) {
+	r, sink := finalRunner(newScriptKV("n1"))
+	if st, err := r.FinalRead(context.Background(), time.Second); err != nil || st.Acked != 0 {
+		t.Fatalf("final read = %+v, %v", st, err)
+	}
+	if n := len(sink.all()); n != 0 {
+		t.Fatalf("%d events recorded, want none", n)
+	}
+}

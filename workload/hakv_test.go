@@ -1,0 +1,147 @@
+package workload
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hadrill/hadrill/history"
+)
+
+// TestHakvClientClassification checks every row of the table in Classify's
+// doc comment against real HTTP exchanges.
+func TestHakvClientClassification(t *testing.T) {
+	n2 := "n2"
+	empty := ""
+	hang := func(w http.ResponseWriter, r *http.Request) {
+		// Reading the body lets the server notice the client hanging up.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(3 * time.Second):
+		}
+	}
+	tests := []struct {
+		name   string
+		server http.HandlerFunc // replaces the API on n1; nil keeps it
+		addr   string           // "refused" or "hang-dial" to replace n1's address
+		f      history.Func
+		key    string
+		want   history.Type
+		is     error // errors.Is target, when the class matters
+		found  bool
+	}{
+		{name: "write ok", f: history.Write, key: "k", want: history.OK},
+		{name: "cas ok", f: history.CAS, key: "k", want: history.OK},
+		{name: "read present", f: history.Read, key: "k", want: history.OK, found: true},
+		{name: "read absent 404", f: history.Read, key: "nokey", want: history.OK},
+		{name: "cas 412", f: history.CAS, key: "nokey", want: history.Fail, is: ErrPrecondition},
+		{name: "write refused", addr: "refused", f: history.Write, key: "k", want: history.Fail, is: ErrUnreachable},
+		{name: "cas refused", addr: "refused", f: history.CAS, key: "k", want: history.Fail, is: ErrUnreachable},
+		{name: "read refused", addr: "refused", f: history.Read, key: "k", want: history.Fail},
+		{name: "write dial outlives op", addr: "hang-dial", f: history.Write, key: "k", want: history.Fail, is: ErrUnreachable},
+		{name: "write 503 hint", server: status(503, &n2), f: history.Write, key: "k", want: history.Fail, is: ErrNotApplied},
+		{name: "write 503 empty hint", server: status(503, &empty), f: history.Write, key: "k", want: history.Fail, is: ErrNotApplied},
+		{name: "write 503 no hint header", server: status(503, nil), f: history.Write, key: "k", want: history.Info},
+		{name: "read 503 hint", server: status(503, &n2), f: history.Read, key: "k", want: history.Fail},
+		{name: "write 500", server: status(500, nil), f: history.Write, key: "k", want: history.Info},
+		{name: "cas 500", server: status(500, nil), f: history.CAS, key: "k", want: history.Info},
+		{name: "read 500", server: status(500, nil), f: history.Read, key: "k", want: history.Fail},
+		{name: "write 400", server: status(400, nil), f: history.Write, key: "k", want: history.Fail, is: ErrRejected},
+		{name: "write timeout after send", server: hang, f: history.Write, key: "k", want: history.Info},
+		{name: "cas timeout after send", server: hang, f: history.CAS, key: "k", want: history.Info},
+		{name: "read timeout after send", server: hang, f: history.Read, key: "k", want: history.Fail},
+		{name: "write reset after send", server: resetAfterRead, f: history.Write, key: "k", want: history.Info},
+		{name: "read reset after send", server: resetAfterRead, f: history.Read, key: "k", want: history.Fail},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := newFakeCluster(t, "n1")
+			fc.data["k"] = "v0"
+			if tc.server != nil {
+				fc.setOverride("n1", tc.server)
+			}
+			eps := fc.endpoints()
+			if tc.addr == "refused" {
+				eps["n1"] = refusedAddr(t)
+			}
+			c := NewHakvClient(eps, 1)
+			defer c.CloseIdleConnections()
+			if tc.addr == "hang-dial" {
+				c.http.Transport.(*http.Transport).DialContext = func(context.Context, string, string) (net.Conn, error) {
+					time.Sleep(300 * time.Millisecond)
+					return nil, errors.New("dial gave up")
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+			defer cancel()
+			var err error
+			var found bool
+			switch tc.f {
+			case history.Read:
+				_, found, err = c.Get(ctx, "n1", tc.key)
+			case history.CAS:
+				err = c.CAS(ctx, "n1", tc.key, "v0", "v1")
+			default:
+				err = c.Put(ctx, "n1", tc.key, "v1")
+			}
+			if got := Classify(err, tc.f != history.Read); got != tc.want {
+				t.Fatalf("class = %s, want %s (err %v)", got, tc.want, err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("err = %v, want one matching %v", err, tc.is)
+			}
+			if found != tc.found {
+				t.Errorf("found = %v, want %v", found, tc.found)
+			}
+		})
+	}
+}
+
+// TestHakvClientNotPrimaryHint checks that the hint of a 503 reaches the
+// caller as the named primary.
+func TestHakvClientNotPrimaryHint(t *testing.T) {
+	fc := newFakeCluster(t, "n1", "n2")
+	fc.setPrimary("n2")
+	c := NewHakvClient(fc.endpoints(), 1)
+	err := c.Put(context.Background(), "n1", "k", "v")
+	var np *NotPrimaryError
+	if !errors.As(err, &np) || np.Primary != "n2" || np.Node != "n1" {
+		t.Fatalf("err = %v, want not primary from n1 naming n2", err)
+	}
+}
+
+// TestHakvClientSetEndpoints checks that a node that moved is reached at its
+// new address once the caller says so.
+func TestHakvClientSetEndpoints(t *testing.T) {
+	fc := newFakeCluster(t, "n1")
+	good := fc.endpoints()
+	c := NewHakvClient(map[string]string{"n1": refusedAddr(t)}, 1)
+	if err := c.Put(context.Background(), "n1", "k", "v"); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("before: err = %v, want unreachable", err)
+	}
+	c.SetEndpoints(good)
+	if err := c.Put(context.Background(), "n1", "k", "v"); err != nil {
+		t.Fatalf("after: %v", err)
+	}
+}
+
+// TestHakvClientScanAndRole checks the two calls the final read relies on.
+func TestHakvClientScanAndRole(t *testing.T) {
+	fc := newFakeCluster(t, "n1", "n2")
+	fc.data["ledger-1-1"] = "1-1"
+	fc.data["k1"] = "x"
+	c := NewHakvClient(fc.endpoints(), 1)
+	got, err := c.Scan(context.Background(), "n1", history.LedgerPrefix)
+	if err != nil || len(got) != 1 || got["ledger-1-1"] != "1-1" {
+		t.Fatalf("scan = %v, %v; want only ledger-1-1", got, err)
+	}
+	role, primary, err := c.Role(context.Background(), "n2")
+	if err != nil || role != "standby" || primary != "n1" {
+		t.Fatalf("role = %q, %q, %v; want standby, n1", role, primary, err)
+	}
+}

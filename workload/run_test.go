@@ -1,0 +1,271 @@
+package workload
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hadrill/hadrill/history"
+)
+
+// runFor runs a Runner over kv for d and returns it with its recorded ops.
+func runFor(t *testing.T, kv KV, cfg Config) (*Runner, []history.Op, Stats) {
+	t.Helper()
+	sink := &memSink{}
+	r := NewRunner(kv, NewRecorder(sink, time.Now()))
+	st, err := r.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return r, sink.all(), st
+}
+
+// completions returns the non-invoke events.
+func completions(ops []history.Op) []history.Op {
+	var out []history.Op
+	for _, op := range ops {
+		if op.Type != history.Invoke {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// TestRunFollowsPrimaryHint checks that clients skip an unreachable node,
+// follow the 503 hint to the primary, record it as the answering node, and
+// follow a failover.
+func TestRunFollowsPrimaryHint(t *testing.T) {
+	fc := newFakeCluster(t, "n1", "n2", "n3")
+	fc.setPrimary("n3")
+	eps := fc.endpoints()
+	eps["n1"] = refusedAddr(t) // tried first, as nodes are sorted
+	kv := NewHakvClient(eps, 2)
+	defer kv.CloseIdleConnections()
+	time.AfterFunc(300*time.Millisecond, func() { fc.setPrimary("n2") })
+	cfg := Config{Clients: 2, Rate: 100, Duration: 700 * time.Millisecond, Keys: 4}
+	_, ops, st := runFor(t, kv, cfg)
+	nodes := map[string]int{}
+	for _, op := range completions(ops) {
+		cas412 := op.F == history.CAS && op.Type == history.Fail && strings.Contains(op.Error, ErrPrecondition.Error())
+		if op.Type != history.OK && !cas412 {
+			t.Fatalf("op %d: %s (%s), want ok (or a CAS mismatch): routing should hide refusals", op.Index, op.Type, op.Error)
+		}
+		nodes[op.Node]++
+	}
+	if nodes["n3"] == 0 || nodes["n2"] == 0 || nodes["n1"] != 0 {
+		t.Errorf("answering nodes = %v, want n3 then n2, never n1", nodes)
+	}
+	if st.Primary != "n2" {
+		t.Errorf("stats primary = %q, want n2", st.Primary)
+	}
+	if fc.hitCount("n3") == 0 || fc.hitCount("n2") == 0 {
+		t.Errorf("hits n2=%d n3=%d", fc.hitCount("n2"), fc.hitCount("n3"))
+	}
+}
+
+// TestRunNewProcessAfterInfo checks that a client continues as a new process
+// (old + clients) after an indeterminate result, and never reuses the old id.
+func TestRunNewProcessAfterInfo(t *testing.T) {
+	kv := newScriptKV("n1")
+	var writes atomic.Int64
+	kv.inject = func(_ string, f history.Func, _ string) error {
+		if f != history.Read && writes.Add(1)%4 == 0 {
+			return errors.New("timeout after send")
+		}
+		return nil
+	}
+	const clients = 3
+	_, ops, st := runFor(t, kv, Config{Clients: clients, Rate: 600, Duration: 300 * time.Millisecond})
+	checkSequential(t, ops)
+	retired := map[int]bool{}
+	infos := 0
+	for _, op := range ops {
+		if retired[op.Process] {
+			t.Fatalf("op %d uses process %d after it saw info", op.Index, op.Process)
+		}
+		if op.Type == history.Info {
+			infos++
+			retired[op.Process] = true
+		}
+	}
+	if infos == 0 {
+		t.Fatal("no info results; the test injected none")
+	}
+	last := map[int]int{} // client -> its highest process id
+	for _, op := range ops {
+		last[op.Process%clients] = max(last[op.Process%clients], op.Process)
+	}
+	for p := range retired {
+		// The successor is p+clients, unless the client stopped right after.
+		if next := p + clients; !used(ops, next) && p != last[p%clients] {
+			t.Errorf("process %d saw info but %d never ran", p, next)
+		}
+	}
+	if st.Processes != int64(clients+infos) {
+		t.Errorf("stats processes = %d, want %d", st.Processes, clients+infos)
+	}
+}
+
+func used(ops []history.Op, process int) bool {
+	for _, op := range ops {
+		if op.Process == process {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRunUniqueValues checks that every written value is unique and never
+// empty, and that ledger keys are fresh ledger-<process>-<seq> keys.
+func TestRunUniqueValues(t *testing.T) {
+	_, ops, _ := runFor(t, newScriptKV("n1"), Config{Clients: 4, Rate: 2000, Duration: 200 * time.Millisecond})
+	seen := map[string]bool{}
+	ledger := 0
+	for _, op := range ops {
+		if op.Type != history.Invoke || op.F == history.Read {
+			continue
+		}
+		if op.Value == "" || seen[op.Value] {
+			t.Fatalf("op %d writes %q: empty or written before", op.Index, op.Value)
+		}
+		seen[op.Value] = true
+		if op.IsLedger() {
+			ledger++
+			if op.Key != history.LedgerPrefix+op.Value || !strings.HasPrefix(op.Value, strconv.Itoa(op.Process)+"-") {
+				t.Fatalf("ledger op %d: key %q value %q process %d", op.Index, op.Key, op.Value, op.Process)
+			}
+		}
+	}
+	if len(seen) < 50 || ledger == 0 {
+		t.Fatalf("only %d writes (%d ledger); the check is vacuous", len(seen), ledger)
+	}
+}
+
+// TestRunRateBounded checks the upper bound the pacer promises: at most
+// rate*duration ops plus one per client (with 20% slack for slow timers).
+// Speed itself is for benchmarks; this only bounds from above.
+func TestRunRateBounded(t *testing.T) {
+	const rate, clients = 400.0, 4
+	d := 500 * time.Millisecond
+	_, _, st := runFor(t, newScriptKV("n1"), Config{Clients: clients, Rate: rate, Duration: d})
+	if limit := int64(rate*d.Seconds()*1.2) + clients; st.Total > limit || st.Total == 0 {
+		t.Fatalf("ops = %d, want 1..%d", st.Total, limit)
+	}
+}
+
+// TestRunHistorySequential writes a run with timeouts, 500s and refusals to a
+// real history file and checks the file's invariants.
+func TestRunHistorySequential(t *testing.T) {
+	fc := newFakeCluster(t, "n1", "n2")
+	fc.setPrimary("n2")
+	var n atomic.Int64
+	fc.setChaos(func(node string, w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/status" || r.URL.RawQuery == "prefix=ledger-" {
+			return false // let the final read through
+		}
+		switch n.Add(1) % 7 {
+		case 0:
+			time.Sleep(80 * time.Millisecond) // beyond the op timeout
+		case 1:
+			http.Error(w, "boom", http.StatusInternalServerError)
+		case 2:
+			fc.setPrimary(map[string]string{"n1": "n2", "n2": "n1"}[fc.primaryName()])
+			return false
+		default:
+			return false
+		}
+		return true
+	})
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	w, err := history.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := NewHakvClient(fc.endpoints(), 4)
+	defer kv.CloseIdleConnections()
+	r := NewRunner(kv, NewRecorder(w, time.Now()))
+	// Timeouts and 500s are info for writes, failovers give 503s: the history
+	// mixes all outcomes and switches processes.
+	if _, err := r.Run(context.Background(), Config{Clients: 4, Rate: 400, Duration: 400 * time.Millisecond, OpTimeout: 40 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.FinalRead(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ops, torn, err := history.ReadFile[history.Op](path)
+	if err != nil || torn || len(ops) == 0 {
+		t.Fatalf("read history: %d ops, torn %v, %v", len(ops), torn, err)
+	}
+	checkSequential(t, ops)
+	types := map[history.Type]int{}
+	for _, op := range ops {
+		types[op.Type]++
+	}
+	if types[history.OK] == 0 || types[history.Fail] == 0 || types[history.Info] == 0 {
+		t.Fatalf("outcomes %v: want ok, fail and info all present", types)
+	}
+}
+
+// TestRecorderStickyError checks that a sink error stops the run and is
+// returned, rather than leaving a history with holes.
+func TestRecorderStickyError(t *testing.T) {
+	sink := &memSink{}
+	r := NewRunner(newScriptKV("n1"), NewRecorder(sink, time.Now()))
+	time.AfterFunc(50*time.Millisecond, func() {
+		sink.mu.Lock()
+		sink.err = errors.New("disk full")
+		sink.mu.Unlock()
+	})
+	_, err := r.Run(context.Background(), Config{Clients: 2, Rate: 1000, Duration: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v, want the sink's error", err)
+	}
+}
+
+// TestStatsMatchHistory checks that the live counters agree with the history
+// and can be read while the run is going.
+func TestStatsMatchHistory(t *testing.T) {
+	kv := newScriptKV("n1")
+	var k atomic.Int64
+	kv.inject = func(_ string, f history.Func, _ string) error {
+		if k.Add(1)%5 == 0 {
+			return errors.New("reset after send")
+		}
+		return nil
+	}
+	sink := &memSink{}
+	r := NewRunner(kv, NewRecorder(sink, time.Now()))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			_ = r.Stats()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	st, err := r.Run(context.Background(), Config{Clients: 3, Rate: 500, Duration: 300 * time.Millisecond})
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[history.Type]int64{}
+	for _, op := range completions(sink.all()) {
+		want[op.Type]++
+	}
+	if st.OK != want[history.OK] || st.Fail != want[history.Fail] || st.Info != want[history.Info] ||
+		st.Total != st.OK+st.Fail+st.Info || st.Rate <= 0 || st.Primary != "n1" {
+		t.Fatalf("stats %+v, history outcomes %v", st, want)
+	}
+	if st.AckedLedger != int64(len(r.AckedLedger())) {
+		t.Errorf("stats acked %d, runner acked %d", st.AckedLedger, len(r.AckedLedger()))
+	}
+}
