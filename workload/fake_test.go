@@ -24,9 +24,9 @@ type fakeCluster struct {
 	override map[string]http.HandlerFunc // node -> replaces the API
 	// chaos, when set, sees every request first and may answer it itself
 	// (returning true) instead of the API.
-	chaos func(node string, w http.ResponseWriter, r *http.Request) bool
-	servers  map[string]*httptest.Server
-	hits     map[string]int // requests per node
+	chaos   func(node string, w http.ResponseWriter, r *http.Request) bool
+	servers map[string]*httptest.Server
+	hits    map[string]int // requests per node
 }
 
 func newFakeCluster(t testing.TB, names ...string) *fakeCluster {
