@@ -1,0 +1,252 @@
+// Package cluster builds, drives and tears down clusters of a system under
+// test in Docker containers, through testcontainers-go and the moby client.
+//
+// A System (hakv, later Redis with Sentinel, etcd, PostgreSQL, a user's YAML)
+// describes its image and its nodes; Start builds the image if needed, creates
+// one Docker network and one container per node, and waits until every node
+// is healthy. Node handles inject the process-level faults (kill, stop,
+// pause) and tell clients where to connect; Cluster.Primary finds the primary
+// for systems that have one. Teardown saves each node's log and removes
+// everything, on every path; Cleanup removes what a crashed run left behind,
+// found by the hadrill.run label.
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// Spec is what to start: a plain value, so that a scenario maps onto it
+// field by field.
+type Spec struct {
+	// RunID names the run in Docker: the network is hadrill-<RunID>, the
+	// containers hadrill-<RunID>-<node>, and both carry hadrill.run=<RunID>.
+	// Empty means NewRunID().
+	RunID string
+	// System is the system to run.
+	System System
+	// Nodes is how many data nodes to start, named n1..nN.
+	Nodes int
+	// Options are the system's options (the scenario's cluster.options).
+	Options map[string]string
+	// Image, when set, is used instead of building the system's image. It must
+	// already exist in the local engine: there is no registry to pull from.
+	Image string
+	// LogDir is where Teardown writes each node's log as <node>.log. Empty
+	// means logs are not kept.
+	LogDir string
+	// StartTimeout bounds the wait for each node to become healthy, at Start
+	// and at every Node.Start. Zero means 60 s.
+	StartTimeout time.Duration
+	// Customize, when set, may change each node's container after the system
+	// described it. It is the seam for the node agent: add its binary as a
+	// File, wrap the Entrypoint, publish its port in Ports, add NET_ADMIN (and
+	// SYS_ADMIN with /dev/fuse for disk faults).
+	Customize func(node string, cs *ContainerSpec) error
+}
+
+// Cluster is a running (or partly started) cluster. Start returns it even on
+// error, and Teardown is safe on nil and safe to repeat, so callers can
+// always `defer c.Teardown(ctx)` right after Start.
+type Cluster struct {
+	// RunID is the run's ID, as given or generated.
+	RunID string
+	// Network is the name of the run's Docker network.
+	Network string
+	// Image is the image the nodes run.
+	Image Image
+
+	spec   Spec
+	docker *testcontainers.DockerClient
+	nodes  []*Node
+
+	mu   sync.Mutex
+	done bool // torn down successfully
+}
+
+// runIDPattern keeps run IDs usable inside Docker names.
+var runIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+
+// NewRunID returns a run ID that sorts by time and does not collide between
+// runs started in the same second: 20261121T100000-3fa2.
+func NewRunID() string {
+	var b [2]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// Validate checks the spec without touching Docker, so `hadrill validate`
+// can reject a bad node count or an unknown system option up front.
+func (s Spec) Validate() error {
+	_, err := s.containerSpecs()
+	return err
+}
+
+// containerSpecs describes every node's container, checking the spec first.
+func (s Spec) containerSpecs() ([]ContainerSpec, error) {
+	switch {
+	case s.System == nil:
+		return nil, errors.New("check cluster spec: no system")
+	case s.Nodes < 1:
+		return nil, fmt.Errorf("check cluster spec: want at least 1 node, got %d", s.Nodes)
+	case s.RunID != "" && !runIDPattern.MatchString(s.RunID):
+		return nil, fmt.Errorf("check cluster spec: run ID %q: want letters, digits, '_', '.', '-'", s.RunID)
+	}
+	peers := make([]Peer, s.Nodes)
+	for i := range peers {
+		name := nodeName(i)
+		peers[i] = Peer{Name: name, Host: name, Port: s.System.ClientPort()}
+	}
+	specs := make([]ContainerSpec, s.Nodes)
+	for i := range specs {
+		cfg := NodeConfig{Name: nodeName(i), Peers: peers, Options: s.Options, DataDir: DataDir}
+		cs, err := s.System.Container(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("describe node %s: %w", cfg.Name, err)
+		}
+		if s.Customize != nil {
+			if err := s.Customize(cfg.Name, &cs); err != nil {
+				return nil, fmt.Errorf("customize node %s: %w", cfg.Name, err)
+			}
+		}
+		specs[i] = cs
+	}
+	return specs, nil
+}
+
+func nodeName(i int) string { return fmt.Sprintf("n%d", i+1) }
+
+// Start builds the system's image if it is not cached, creates the run's
+// network, starts every node at once and waits until all are healthy. It
+// does not wait for a primary: see WaitPrimary.
+//
+// Start returns the Cluster even when it fails part way, so that the caller's
+// Teardown removes whatever was created and keeps the nodes' logs, which
+// usually say why a node did not start.
+func Start(ctx context.Context, spec Spec) (*Cluster, error) {
+	if spec.RunID == "" {
+		spec.RunID = NewRunID()
+	}
+	if spec.StartTimeout <= 0 {
+		spec.StartTimeout = 60 * time.Second
+	}
+	c := &Cluster{RunID: spec.RunID, Network: "hadrill-" + spec.RunID, spec: spec}
+	specs, err := spec.containerSpecs()
+	if err != nil {
+		return c, err
+	}
+	if c.docker, err = connect(ctx); err != nil {
+		return c, err
+	}
+	if c.Image, err = c.ensureImage(ctx); err != nil {
+		return c, err
+	}
+	_, err = c.docker.NetworkCreate(ctx, c.Network, client.NetworkCreateOptions{
+		Driver: "bridge",
+		Labels: map[string]string{LabelRun: c.RunID},
+	})
+	if err != nil {
+		return c, fmt.Errorf("create network %s: %w", c.Network, err)
+	}
+	for i, cs := range specs {
+		c.nodes = append(c.nodes, &Node{Name: nodeName(i), cluster: c, spec: cs})
+	}
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Go(func() { errs[i] = n.create(ctx) })
+	}
+	wg.Wait()
+	return c, errors.Join(errs...)
+}
+
+// ensureImage finds or builds the system's image, or checks the override.
+func (c *Cluster) ensureImage(ctx context.Context) (Image, error) {
+	if ref := c.spec.Image; ref != "" {
+		found, err := c.docker.ImageInspect(ctx, ref)
+		if err != nil {
+			return Image{}, fmt.Errorf("find image %s (images are never pulled): %w", ref, err)
+		}
+		return Image{Ref: ref, ID: found.ID}, nil
+	}
+	is, err := c.spec.System.Image(ctx)
+	if err != nil {
+		return Image{}, fmt.Errorf("get %s image: %w", c.spec.System.Name(), err)
+	}
+	return ensureImage(ctx, c.docker, is)
+}
+
+// containerName is the Docker name of a node's container.
+func (c *Cluster) containerName(node string) string {
+	return "hadrill-" + c.RunID + "-" + node
+}
+
+// labels are the labels of a node's container.
+func (c *Cluster) labels(node string) map[string]string {
+	return map[string]string{LabelRun: c.RunID, LabelNode: node, LabelSystem: c.spec.System.Name()}
+}
+
+// Nodes are the data nodes, n1..nN in order. The slice is shared: do not
+// modify it.
+func (c *Cluster) Nodes() []*Node { return c.nodes }
+
+// Node returns the node with the given name, or nil.
+func (c *Cluster) Node(name string) *Node {
+	for _, n := range c.nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// System is the system the cluster runs.
+func (c *Cluster) System() System { return c.spec.System }
+
+// Primary names the node that is primary now, as the system decides it (see
+// PrimaryFinder). It returns ErrNoFixedPrimary for systems without one and an
+// error wrapping ErrNoPrimary during an election.
+func (c *Cluster) Primary(ctx context.Context) (string, error) {
+	pf, ok := c.spec.System.(PrimaryFinder)
+	if !ok {
+		return "", fmt.Errorf("find primary of %s: %w", c.spec.System.Name(), ErrNoFixedPrimary)
+	}
+	return pf.Primary(ctx, c.nodes)
+}
+
+// Claims is every node's own view of its role (see ClaimReporter), so a
+// split brain shows as two primaries. It returns ErrUnsupported for systems
+// that cannot be asked.
+func (c *Cluster) Claims(ctx context.Context) ([]Claim, error) {
+	cr, ok := c.spec.System.(ClaimReporter)
+	if !ok {
+		return nil, fmt.Errorf("ask roles of %s: %w", c.spec.System.Name(), ErrUnsupported)
+	}
+	return cr.Claims(ctx, c.nodes)
+}
+
+// WaitPrimary polls Primary until a node holds the role or ctx ends. Start
+// returns when nodes are healthy, which is before the first election ends;
+// the runner waits here before it starts the workload.
+func (c *Cluster) WaitPrimary(ctx context.Context) (string, error) {
+	for {
+		p, err := c.Primary(ctx)
+		if err == nil || errors.Is(err, ErrNoFixedPrimary) {
+			return p, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("wait for primary: %w (last: %w)", ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// waitFor polls cond every 100 ms until it returns true or d passes.
+func waitFor(tb testing.TB, d time.Duration, what string, cond func(ctx context.Context) bool) time.Duration {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	began := time.Now()
+	for !cond(ctx) {
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("%s: not within %v", what, d)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return time.Since(began)
+}
+
+// TestKillPrimaryFailsOver starts a 3-node sync/quorum hakv cluster, finds
+// its primary, kills that container, and expects another node to be found as
+// primary; the killed node then restarts healthy, on the same address, as a
+// standby.
+func TestKillPrimaryFailsOver(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	c := startCluster(t, hakvSpec(t))
+	if len(c.Nodes()) != 3 {
+		t.Fatalf("nodes = %d, want 3", len(c.Nodes()))
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	first, err := c.WaitPrimary(wctx)
+	if err != nil {
+		t.Fatalf("first primary: %v", err)
+	}
+	old := c.Node(first)
+	addr := old.ClientAddr()
+	t.Logf("primary %s at %s", first, addr)
+
+	if err := old.Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if old.Running(ctx) {
+		t.Fatalf("%s still running after Kill", first)
+	}
+	var second string
+	took := waitFor(t, 20*time.Second, "new primary", func(ctx context.Context) bool {
+		second, err = c.Primary(ctx)
+		return err == nil && second != first
+	})
+	t.Logf("new primary %s after %v", second, took.Round(time.Millisecond))
+
+	if err := old.Start(ctx); err != nil {
+		t.Fatalf("restart %s: %v", first, err)
+	}
+	if got := old.ClientAddr(); got != addr {
+		t.Errorf("address after restart = %s, want %s (stable)", got, addr)
+	}
+	if err := old.Healthy(ctx); err != nil {
+		t.Errorf("restarted node not healthy: %v", err)
+	}
+	waitFor(t, 20*time.Second, first+" back as standby", func(ctx context.Context) bool {
+		claims, err := c.Claims(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cl := range claims {
+			if cl.Node == first {
+				return cl.Err == nil && cl.Role == "standby"
+			}
+		}
+		return false
+	})
+	if p, err := c.Primary(ctx); err != nil || p != second {
+		t.Errorf("primary after restart = %q, %v; want %s", p, err, second)
+	}
+}
+
+// TestPauseTimesOutHealth pauses a node (cgroup freezer) and expects its
+// health check to time out, not be refused, then to pass again after Unpause.
+func TestPauseTimesOutHealth(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	c := startCluster(t, hakvSpec(t))
+	n := c.Node("n2")
+	if err := n.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := n.State(ctx); err != nil || st != StatePaused {
+		t.Errorf("state = %q, %v; want paused", st, err)
+	}
+	if n.Running(ctx) {
+		t.Error("paused node reported running")
+	}
+	began := time.Now()
+	err := n.Healthy(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("health of paused node = %v, want a timeout", err)
+	}
+	if took := time.Since(began); took < 900*time.Millisecond || took > 3*time.Second {
+		t.Errorf("health probe of paused node took %v, want about the 1s timeout", took)
+	}
+	if err := n.Unpause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	took := waitFor(t, 10*time.Second, "health after unpause", func(ctx context.Context) bool {
+		return n.Healthy(ctx) == nil
+	})
+	t.Logf("healthy %v after unpause", took.Round(time.Millisecond))
+}
+
+// TestStopHonoursGrace stops a node with SIGTERM and expects it to be down
+// well within the grace period (hakv exits on SIGTERM), with a later Start
+// bringing it back.
+func TestStopHonoursGrace(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	c := startCluster(t, hakvSpec(t))
+	n := c.Node("n3")
+	began := time.Now()
+	if err := n.Stop(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(began)
+	if st, err := n.State(ctx); err != nil || st != StateExited {
+		t.Fatalf("state after stop = %q, %v; want exited", st, err)
+	}
+	if took > 4*time.Second {
+		t.Errorf("stop took %v: SIGTERM was not acted on before the grace ran out", took)
+	}
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !n.Running(ctx) {
+		t.Error("node not running after Start")
+	}
+}
+
+// TestTeardownRemovesEverythingAndKeepsLogs tears down a cluster with one
+// node killed and one paused, and expects every node's log on disk, no
+// container or network left with the run's label, and a second Teardown, a
+// nil Teardown and a Teardown with a cancelled context to be harmless.
+func TestTeardownRemovesEverythingAndKeepsLogs(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	spec := hakvSpec(t)
+	c := startCluster(t, spec)
+	if err := c.Node("n1").Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Node("n2").Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ctrs, nets := leftovers(t, spec.RunID); ctrs != 3 || nets != 1 {
+		t.Fatalf("before teardown: %d containers, %d networks; want 3, 1", ctrs, nets)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := c.Teardown(cancelled); err != nil {
+		t.Fatalf("teardown with a cancelled context: %v", err)
+	}
+	if ctrs, nets := leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
+		t.Errorf("after teardown: %d containers, %d networks left", ctrs, nets)
+	}
+	for _, n := range []string{"n1", "n2", "n3"} {
+		b, err := os.ReadFile(filepath.Join(spec.LogDir, n+".log"))
+		if err != nil || len(b) == 0 {
+			t.Errorf("log of %s: %d bytes, %v; want a non-empty file", n, len(b), err)
+		}
+	}
+	if err := c.Teardown(ctx); err != nil {
+		t.Errorf("second teardown: %v", err)
+	}
+	var none *Cluster
+	if err := none.Teardown(ctx); err != nil {
+		t.Errorf("nil teardown: %v", err)
+	}
+}
+
+// TestStartFailureStillTearsDown starts a cluster whose nodes exit at once
+// (a flag hakv rejects, smuggled past option checking by Customize) and
+// expects Start to fail quickly with the node's log in the error, and the
+// returned Cluster to tear down to nothing.
+func TestStartFailureStillTearsDown(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	spec := hakvSpec(t)
+	spec.Customize = func(_ string, cs *ContainerSpec) error {
+		cs.Cmd = append(cs.Cmd, "--no-such-flag")
+		return nil
+	}
+	began := time.Now()
+	c, err := Start(ctx, spec)
+	if err == nil || !strings.Contains(err.Error(), "exited with code") {
+		t.Fatalf("start error = %v, want one saying the nodes exited", err)
+	}
+	t.Logf("start error after %v: %v", time.Since(began).Round(time.Millisecond), err)
+	if time.Since(began) > 20*time.Second {
+		t.Errorf("start took %v to notice exited nodes", time.Since(began))
+	}
+	if err := c.Teardown(ctx); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	if ctrs, nets := leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
+		t.Errorf("after teardown: %d containers, %d networks left", ctrs, nets)
+	}
+}
+
+// TestCustomizeAddsFilesAndCapabilities checks the seam the node agent will
+// use: a file copied into a FROM scratch container, an extra capability, and
+// an extra port published on 127.0.0.1.
+func TestCustomizeAddsFilesAndCapabilities(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	spec := hakvSpec(t)
+	spec.Nodes = 1
+	spec.Customize = func(node string, cs *ContainerSpec) error {
+		cs.Files = append(cs.Files, File{Path: "/etc/hadrill-node", Content: []byte(node)})
+		cs.CapAdd = append(cs.CapAdd, "NET_ADMIN")
+		cs.Ports = append(cs.Ports, 7001)
+		return nil
+	}
+	c := startCluster(t, spec)
+	n := c.Node("n1")
+	if n.Addr(7001) == "" {
+		t.Error("extra port 7001 not published")
+	}
+	info, err := c.docker.ContainerInspect(ctx, n.ContainerID(), client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The engine may report the capability with its CAP_ prefix.
+	if caps := info.Container.HostConfig.CapAdd; len(caps) != 1 || strings.TrimPrefix(caps[0], "CAP_") != "NET_ADMIN" {
+		t.Errorf("CapAdd = %v, want [NET_ADMIN]", caps)
+	}
+	for port, bindings := range info.Container.HostConfig.PortBindings {
+		for _, b := range bindings {
+			if b.HostIP.String() != "127.0.0.1" {
+				t.Errorf("port %v bound to %v, want 127.0.0.1 only", port, b.HostIP)
+			}
+		}
+	}
+	rc, err := n.ctr.CopyFileFromContainer(ctx, "/etc/hadrill-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	buf := make([]byte, 16)
+	k, _ := rc.Read(buf)
+	if string(buf[:k]) != "n1" {
+		t.Errorf("copied file holds %q, want n1", buf[:k])
+	}
+}

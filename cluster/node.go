@@ -1,0 +1,382 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+)
+
+// Node is one member of a running cluster: a handle on its container that the
+// fault injector and the workload share. Its methods act on the container
+// through the Docker API, from outside the node's process, as DESIGN.md
+// requires of faults. A Node is safe for concurrent use.
+type Node struct {
+	// Name is the node's name (n1..nN): its host name, its alias on the run
+	// network and its hadrill.node label.
+	Name string
+
+	cluster *Cluster
+	spec    ContainerSpec
+
+	mu    sync.Mutex
+	ctr   testcontainers.Container
+	id    string
+	ports map[int]int // container port -> host port on 127.0.0.1
+}
+
+// NodeState is a container's state as the fault injector cares about it.
+type NodeState string
+
+// The states a node can be in. A paused node is not Running: its processes
+// exist but cannot run.
+const (
+	StateRunning NodeState = "running"
+	StatePaused  NodeState = "paused"
+	StateExited  NodeState = "exited"
+	StateCreated NodeState = "created"
+	StateMissing NodeState = "missing"
+)
+
+// errNotCreated is returned by a Node whose container was never created.
+var errNotCreated = errors.New("container not created")
+
+// ContainerID is the Docker container ID, for tools that act on the
+// container directly (docker logs, the node agent's setup).
+func (n *Node) ContainerID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id
+}
+
+// ClientAddr is where clients reach the node: "127.0.0.1:<port>". The host
+// port is chosen once and bound explicitly, so it survives Kill/Stop and
+// Start and clients may cache it. Should the engine ever assign a different
+// port on a restart, Start re-reads it from the container, and ClientAddr
+// returns the new one from then on.
+func (n *Node) ClientAddr() string {
+	return n.Addr(n.cluster.spec.System.ClientPort())
+}
+
+// Addr is the host address of any published container port (the client port
+// or a ContainerSpec.Ports entry such as the node agent's), or "" when the
+// port is not published.
+func (n *Node) Addr(containerPort int) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if hp, ok := n.ports[containerPort]; ok {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(hp))
+	}
+	return ""
+}
+
+// Kill sends SIGKILL to the node's process through the Docker API: the crash
+// fault. The container stays, with its data, ready for Start.
+func (n *Node) Kill(ctx context.Context) error {
+	return n.signal(ctx, "KILL", "kill")
+}
+
+// Stop sends SIGTERM and, if the node has not exited after grace, SIGKILL:
+// the clean-shutdown fault. The grace is honoured to the millisecond, unlike
+// `docker stop`, whose timeout is whole seconds.
+func (n *Node) Stop(ctx context.Context, grace time.Duration) error {
+	if err := n.signal(ctx, "TERM", "stop"); err != nil {
+		return err
+	}
+	exited, err := n.waitExit(ctx, grace)
+	if err != nil || exited {
+		return err
+	}
+	if err := n.signal(ctx, "KILL", "stop"); err != nil && !errdefs.IsConflict(err) {
+		return err
+	}
+	_, err = n.waitExit(ctx, 10*time.Second)
+	return err
+}
+
+// waitExit waits up to d for the container to stop running.
+func (n *Node) waitExit(ctx context.Context, d time.Duration) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	for {
+		st, err := n.State(ctx)
+		if err != nil && ctx.Err() == nil {
+			return false, fmt.Errorf("stop node %s: %w", n.Name, err)
+		}
+		if st != StateRunning && st != StatePaused && err == nil {
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (n *Node) signal(ctx context.Context, sig, verb string) error {
+	id := n.ContainerID()
+	if id == "" {
+		return fmt.Errorf("%s node %s: %w", verb, n.Name, errNotCreated)
+	}
+	if _, err := n.cluster.docker.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: sig}); err != nil {
+		return fmt.Errorf("%s node %s: %w", verb, n.Name, err)
+	}
+	return nil
+}
+
+// Pause freezes every process of the node (docker pause, the cgroup freezer):
+// the node keeps its sockets but answers nothing, like a long GC pause or a
+// hung VM. Health probes and client requests time out until Unpause.
+func (n *Node) Pause(ctx context.Context) error {
+	id := n.ContainerID()
+	if id == "" {
+		return fmt.Errorf("pause node %s: %w", n.Name, errNotCreated)
+	}
+	if _, err := n.cluster.docker.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
+		return fmt.Errorf("pause node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// Unpause thaws a paused node; its processes resume where they were.
+func (n *Node) Unpause(ctx context.Context) error {
+	id := n.ContainerID()
+	if id == "" {
+		return fmt.Errorf("unpause node %s: %w", n.Name, errNotCreated)
+	}
+	if _, err := n.cluster.docker.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
+		return fmt.Errorf("unpause node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// Start starts a stopped or killed node again, in the same container (same
+// data folder, same network alias, same host port), and returns once it is
+// healthy, or with an error after Spec.StartTimeout. Starting a running node
+// only waits for it to be healthy.
+func (n *Node) Start(ctx context.Context) error {
+	n.mu.Lock()
+	ctr := n.ctr
+	n.mu.Unlock()
+	if ctr == nil {
+		return fmt.Errorf("start node %s: %w", n.Name, errNotCreated)
+	}
+	if err := ctr.Start(ctx); err != nil {
+		return fmt.Errorf("start node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// Running reports whether the node's process is running and not paused. An
+// error (the container is gone, the engine is unreachable) counts as not
+// running; use State to tell these apart.
+func (n *Node) Running(ctx context.Context) bool {
+	st, err := n.State(ctx)
+	return err == nil && st == StateRunning
+}
+
+// State is the container's state now, from the engine.
+func (n *Node) State(ctx context.Context) (NodeState, error) {
+	id := n.ContainerID()
+	if id == "" {
+		return StateMissing, nil
+	}
+	res, err := n.cluster.docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if errdefs.IsNotFound(err) {
+		return StateMissing, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("inspect node %s: %w", n.Name, err)
+	}
+	st := res.Container.State
+	switch {
+	case st == nil:
+		return StateMissing, nil
+	case st.Paused:
+		return StatePaused, nil
+	case st.Running:
+		return StateRunning, nil
+	case st.Status == container.StateCreated:
+		return StateCreated, nil
+	default:
+		return StateExited, nil
+	}
+}
+
+// Healthy runs the system's health check once against the node, bounded by
+// the check's timeout: nil when the node answers.
+func (n *Node) Healthy(ctx context.Context) error {
+	if err := n.cluster.spec.System.Health().probe(ctx, n.ClientAddr()); err != nil {
+		return fmt.Errorf("check health of node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// create creates and starts the node's container, retrying with new host
+// ports when one was taken after it was chosen.
+func (n *Node) create(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		if err := n.pickPorts(); err != nil {
+			return fmt.Errorf("start node %s: %w", n.Name, err)
+		}
+		ctr, err := testcontainers.GenericContainer(ctx, n.request())
+		if ctr != nil {
+			n.setContainer(ctr)
+		}
+		if err == nil {
+			return nil
+		}
+		if attempt < 3 && ctr != nil && isPortTaken(err) {
+			if rmErr := n.cluster.remove(context.WithoutCancel(ctx), n.ContainerID()); rmErr == nil {
+				continue
+			}
+		}
+		return fmt.Errorf("start node %s: %w", n.Name, err)
+	}
+}
+
+// setContainer records the created container.
+func (n *Node) setContainer(ctr testcontainers.Container) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.ctr, n.id = ctr, ctr.GetContainerID()
+}
+
+// published lists the container ports to publish: the client port first.
+func (n *Node) published() []int {
+	return append([]int{n.cluster.spec.System.ClientPort()}, n.spec.Ports...)
+}
+
+// pickPorts chooses a fresh host port for every published container port.
+func (n *Node) pickPorts() error {
+	ports := map[int]int{}
+	for _, p := range n.published() {
+		hp, err := freePort()
+		if err != nil {
+			return err
+		}
+		ports[p] = hp
+	}
+	n.mu.Lock()
+	n.ports = ports
+	n.mu.Unlock()
+	return nil
+}
+
+// refreshPorts re-reads the host ports from the engine after a start.
+func (n *Node) refreshPorts(info *container.InspectResponse) {
+	if info.NetworkSettings == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, p := range n.published() {
+		for _, b := range info.NetworkSettings.Ports[tcpPort(p)] {
+			if hp, err := strconv.Atoi(b.HostPort); err == nil && hp > 0 {
+				n.ports[p] = hp
+			}
+		}
+	}
+}
+
+func tcpPort(p int) network.Port {
+	port, _ := network.PortFrom(uint16(p), network.TCP)
+	return port
+}
+
+// request is the testcontainers request for this node's container.
+func (n *Node) request() testcontainers.GenericContainerRequest {
+	c, cs := n.cluster, n.spec
+	exposed := []string{}
+	bindings := network.PortMap{}
+	loopback := netip.MustParseAddr("127.0.0.1")
+	for _, p := range n.published() {
+		exposed = append(exposed, tcpPort(p).String())
+		bindings[tcpPort(p)] = []network.PortBinding{{HostIP: loopback, HostPort: strconv.Itoa(n.ports[p])}}
+	}
+	files := make([]testcontainers.ContainerFile, len(cs.Files))
+	for i, f := range cs.Files {
+		files[i] = testcontainers.ContainerFile{HostFilePath: f.HostPath, ContainerFilePath: f.Path, FileMode: f.Mode}
+		if f.Content != nil {
+			files[i].Reader = bytes.NewReader(f.Content)
+		}
+		if f.Mode == 0 {
+			files[i].FileMode = 0o644
+		}
+	}
+	devices := make([]container.DeviceMapping, len(cs.Devices))
+	for i, d := range cs.Devices {
+		devices[i] = container.DeviceMapping{PathOnHost: d, PathInContainer: d, CgroupPermissions: "rwm"}
+	}
+	return testcontainers.GenericContainerRequest{
+		ContainerRequest: testcontainers.ContainerRequest{
+			Image:          c.Image.Ref,
+			Name:           c.containerName(n.Name),
+			Entrypoint:     cs.Entrypoint,
+			Cmd:            cs.Cmd,
+			Env:            cs.Env,
+			Labels:         c.labels(n.Name),
+			ExposedPorts:   exposed,
+			Networks:       []string{c.Network},
+			NetworkAliases: map[string][]string{c.Network: {n.Name}},
+			Files:          files,
+			WaitingFor:     healthWait{n},
+			ConfigModifier: func(cfg *container.Config) { cfg.Hostname = n.Name },
+			HostConfigModifier: func(hc *container.HostConfig) {
+				hc.PortBindings = bindings
+				hc.CapAdd = cs.CapAdd
+				hc.Resources.Devices = devices
+			},
+		},
+		Started: true,
+		Logger:  slogPrintf{},
+	}
+}
+
+// healthWait is the testcontainers wait strategy for a node: the system's
+// health check against the node's 127.0.0.1 address, polled until it passes,
+// the container exits, or Spec.StartTimeout passes. testcontainers' own
+// wait.ForHTTP is not used because, inside a container (as in CI), it
+// addresses the bridge gateway rather than the 127.0.0.1 binding.
+type healthWait struct{ n *Node }
+
+// WaitUntilReady implements wait.Strategy; it also runs on every Node.Start.
+func (w healthWait) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
+	n := w.n
+	ctx, cancel := context.WithTimeout(ctx, n.cluster.spec.StartTimeout)
+	defer cancel()
+	info, err := target.Inspect(ctx)
+	if err != nil {
+		return fmt.Errorf("inspect node %s: %w", n.Name, err)
+	}
+	n.refreshPorts(info)
+	check := n.cluster.spec.System.Health()
+	for {
+		last := check.probe(ctx, n.ClientAddr())
+		if last == nil {
+			return nil
+		}
+		if st, err := target.State(ctx); err == nil && !st.Running {
+			tail := n.cluster.tailLogs(context.WithoutCancel(ctx), info.ID, 5)
+			return fmt.Errorf("wait healthy: container exited with code %d: %s", st.ExitCode, tail)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait healthy: %w (last probe: %w)", ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

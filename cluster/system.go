@@ -1,0 +1,192 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// DataDir is where every node keeps its data inside its container. It is one
+// fixed path so that the disk-fault layer of the node agent has one place to
+// mount over, whatever the system.
+const DataDir = "/data"
+
+// System describes one kind of cluster (hakv, Redis with Sentinel, etcd,
+// PostgreSQL, or a user's YAML) to the Docker backend. It is deliberately
+// small: the backend needs to know how to get the image, how to run one node,
+// where clients connect and how to tell that a node is up. Everything else a
+// system may offer is an optional capability, found by type assertion as in
+// Jepsen and etcd's robustness tests: PrimaryFinder and ClaimReporter today.
+//
+// A System is a value that describes, not a running thing: the same System can
+// start any number of clusters, one after the other or at once.
+type System interface {
+	// Name is the system's short name ("hakv"). It labels the containers
+	// (hadrill.system) and names the system in reports.
+	Name() string
+	// Image says how to build the image when the scenario gives none. It takes
+	// a context because producing the build context may compile a binary.
+	Image(ctx context.Context) (ImageSpec, error)
+	// Container gives the container for one node. It must reject options it
+	// does not know, so that a typo in a scenario fails before anything runs.
+	Container(cfg NodeConfig) (ContainerSpec, error)
+	// ClientPort is the TCP port clients use inside the container. The backend
+	// publishes it on 127.0.0.1 of the host.
+	ClientPort() int
+	// Health is how the backend decides that a node has started.
+	Health() HealthCheck
+}
+
+// PrimaryFinder is implemented by systems that have a single writable primary
+// at a time. Systems without one (etcd: any member takes writes) simply do not
+// implement it, and Cluster.Primary then reports ErrNoFixedPrimary, so fault
+// targets such as "primary" can be rejected instead of guessed.
+type PrimaryFinder interface {
+	// Primary names the node that is primary now, or returns an error wrapping
+	// ErrNoPrimary while none is (an election is in progress).
+	Primary(ctx context.Context, nodes []*Node) (string, error)
+}
+
+// ClaimReporter is implemented by systems whose nodes can be asked what role
+// they think they hold. Unlike Primary, which picks one answer, Claims shows
+// every node's view, so a split brain (two nodes claiming primary) is visible.
+type ClaimReporter interface {
+	Claims(ctx context.Context, nodes []*Node) ([]Claim, error)
+}
+
+// Claim is one node's own view of its role, as it reported it.
+type Claim struct {
+	// Node is the node asked.
+	Node string `json:"node"`
+	// Role is the role it claims ("primary", "standby", "candidate"), or ""
+	// when it could not be asked.
+	Role string `json:"role,omitempty"`
+	// Epoch is the election epoch (term) the node is in.
+	Epoch uint64 `json:"epoch"`
+	// Primary is the node it believes is primary, "" when it knows none.
+	Primary string `json:"primary,omitempty"`
+	// Err is why the node could not be asked (down, paused, partitioned).
+	Err error `json:"-"`
+}
+
+var (
+	// ErrNoPrimary means the system has a primary in principle but no node
+	// holds the role right now. Callers usually retry: see Cluster.WaitPrimary.
+	ErrNoPrimary = errors.New("no node claims to be primary")
+	// ErrNoFixedPrimary means the system has no single primary at all (etcd),
+	// so "primary" and "standbys" are not meaningful fault targets.
+	ErrNoFixedPrimary = errors.New("system has no fixed primary")
+	// ErrUnsupported means the system lacks an optional capability.
+	ErrUnsupported = errors.New("not supported by this system")
+)
+
+// NodeConfig is what a System needs to know to describe one node.
+type NodeConfig struct {
+	// Name is the node's name, n1..nN. It is also its host name and its alias
+	// on the run's network, so peers reach it as Name:port.
+	Name string
+	// Peers lists every node of the cluster, this one included, in order.
+	Peers []Peer
+	// Options are the scenario's system options (cluster.options), verbatim.
+	Options map[string]string
+	// DataDir is the data folder inside the container (always DataDir).
+	DataDir string
+}
+
+// Peer is one member of the cluster as the other members reach it: by its
+// network alias on the run's own Docker network.
+type Peer struct {
+	Name string
+	Host string
+	Port int
+}
+
+// Addr is the peer's host:port on the run network.
+func (p Peer) Addr() string { return net.JoinHostPort(p.Host, fmt.Sprint(p.Port)) }
+
+// ContainerSpec is one node's container, as a System (or a Spec.Customize
+// hook) describes it. The fields beyond the command exist for the node agent,
+// which wraps the entrypoint, needs NET_ADMIN for nftables, and SYS_ADMIN plus
+// /dev/fuse for disk faults.
+type ContainerSpec struct {
+	// Entrypoint replaces the image's entrypoint when set.
+	Entrypoint []string
+	// Cmd is the command (or the entrypoint's arguments).
+	Cmd []string
+	// Env is the environment, added to the image's.
+	Env map[string]string
+	// Ports are container TCP ports to publish on 127.0.0.1 besides the client
+	// port (the agent's control port, a metrics port). See Node.Addr.
+	Ports []int
+	// Files are copied into the container after it is created and before it
+	// starts, so they work with images that have no shell (FROM scratch).
+	Files []File
+	// CapAdd adds Linux capabilities ("NET_ADMIN", "SYS_ADMIN").
+	CapAdd []string
+	// Devices are host devices to expose at the same path ("/dev/fuse").
+	Devices []string
+}
+
+// File is a file to place in an image build context or in a container: from
+// HostPath, or from Content when that is set.
+type File struct {
+	// Path is the path in the container, or the name in the build context.
+	Path string
+	// HostPath is read when Content is nil.
+	HostPath string
+	// Content is the file's bytes.
+	Content []byte
+	// Mode is the permission bits; 0 means 0o644.
+	Mode int64
+}
+
+// HealthCheck says how to tell that a node is up: an HTTP GET of Path on the
+// client port that answers 200, or, when Path is empty, a TCP connect (weak
+// with Docker's userland proxy, which accepts before the node listens; prefer
+// HTTP where the system has it).
+type HealthCheck struct {
+	// Path is the HTTP path to GET ("/healthz").
+	Path string
+	// Timeout bounds one probe; 0 means one second. A paused node fails the
+	// probe by timing out, so keep it short.
+	Timeout time.Duration
+}
+
+// probe runs one health check against addr (host:port).
+func (h HealthCheck) probe(ctx context.Context, addr string) error {
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if h.Path == "" {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("connect %s: %w", addr, err)
+		}
+		return conn.Close()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+h.Path, nil)
+	if err != nil {
+		return fmt.Errorf("make health request: %w", err)
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", h.Path, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("get %s: status %d", h.Path, resp.StatusCode)
+	}
+	return nil
+}
+
+// probeClient keeps no idle connections: a health probe must open a fresh
+// connection each time, or a connection kept alive to a node's old process
+// would hide a restart.
+var probeClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}

@@ -1,0 +1,166 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+)
+
+// teardownTimeout bounds a Teardown, which runs on a context of its own: the
+// caller's is often already cancelled (Ctrl-C, a failed run) exactly when
+// cleaning up matters most.
+const teardownTimeout = 2 * time.Minute
+
+// Teardown saves every node's log to Spec.LogDir/<node>.log, then removes
+// the run's containers (forcibly, paused or not) and its network. It finds
+// them by the hadrill.run label rather than from memory, so it also removes
+// a container whose start failed half way.
+//
+// Teardown is safe on a nil Cluster and safe to call again: after a success
+// it does nothing, after a failure it tries again. It ignores the
+// cancellation of ctx (keeping its values) and bounds itself with a timeout
+// instead, so `defer c.Teardown(ctx)` works on every path.
+func (c *Cluster) Teardown(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done || c.docker == nil {
+		return nil // nothing was created without a client
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	if err := c.teardown(ctx); err != nil {
+		return fmt.Errorf("tear down run %s: %w", c.RunID, err)
+	}
+	c.done = true
+	return c.docker.Close()
+}
+
+func (c *Cluster) teardown(ctx context.Context) error {
+	list, err := c.docker.ContainerList(ctx, client.ContainerListOptions{
+		All:     true,
+		Filters: make(client.Filters).Add("label", LabelRun+"="+c.RunID),
+	})
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	errs := make([]error, len(list.Items))
+	var wg sync.WaitGroup
+	for i, ctr := range list.Items {
+		wg.Go(func() {
+			node := ctr.Labels[LabelNode]
+			if c.spec.LogDir != "" && node != "" {
+				if err := c.saveLogs(ctx, ctr.ID, filepath.Join(c.spec.LogDir, node+".log")); err != nil {
+					slog.Warn("keep node log", "node", node, "err", err)
+				}
+			}
+			if err := c.remove(ctx, ctr.ID); err != nil {
+				errs[i] = fmt.Errorf("remove node %s: %w", node, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(append(errs, removeNetwork(ctx, c.docker, c.Network))...)
+}
+
+// remove force-removes a container. A paused container is thawed first:
+// not every engine version removes a frozen one.
+func (c *Cluster) remove(ctx context.Context, id string) error {
+	return removeContainer(ctx, c.docker, id)
+}
+
+func removeContainer(ctx context.Context, cli client.APIClient, id string) error {
+	opts := client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}
+	_, err := cli.ContainerRemove(ctx, id, opts)
+	if err == nil || errdefs.IsNotFound(err) {
+		return nil
+	}
+	if _, uerr := cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); uerr != nil {
+		return err
+	}
+	if _, err := cli.ContainerRemove(ctx, id, opts); err != nil && !errdefs.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// removeNetwork removes a network, retrying while the engine still counts
+// endpoints of containers that were just removed.
+func removeNetwork(ctx context.Context, cli client.APIClient, name string) error {
+	for attempt := 1; ; attempt++ {
+		_, err := cli.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
+		if err == nil || errdefs.IsNotFound(err) {
+			return nil
+		}
+		if attempt == 10 {
+			return fmt.Errorf("remove network %s: %w", name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("remove network %s: %w", name, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// saveLogs writes a container's whole log, stdout and stderr demultiplexed
+// into one file in the order the engine returns them.
+func (c *Cluster) saveLogs(ctx context.Context, id, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("make log folder: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create log file: %w", err)
+	}
+	if err := c.copyLogs(ctx, id, "all", f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// copyLogs copies the last tail lines ("all" for every line) of a
+// container's log to w.
+func (c *Cluster) copyLogs(ctx context.Context, id, tail string, w io.Writer) error {
+	rc, err := c.docker.ContainerLogs(ctx, id, client.ContainerLogsOptions{
+		ShowStdout: true, ShowStderr: true, Tail: tail,
+	})
+	if err != nil {
+		return fmt.Errorf("read logs: %w", err)
+	}
+	defer rc.Close()
+	if _, err := stdcopy.StdCopy(w, w, rc); err != nil {
+		return fmt.Errorf("copy logs: %w", err)
+	}
+	return nil
+}
+
+// tailLogs is the end of a container's log on one line, for error messages
+// about a node that exited during start.
+func (c *Cluster) tailLogs(ctx context.Context, id string, n int) string {
+	var buf bytes.Buffer
+	if err := c.copyLogs(ctx, id, strconv.Itoa(n), &buf); err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	out := strings.ReplaceAll(strings.TrimSpace(buf.String()), "\n", " | ")
+	if out == "" {
+		return "(empty log)"
+	}
+	return out
+}
