@@ -1,0 +1,148 @@
+package checker
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRTO checks RTO on hand-made histories whose recovery time is known by
+// construction. Times below are seconds since the run's start; "ok 12.2→12.5"
+// is a write invoked at 12.2 and acknowledged at 12.5. The settle window is
+// the default 1 s.
+func TestRTO(t *testing.T) {
+	for _, tc := range []struct {
+		name, fixture string
+		faults        string // fault fixture when not fixture's own
+		end           float64
+		opt           Options
+		target        *time.Duration
+		want          Result
+		perFault      []time.Duration // exact; -1 = unbounded, -2 = unknown
+		value         float64         // -1 = null
+		detail        string          // a substring of Detail
+	}{
+		{
+			// delay at 10.0; one write a second, all ok: writes after t_f
+			// settle at once, so the fault caused no outage.
+			name: "no outage", fixture: "rto-no-outage", end: 15, target: dur(5 * time.Second),
+			want: Pass, perFault: []time.Duration{0}, value: 0,
+		},
+		{
+			// kill at 10.0; fail 10.1, fail 10.6, info 11.1→12.1 (timeout),
+			// then ok 12.2→12.5 and ok writes to the end (15.0).
+			// t_r = 12.5, RTO = 2.5 s.
+			name: "clean outage", fixture: "rto-clean", end: 15, target: dur(5 * time.Second),
+			want: Pass, perFault: []time.Duration{2500 * time.Millisecond}, value: 2.5,
+		},
+		{
+			name: "clean outage over target", fixture: "rto-clean", end: 15, target: dur(2 * time.Second),
+			want: Fail, perFault: []time.Duration{2500 * time.Millisecond}, value: 2.5, detail: "RTO 2.500s > target 2s",
+		},
+		{
+			// partition at 10.0, never healed; writes fail every 0.5 s from
+			// 10.1 to 14.1, then one ok 14.5→14.6; the run ends at 15.0, so
+			// that success run lasts 0.4 s < settle: no recovery.
+			name: "no recovery before the end", fixture: "rto-unbounded", end: 15, target: dur(5 * time.Second),
+			want: Fail, perFault: []time.Duration{-1}, value: -1, detail: "no recovery before the run ended (outage from 10.100s)",
+		},
+		{
+			name: "unbounded without a target still passes", fixture: "rto-unbounded", end: 15,
+			want: Pass, perFault: []time.Duration{-1}, value: -1, detail: "no target; ",
+		},
+		{
+			// kill at 10.0; fail 10.1, 10.6; ok 11.0→11.05, ok 11.5→11.55
+			// (a burst lasting 11.05→12.0 = 0.95 s < settle, merged); fail
+			// 12.0, 12.5; ok 13.0→13.2 then ok to the end at 16.0.
+			// t_r = 13.2, RTO = 3.2 s.
+			name: "flapping", fixture: "rto-flapping", end: 16, target: dur(5 * time.Second),
+			want: Pass, perFault: []time.Duration{3200 * time.Millisecond}, value: 3.2,
+		},
+		{
+			// With a settle window of 0.9 s the same burst counts as the
+			// recovery: t_r = 11.05.
+			name: "flapping, short settle", fixture: "rto-flapping", end: 16, opt: Options{Settle: 900 * time.Millisecond},
+			want: Pass, perFault: []time.Duration{1050 * time.Millisecond}, value: 1.05,
+		},
+		{
+			// kill at 10.0; fails until 13.1, ok 13.5→13.7, 14.0, 14.5; the
+			// run ends at 14.7: the last success run lasts exactly 1 s, the
+			// settle window, and counts. RTO = 3.7 s.
+			name: "success run cut by the end, long enough", fixture: "rto-settle-at-end", end: 14.7,
+			want: Pass, perFault: []time.Duration{3700 * time.Millisecond}, value: 3.7,
+		},
+		{
+			name: "success run cut by the end, too short", fixture: "rto-settle-at-end", end: 14.69, target: dur(time.Minute),
+			want: Fail, perFault: []time.Duration{-1}, value: -1,
+		},
+		{
+			// kill at 10.0; info 10.1→11.1, info 10.2→11.2, 11.2→never:
+			// indeterminate writes are the outage; ledger writes ok from
+			// 11.5→11.6 to the end at 14.0. RTO = 1.6 s.
+			name: "indeterminate writes are an outage", fixture: "rto-indeterminate", end: 14, target: dur(5 * time.Second),
+			want: Pass, perFault: []time.Duration{1600 * time.Millisecond}, value: 1.6,
+		},
+		{
+			// kill at 10.0: fail 10.0, 10.5, 11.0, ok 11.5→11.51 on.
+			// delay at 20.0: every write ok. Value is the larger.
+			name: "two faults", fixture: "rto-two-faults", end: 25, target: dur(5 * time.Second),
+			want: Pass, perFault: []time.Duration{1510 * time.Millisecond, 0}, value: 1.51,
+		},
+		{
+			name: "only disruptive kinds", fixture: "rto-two-faults", end: 25, opt: Options{Disruptive: DisruptiveKinds("delay")},
+			want: Pass, perFault: []time.Duration{0}, value: 0,
+		},
+		{
+			name: "no disruptive fault", fixture: "rto-two-faults", end: 25, target: dur(time.Second),
+			opt:  Options{Disruptive: DisruptiveKinds("pause")},
+			want: Pass, perFault: []time.Duration{}, value: -1, detail: "no disruptive fault",
+		},
+		{
+			name: "no writes after the fault", fixture: "empty", faults: "rto-clean", end: 15, target: dur(5 * time.Second),
+			want: Unknown, perFault: []time.Duration{-2}, value: -1, detail: "no write invoked after the fault",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := load(t, tc.fixture, cmp.Or(tc.faults, tc.fixture))
+			in.End = sec(tc.end)
+			r := RTO(in, tc.target, tc.opt)
+			var got []time.Duration
+			for _, f := range r.Faults {
+				switch {
+				case f.Unbounded:
+					got = append(got, -1)
+				case f.NoWrites:
+					got = append(got, -2)
+				default:
+					got = append(got, f.RTO)
+				}
+			}
+			if !slices.Equal(got, tc.perFault) && !(len(got) == 0 && len(tc.perFault) == 0) {
+				t.Errorf("per-fault RTO = %v, want %v", got, tc.perFault)
+			}
+			c := r.Check
+			if c.Result != tc.want || value(c.Value) != tc.value || c.Unbounded != (tc.value == -1 && slices.Contains(tc.perFault, -1)) {
+				t.Errorf("check = %q value %v unbounded %v, want %q value %v", c.Result, value(c.Value), c.Unbounded, tc.want, tc.value)
+			}
+			if len(c.PerFault) != len(tc.perFault) {
+				t.Errorf("per_fault has %d entries, want %d", len(c.PerFault), len(tc.perFault))
+			}
+			if !strings.Contains(c.Detail, tc.detail) {
+				t.Errorf("detail %q does not contain %q", c.Detail, tc.detail)
+			}
+		})
+	}
+}
+
+// TestRTOOutageStart checks the outage and recovery instants, not only their
+// difference.
+func TestRTOOutageStart(t *testing.T) {
+	in := load(t, "rto-flapping")
+	in.End = sec(16)
+	r := RTO(in, nil, Options{}).Faults[0]
+	if !r.Outage || r.OutageStart != sec(10.1) || r.Recovered != sec(13.2) || r.Requested != sec(10) {
+		t.Errorf("got %+v, want outage from 10.1 s, recovered at 13.2 s", r)
+	}
+}
