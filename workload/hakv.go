@@ -28,6 +28,22 @@ const maxBody = 16 << 20
 // HakvClient is the [KV] for hakv over its HTTP API. It is safe for
 // concurrent use by all logical clients of a run; node addresses can be
 // replaced while it is in use (a restarted node may come back on a new port).
+//
+// How each outcome is reported, and what [Classify] makes of it:
+//
+//	what happened                               error             write, cas  read
+//	2xx (and 404 on GET: absent)                nil               ok          ok
+//	no connection made: refused, no route,      ErrUnreachable    fail        fail
+//	  dial timeout, op deadline while dialing
+//	503 with Hakv-Primary (not primary)         *NotPrimaryError  fail        fail
+//	412 (CAS found another value)               ErrPrecondition   fail        -
+//	other 4xx (refused before acting)           ErrRejected       fail        fail
+//	503 without Hakv-Primary, other 5xx, 3xx    plain             info        fail
+//	timeout or reset once connected             plain             info        fail
+//
+// The line between the last two rows and the second is whether any byte of
+// the request can have reached the server: only a request that never got a
+// connection is certainly not applied.
 type HakvClient struct {
 	http      *http.Client
 	endpoints atomic.Pointer[endpoints]
