@@ -150,7 +150,14 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 	if c.Image, err = c.ensureImage(ctx); err != nil {
 		return c, err
 	}
-	_, err = c.docker.NetworkCreate(ctx, c.Network, client.NetworkCreateOptions{
+	if err := ctx.Err(); err != nil {
+		return c, fmt.Errorf("create network %s: %w", c.Network, err)
+	}
+	// Like a container, a network is created even if ctx ends meanwhile, so
+	// that Teardown always finds what exists.
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	_, err = c.docker.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
 		Driver: "bridge",
 		Labels: map[string]string{LabelRun: c.RunID},
 	})

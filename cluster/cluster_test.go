@@ -263,3 +263,34 @@ func TestCustomizeAddsFilesAndCapabilities(t *testing.T) {
 		t.Errorf("copied file holds %q, want n1", buf[:k])
 	}
 }
+
+// TestStartCancelledStillTearsDown cancels Start as soon as its first
+// container exists, as Ctrl-C would, and expects Teardown, called with the
+// same dead context, to remove everything Start had created.
+func TestStartCancelledStillTearsDown(t *testing.T) {
+	needDocker(t)
+	spec := hakvSpec(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if ctrs, _ := leftovers(t, spec.RunID); ctrs > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	c, err := Start(ctx, spec)
+	t.Logf("start cancelled: %v", err)
+	cancel()
+	if ctrs, nets := leftovers(t, spec.RunID); ctrs == 0 || nets == 0 {
+		t.Fatalf("nothing to tear down (%d containers, %d networks): the test proves nothing", ctrs, nets)
+	}
+	if err := c.Teardown(ctx); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	if ctrs, nets := leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
+		t.Errorf("after teardown: %d containers, %d networks left", ctrs, nets)
+	}
+}

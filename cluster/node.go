@@ -225,16 +225,32 @@ func (n *Node) Healthy(ctx context.Context) error {
 	return nil
 }
 
+// createTimeout bounds a container or network creation.
+const createTimeout = 30 * time.Second
+
 // create creates and starts the node's container, retrying with new host
 // ports when one was taken after it was chosen.
+//
+// The creation itself ignores the cancellation of ctx: a create request
+// cancelled on the client side may still complete in the engine after
+// Teardown has looked for containers, leaking one. Waiting for the container
+// to become healthy does honour ctx.
 func (n *Node) create(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("start node %s: %w", n.Name, err)
+		}
 		if err := n.pickPorts(); err != nil {
 			return fmt.Errorf("start node %s: %w", n.Name, err)
 		}
-		ctr, err := testcontainers.GenericContainer(ctx, n.request())
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+		ctr, err := testcontainers.GenericContainer(cctx, n.request())
+		cancel()
 		if ctr != nil {
 			n.setContainer(ctr)
+		}
+		if err == nil {
+			err = ctr.Start(ctx)
 		}
 		if err == nil {
 			return nil
@@ -341,7 +357,7 @@ func (n *Node) request() testcontainers.GenericContainerRequest {
 				hc.Resources.Devices = devices
 			},
 		},
-		Started: true,
+		Started: false, // see create
 		Logger:  slogPrintf{},
 	}
 }

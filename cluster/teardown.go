@@ -16,6 +16,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
 
@@ -51,17 +52,33 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 	return c.docker.Close()
 }
 
+// teardown removes the run's containers, looking again after each sweep in
+// case one appeared meanwhile, then the network.
 func (c *Cluster) teardown(ctx context.Context) error {
-	list, err := c.docker.ContainerList(ctx, client.ContainerListOptions{
-		All:     true,
-		Filters: make(client.Filters).Add("label", LabelRun+"="+c.RunID),
-	})
-	if err != nil {
-		return fmt.Errorf("list containers: %w", err)
+	var errs []error
+	for sweep := 0; sweep < 3; sweep++ {
+		list, err := c.docker.ContainerList(ctx, client.ContainerListOptions{
+			All:     true,
+			Filters: make(client.Filters).Add("label", LabelRun+"="+c.RunID),
+		})
+		if err != nil {
+			return fmt.Errorf("list containers: %w", err)
+		}
+		if len(list.Items) == 0 {
+			errs = nil // nothing is left, whatever failed before
+			break
+		}
+		errs = c.removeAll(ctx, list.Items)
 	}
-	errs := make([]error, len(list.Items))
+	return errors.Join(append(errs, removeNetwork(ctx, c.docker, c.Network))...)
+}
+
+// removeAll saves the logs of the given containers and removes them, all at
+// once.
+func (c *Cluster) removeAll(ctx context.Context, ctrs []container.Summary) []error {
+	errs := make([]error, len(ctrs))
 	var wg sync.WaitGroup
-	for i, ctr := range list.Items {
+	for i, ctr := range ctrs {
 		wg.Go(func() {
 			node := ctr.Labels[LabelNode]
 			if c.spec.LogDir != "" && node != "" {
@@ -75,7 +92,7 @@ func (c *Cluster) teardown(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
-	return errors.Join(append(errs, removeNetwork(ctx, c.docker, c.Network))...)
+	return errs
 }
 
 // remove force-removes a container. A paused container is thawed first:
