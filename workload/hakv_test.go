@@ -12,83 +12,62 @@ import (
 	"github.com/hadrill/hadrill/history"
 )
 
-// TestHakvClientClassification checks every row of the table in Classify's
-// doc comment against real HTTP exchanges.
+// classCase is one row of the outcome table: a server behaviour, an op, and
+// the class the op must get.
+type classCase struct {
+	name   string
+	server http.HandlerFunc // replaces the API on n1; nil keeps it
+	addr   string           // "refused" or "hang-dial" to replace n1's address
+	f      history.Func
+	key    string
+	want   history.Type
+	is     error // errors.Is target, when the class matters
+	found  bool
+}
+
+// hang holds a request until the client gives up.
+func hang(w http.ResponseWriter, r *http.Request) {
+	// Reading the body lets the server notice the client hanging up.
+	_, _ = io.Copy(io.Discard, r.Body)
+	select {
+	case <-r.Context().Done():
+	case <-time.After(3 * time.Second):
+	}
+}
+
+var n2, empty = "n2", ""
+
+var classCases = []classCase{
+	{name: "write ok", f: history.Write, key: "k", want: history.OK},
+	{name: "cas ok", f: history.CAS, key: "k", want: history.OK},
+	{name: "read present", f: history.Read, key: "k", want: history.OK, found: true},
+	{name: "read absent 404", f: history.Read, key: "nokey", want: history.OK},
+	{name: "cas 412", f: history.CAS, key: "nokey", want: history.Fail, is: ErrPrecondition},
+	{name: "write refused", addr: "refused", f: history.Write, key: "k", want: history.Fail, is: ErrUnreachable},
+	{name: "cas refused", addr: "refused", f: history.CAS, key: "k", want: history.Fail, is: ErrUnreachable},
+	{name: "read refused", addr: "refused", f: history.Read, key: "k", want: history.Fail},
+	{name: "write dial outlives op", addr: "hang-dial", f: history.Write, key: "k", want: history.Fail, is: ErrUnreachable},
+	{name: "write 503 hint", server: status(503, &n2), f: history.Write, key: "k", want: history.Fail, is: ErrNotApplied},
+	{name: "write 503 empty hint", server: status(503, &empty), f: history.Write, key: "k", want: history.Fail, is: ErrNotApplied},
+	{name: "write 503 no hint header", server: status(503, nil), f: history.Write, key: "k", want: history.Info},
+	{name: "read 503 hint", server: status(503, &n2), f: history.Read, key: "k", want: history.Fail},
+	{name: "write 500", server: status(500, nil), f: history.Write, key: "k", want: history.Info},
+	{name: "cas 500", server: status(500, nil), f: history.CAS, key: "k", want: history.Info},
+	{name: "read 500", server: status(500, nil), f: history.Read, key: "k", want: history.Fail},
+	{name: "write 400", server: status(400, nil), f: history.Write, key: "k", want: history.Fail, is: ErrRejected},
+	{name: "write timeout after send", server: hang, f: history.Write, key: "k", want: history.Info},
+	{name: "cas timeout after send", server: hang, f: history.CAS, key: "k", want: history.Info},
+	{name: "read timeout after send", server: hang, f: history.Read, key: "k", want: history.Fail},
+	{name: "write reset after send", server: resetAfterRead, f: history.Write, key: "k", want: history.Info},
+	{name: "read reset after send", server: resetAfterRead, f: history.Read, key: "k", want: history.Fail},
+}
+
+// TestHakvClientClassification checks every row of the table in
+// HakvClient's doc comment against real HTTP exchanges.
 func TestHakvClientClassification(t *testing.T) {
-	n2 := "n2"
-	empty := ""
-	hang := func(w http.ResponseWriter, r *http.Request) {
-		// Reading the body lets the server notice the client hanging up.
-		_, _ = io.Copy(io.Discard, r.Body)
-		select {
-		case <-r.Context().Done():
-		case <-time.After(3 * time.Second):
-		}
-	}
-	tests := []struct {
-		name   string
-		server http.HandlerFunc // replaces the API on n1; nil keeps it
-		addr   string           // "refused" or "hang-dial" to replace n1's address
-		f      history.Func
-		key    string
-		want   history.Type
-		is     error // errors.Is target, when the class matters
-		found  bool
-	}{
-		{name: "write ok", f: history.Write, key: "k", want: history.OK},
-		{name: "cas ok", f: history.CAS, key: "k", want: history.OK},
-		{name: "read present", f: history.Read, key: "k", want: history.OK, found: true},
-		{name: "read absent 404", f: history.Read, key: "nokey", want: history.OK},
-		{name: "cas 412", f: history.CAS, key: "nokey", want: history.Fail, is: ErrPrecondition},
-		{name: "write refused", addr: "refused", f: history.Write, key: "k", want: history.Fail, is: ErrUnreachable},
-		{name: "cas refused", addr: "refused", f: history.CAS, key: "k", want: history.Fail, is: ErrUnreachable},
-		{name: "read refused", addr: "refused", f: history.Read, key: "k", want: history.Fail},
-		{name: "write dial outlives op", addr: "hang-dial", f: history.Write, key: "k", want: history.Fail, is: ErrUnreachable},
-		{name: "write 503 hint", server: status(503, &n2), f: history.Write, key: "k", want: history.Fail, is: ErrNotApplied},
-		{name: "write 503 empty hint", server: status(503, &empty), f: history.Write, key: "k", want: history.Fail, is: ErrNotApplied},
-		{name: "write 503 no hint header", server: status(503, nil), f: history.Write, key: "k", want: history.Info},
-		{name: "read 503 hint", server: status(503, &n2), f: history.Read, key: "k", want: history.Fail},
-		{name: "write 500", server: status(500, nil), f: history.Write, key: "k", want: history.Info},
-		{name: "cas 500", server: status(500, nil), f: history.CAS, key: "k", want: history.Info},
-		{name: "read 500", server: status(500, nil), f: history.Read, key: "k", want: history.Fail},
-		{name: "write 400", server: status(400, nil), f: history.Write, key: "k", want: history.Fail, is: ErrRejected},
-		{name: "write timeout after send", server: hang, f: history.Write, key: "k", want: history.Info},
-		{name: "cas timeout after send", server: hang, f: history.CAS, key: "k", want: history.Info},
-		{name: "read timeout after send", server: hang, f: history.Read, key: "k", want: history.Fail},
-		{name: "write reset after send", server: resetAfterRead, f: history.Write, key: "k", want: history.Info},
-		{name: "read reset after send", server: resetAfterRead, f: history.Read, key: "k", want: history.Fail},
-	}
-	for _, tc := range tests {
+	for _, tc := range classCases {
 		t.Run(tc.name, func(t *testing.T) {
-			fc := newFakeCluster(t, "n1")
-			fc.data["k"] = "v0"
-			if tc.server != nil {
-				fc.setOverride("n1", tc.server)
-			}
-			eps := fc.endpoints()
-			if tc.addr == "refused" {
-				eps["n1"] = refusedAddr(t)
-			}
-			c := NewHakvClient(eps, 1)
-			defer c.CloseIdleConnections()
-			if tc.addr == "hang-dial" {
-				c.http.Transport.(*http.Transport).DialContext = func(context.Context, string, string) (net.Conn, error) {
-					time.Sleep(300 * time.Millisecond)
-					return nil, errors.New("dial gave up")
-				}
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
-			defer cancel()
-			var err error
-			var found bool
-			switch tc.f {
-			case history.Read:
-				_, found, err = c.Get(ctx, "n1", tc.key)
-			case history.CAS:
-				err = c.CAS(ctx, "n1", tc.key, "v0", "v1")
-			default:
-				err = c.Put(ctx, "n1", tc.key, "v1")
-			}
+			found, err := classCaseRun(t, tc)
 			if got := Classify(err, tc.f != history.Read); got != tc.want {
 				t.Fatalf("class = %s, want %s (err %v)", got, tc.want, err)
 			}
@@ -99,6 +78,39 @@ func TestHakvClientClassification(t *testing.T) {
 				t.Errorf("found = %v, want %v", found, tc.found)
 			}
 		})
+	}
+}
+
+// classCaseRun sets up the case's node n1 and does its op with a 150ms op
+// timeout.
+func classCaseRun(t *testing.T, tc classCase) (bool, error) {
+	fc := newFakeCluster(t, "n1")
+	fc.data["k"] = "v0"
+	if tc.server != nil {
+		fc.setOverride("n1", tc.server)
+	}
+	eps := fc.endpoints()
+	if tc.addr == "refused" {
+		eps["n1"] = refusedAddr(t)
+	}
+	c := NewHakvClient(eps, 1)
+	t.Cleanup(c.CloseIdleConnections)
+	if tc.addr == "hang-dial" {
+		c.http.Transport.(*http.Transport).DialContext = func(context.Context, string, string) (net.Conn, error) {
+			time.Sleep(300 * time.Millisecond)
+			return nil, errors.New("dial gave up")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	switch tc.f {
+	case history.Read:
+		_, found, err := c.Get(ctx, "n1", tc.key)
+		return found, err
+	case history.CAS:
+		return false, c.CAS(ctx, "n1", tc.key, "v0", "v1")
+	default:
+		return false, c.Put(ctx, "n1", tc.key, "v1")
 	}
 }
 
