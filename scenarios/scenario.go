@@ -1,0 +1,290 @@
+// Package scenarios holds the scenario schema: what a scenario file may say,
+// how it is loaded strictly (every mistake named with file, line and field
+// path), its defaults, its seeds, and the built-in scenarios embedded in the
+// binary.
+//
+// A scenario is plain data. Other packages get time.Duration values from it
+// (Duration.Std); the runner turns it into a cluster, a workload and a fault
+// schedule.
+package scenarios
+
+import (
+	"slices"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Scenario is one experiment: which cluster to build, what load to put on it,
+// which faults to inject and when, and which targets the cluster must meet.
+// The comment of each field gives its default, which Parse fills in so that
+// the scenario as run (Dump) states everything that shaped the run.
+type Scenario struct {
+	// Name names the results folder. Default: the file name without its
+	// extension. Letters, digits, '.', '_' and '-'.
+	Name        string `yaml:"name"`
+	Description string `yaml:"description,omitempty"`
+	// Seed drives every random choice (selectors, nemesis, operation mix).
+	// Nil when the file gives none: the runner then calls EnsureSeed, and
+	// --seed overrides it.
+	Seed *int64 `yaml:"seed,omitempty"`
+	// Duration is how long the workload runs and faults may be active.
+	// Required.
+	Duration Duration `yaml:"duration" hadrill:"required"`
+	Cluster  Cluster  `yaml:"cluster"`
+	Workload Workload `yaml:"workload"`
+	// Faults is the fixed fault schedule.
+	Faults []Fault `yaml:"faults,omitempty"`
+	// Nemesis, when set, adds a seeded random fault schedule; it composes
+	// with Faults.
+	Nemesis *Nemesis `yaml:"nemesis,omitempty"`
+	// Settle is how long to wait after the end of the run, with every fault
+	// healed, before the final read phase. Default 5s.
+	Settle  Duration `yaml:"settle"`
+	Targets Targets  `yaml:"targets"`
+
+	// src is the YAML tree the scenario was decoded from and file its name:
+	// Set edits the tree and decodes again, so overrides get the same checks
+	// and the untouched fields keep their line numbers.
+	src  *yaml.Node
+	file string
+}
+
+// Cluster says which system to build and how.
+type Cluster struct {
+	// System is a known system (see Systems; default hakv) or a path to a
+	// system definition (.yaml).
+	System string `yaml:"system"`
+	// Nodes is the number of nodes, named n1..nN. Default 3.
+	Nodes int `yaml:"nodes"`
+	// Image overrides the system's container image (pre-upgrade
+	// validation: --set cluster.image=...). Default: the system's own.
+	Image string `yaml:"image,omitempty"`
+	// Options are system settings, checked against the system's OptionInfo.
+	// Every option the file leaves out gets its default, so the scenario as
+	// run records the full configuration.
+	Options Options `yaml:"options,omitempty"`
+}
+
+// Workload says what load the clients put on the cluster.
+type Workload struct {
+	// Kind is the workload (see Workloads). Default register.
+	Kind string `yaml:"kind"`
+	// LedgerRatio is the share of all operations that are write-once ledger
+	// writes, which measure RPO. Default 0.2.
+	LedgerRatio float64 `yaml:"ledger_ratio"`
+	// ReadRatio, WriteRatio and CASRatio weigh the other operations. They
+	// are relative weights (Mix normalises them). Defaults 0.4, 0.4, 0.2.
+	ReadRatio  float64 `yaml:"read_ratio"`
+	WriteRatio float64 `yaml:"write_ratio"`
+	CASRatio   float64 `yaml:"cas_ratio"`
+	// Clients is the number of concurrent clients. Default 8.
+	Clients int `yaml:"clients"`
+	// Rate is the total target rate over all clients. Default 200/s.
+	Rate Rate `yaml:"rate"`
+	// Keys is the number of register keys. Default 16.
+	Keys int `yaml:"keys"`
+	// Timeout is the per-operation client timeout; an operation that runs
+	// out of it is recorded as info (indeterminate). Default 1s.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Mix is the share of each operation kind among all operations; the four
+// shares sum to 1.
+type Mix struct {
+	Read, Write, CAS, Ledger float64
+}
+
+// Mix turns the ratios into shares of all operations, so the generator does
+// not redo the arithmetic.
+func (w Workload) Mix() Mix {
+	rest := 1 - w.LedgerRatio
+	sum := w.ReadRatio + w.WriteRatio + w.CASRatio
+	if sum <= 0 {
+		return Mix{Ledger: 1}
+	}
+	return Mix{
+		Read:   rest * w.ReadRatio / sum,
+		Write:  rest * w.WriteRatio / sum,
+		CAS:    rest * w.CASRatio / sum,
+		Ledger: w.LedgerRatio,
+	}
+}
+
+// Fault is one scheduled fault: a kind, a target and a window.
+type Fault struct {
+	Kind   FaultKind `yaml:"kind" hadrill:"required"`
+	Target Target    `yaml:"target" hadrill:"required"`
+	// At is when the fault starts, from the start of the run. Required.
+	At Duration `yaml:"at" hadrill:"required"`
+	// Duration is how long the fault lasts (all kinds but kill, stop and
+	// crash, which use RestartAfter).
+	Duration Duration `yaml:"duration,omitempty"`
+	// RestartAfter is how long a killed, stopped or crashed node stays
+	// down. Zero (left out) keeps it down until the run ends.
+	RestartAfter Duration `yaml:"restart_after,omitempty"`
+	Params       `yaml:",inline"`
+}
+
+// Params are the kind-specific fault parameters; FaultKindInfo says which
+// kind takes which.
+type Params struct {
+	// Percent of packets (loss), I/O operations (disk-error), CPU (cpu) or
+	// memory (memory); more than 0, at most 100.
+	Percent float64 `yaml:"percent,omitempty"`
+	// Delay added to each packet (delay) or I/O operation (disk-slow).
+	Delay Duration `yaml:"delay,omitempty"`
+	// Jitter is the random spread around Delay (delay).
+	Jitter Duration `yaml:"jitter,omitempty"`
+	// Rate is the bandwidth limit (bandwidth).
+	Rate BitRate `yaml:"rate,omitempty"`
+	// Grace is the time between SIGTERM and SIGKILL (stop). Default 10s.
+	Grace Duration `yaml:"grace,omitempty"`
+}
+
+// faultYAML has Fault's fields without its methods, for MarshalYAML.
+type faultYAML Fault
+
+// MarshalYAML writes a fault on one line, as people write them.
+func (f Fault) MarshalYAML() (any, error) {
+	var n yaml.Node
+	err := n.Encode(faultYAML(f))
+	n.Style = yaml.FlowStyle
+	return &n, err
+}
+
+// Window returns when the fault starts and ends, given the run's duration. A
+// node killed without restart_after stays down until the run ends.
+func (f Fault) Window(run time.Duration) (start, end time.Duration) {
+	start = f.At.Std()
+	switch {
+	case f.Duration > 0:
+		return start, start + f.Duration.Std()
+	case f.RestartAfter > 0:
+		return start, start + f.RestartAfter.Std()
+	}
+	return start, run
+}
+
+// Nemesis describes a seeded random fault schedule. The faults package turns
+// it into faults; the scenario only holds and checks it.
+type Nemesis struct {
+	// Kinds to choose from. Required.
+	Kinds []FaultKind `yaml:"kinds" hadrill:"required"`
+	// Targets to choose from (selectors or node names; for a partition, the
+	// nodes to isolate). Default [primary].
+	Targets []Selector `yaml:"targets"`
+	// Interval is the time from one fault's start to the next. Default 10s.
+	Interval Duration `yaml:"interval"`
+	// Duration is how long each fault lasts; killed, stopped or crashed
+	// nodes restart after it. At most Interval. Default 5s.
+	Duration Duration `yaml:"duration"`
+	// Start is the earliest time of the first fault. Default 5s. No fault
+	// starts unless it can end before the run does.
+	Start  Duration `yaml:"start"`
+	Params `yaml:",inline"`
+}
+
+func (n *Nemesis) setDefaults() {
+	*n = Nemesis{
+		Targets:  []Selector{Primary},
+		Interval: Duration(10 * time.Second),
+		Duration: Duration(5 * time.Second),
+		Start:    Duration(5 * time.Second),
+	}
+}
+
+// Targets are what the cluster must achieve. A target left out is measured
+// and reported but does not decide the verdict.
+type Targets struct {
+	// Linearizable requires the history to be linearizable. Default true;
+	// false reports the check without enforcing it.
+	Linearizable bool `yaml:"linearizable"`
+	// RTO is the longest allowed recovery time per disruptive fault.
+	RTO *Duration `yaml:"rto,omitempty"`
+	// RPO is the most acknowledged ledger writes that may be lost.
+	RPO *int `yaml:"rpo,omitempty"`
+	// RPOWindow is the longest allowed window of lost acknowledged writes.
+	RPOWindow *Duration `yaml:"rpo_window,omitempty"`
+	// Availability is the least allowed fraction of ok operations, 0..1.
+	Availability *float64 `yaml:"availability,omitempty"`
+	// SettleWindow is how long a success run must last to end an outage
+	// when RTO is measured (DESIGN.md). Default 1s.
+	SettleWindow Duration `yaml:"settle_window"`
+}
+
+// Default returns the scenario that an empty file would describe, apart from
+// the required duration and the name. Parse decodes a file over it, so every
+// field a file leaves out keeps the value here; cluster options and a stop
+// fault's grace are filled after decoding because they depend on other
+// fields.
+func Default() *Scenario {
+	return &Scenario{
+		Cluster: Cluster{System: HAKV, Nodes: 3},
+		Workload: Workload{
+			Kind:        Register,
+			LedgerRatio: 0.2,
+			ReadRatio:   0.4,
+			WriteRatio:  0.4,
+			CASRatio:    0.2,
+			Clients:     8,
+			Rate:        200,
+			Keys:        16,
+			Timeout:     Duration(time.Second),
+		},
+		Settle:  Duration(5 * time.Second),
+		Targets: Targets{Linearizable: true, SettleWindow: Duration(time.Second)},
+	}
+}
+
+// defaultGrace is a stop fault's grace period when the file gives none:
+// Docker's own default.
+const defaultGrace = Duration(10 * time.Second)
+
+// fillDerived fills the defaults that depend on other fields. It runs after
+// validation, so that an explicit bad value is reported rather than replaced.
+func (s *Scenario) fillDerived() {
+	if sys, ok := systemInfo(s.Cluster.System); ok {
+		if s.Cluster.Options == nil {
+			s.Cluster.Options = Options{}
+		}
+		for _, o := range sys.Options {
+			if _, set := s.Cluster.Options[o.Name]; !set {
+				s.Cluster.Options[o.Name] = o.Default
+			}
+		}
+	}
+	for i := range s.Faults {
+		f := &s.Faults[i]
+		if f.Kind == Stop && f.Grace == 0 {
+			f.Grace = defaultGrace
+		}
+		f.Target = f.Target.normalize(f.Kind)
+	}
+	if s.Nemesis != nil && slices.Contains(s.Nemesis.Kinds, Stop) && s.Nemesis.Grace == 0 {
+		s.Nemesis.Grace = defaultGrace
+	}
+}
+
+// AgentKinds returns the fault kinds of the scenario (fixed faults and
+// nemesis) that need the node agent, sorted and without repeats. A runner
+// without the agent refuses a scenario for which this is not empty, and
+// hadrill list shows it.
+func (s *Scenario) AgentKinds() []FaultKind {
+	var out []FaultKind
+	add := func(k FaultKind) {
+		if k.Level() == Agent && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	for _, f := range s.Faults {
+		add(f.Kind)
+	}
+	if s.Nemesis != nil {
+		for _, k := range s.Nemesis.Kinds {
+			add(k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,169 @@
+package scenarios
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Target says which nodes a fault hits. Most faults take one Selector,
+// written as a plain string (target: primary). A partition takes one of
+// three shapes, written as a mapping:
+//
+//	{isolate: primary}          cut these nodes off from all the others
+//	{groups: [[n1], [n2, n3]]}  nodes talk only within their group
+//	{from: [n1], to: [n2, n3]}  one way: drop what from sends to to
+//
+// A partition written with a plain selector means isolate; Parse rewrites it
+// to that form, so a partition target always has Isolate, Groups or From/To.
+type Target struct {
+	Selector Selector
+	Isolate  Selector
+	// Groups hold node names (n1..nN); every node is in exactly one group.
+	Groups [][]string
+	// From and To hold selectors or node names.
+	From []Selector
+	To   []Selector
+}
+
+// targetMap is the mapping form of a Target, as written in files.
+type targetMap struct {
+	Isolate Selector     `yaml:"isolate,omitempty"`
+	Groups  [][]string   `yaml:"groups,omitempty,flow"`
+	From    selectorList `yaml:"from,omitempty,flow"`
+	To      selectorList `yaml:"to,omitempty,flow"`
+}
+
+// selectorList accepts one selector or a list of them.
+type selectorList []Selector
+
+func (l *selectorList) decodeNode(d *decoder, n *yaml.Node, path string) {
+	if n.Kind == yaml.ScalarNode {
+		*l = selectorList{Selector(n.Value)}
+		return
+	}
+	var s []Selector
+	d.decodeSlice(n, path, reflect.ValueOf(&s).Elem())
+	*l = s
+}
+
+func (t *Target) decodeNode(d *decoder, n *yaml.Node, path string) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*t = Target{Selector: Selector(n.Value)}
+	case yaml.MappingNode:
+		var m targetMap
+		d.decodeStruct(n, path, reflect.ValueOf(&m).Elem())
+		*t = Target{Isolate: m.Isolate, Groups: m.Groups, From: m.From, To: m.To}
+	default:
+		d.fail(n, path, "want a target like primary or {isolate: primary}, got %s", describe(n))
+	}
+}
+
+// MarshalYAML writes the string form for a single selector and a flow
+// mapping otherwise.
+func (t Target) MarshalYAML() (any, error) {
+	if t.Selector != "" {
+		return string(t.Selector), nil
+	}
+	var n yaml.Node
+	err := n.Encode(targetMap{Isolate: t.Isolate, Groups: t.Groups, From: t.From, To: t.To})
+	n.Style = yaml.FlowStyle
+	return &n, err
+}
+
+// normalize rewrites a partition's plain selector to the isolate form.
+func (t Target) normalize(kind FaultKind) Target {
+	if kind == Partition && t.Selector != "" {
+		return Target{Isolate: t.Selector}
+	}
+	return t
+}
+
+// String is a short human form, for logs and fault events.
+func (t Target) String() string {
+	switch {
+	case t.Selector != "":
+		return string(t.Selector)
+	case t.Isolate != "":
+		return "isolate " + string(t.Isolate)
+	case t.Groups != nil:
+		parts := make([]string, len(t.Groups))
+		for i, g := range t.Groups {
+			parts[i] = strings.Join(g, ",")
+		}
+		return "groups " + strings.Join(parts, " | ")
+	}
+	return fmt.Sprintf("from %s to %s", joinSelectors(t.From), joinSelectors(t.To))
+}
+
+func joinSelectors(ss []Selector) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Node returns k when the selector is the node name nk (k from 1).
+func (s Selector) Node() (int, bool) {
+	num, ok := strings.CutPrefix(string(s), "n")
+	if !ok || num == "" || num[0] == '0' {
+		return 0, false
+	}
+	k, err := strconv.Atoi(num)
+	return k, err == nil && k > 0
+}
+
+// NodeName is the name of the k-th node (from 1), as selectors write it.
+func NodeName(k int) string { return "n" + strconv.Itoa(k) }
+
+// problem returns why the selector cannot be used in a cluster of n nodes,
+// or "" when it can.
+func (s Selector) problem(n int) string {
+	if k, ok := s.Node(); ok {
+		if k > n {
+			return fmt.Sprintf("%s names no node (%s)", s, clusterNodes(n))
+		}
+		return ""
+	}
+	switch s {
+	case Primary, One, Majority, All:
+		return ""
+	case Standby, Standbys:
+		if n < 2 {
+			return fmt.Sprintf("%s names no node in a 1-node cluster", s)
+		}
+		return ""
+	case Minority:
+		if (n-1)/2 < 1 {
+			return fmt.Sprintf("minority names no node in a %d-node cluster", n)
+		}
+		return ""
+	case "":
+		return "empty target"
+	}
+	names := make([]string, 0, len(selectors)+1)
+	for _, i := range selectors {
+		names = append(names, string(i.Selector))
+	}
+	names = append(names, "a node "+clusterRange(n))
+	return fmt.Sprintf("unknown target %q (want %s)", s, orList(names))
+}
+
+func clusterRange(n int) string {
+	if n == 1 {
+		return "n1"
+	}
+	return "n1.." + NodeName(n)
+}
+
+func clusterNodes(n int) string {
+	if n == 1 {
+		return "the cluster has only n1"
+	}
+	return "the cluster has " + clusterRange(n)
+}

@@ -1,0 +1,160 @@
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// The validator checks what the types alone cannot: ranges, references to
+// nodes, parameters per fault kind, and windows inside the run. It runs after
+// decoding, on the same decoder, so its errors carry the lines where the
+// fields were written (or, for a field left out, the line of the nearest
+// enclosing one). A field whose value was already rejected is not checked
+// again, so one mistake gives one message.
+type validator struct {
+	*decoder
+	s *Scenario
+}
+
+func validate(d *decoder, s *Scenario) {
+	v := &validator{decoder: d, s: s}
+	v.checkTop()
+	v.checkCluster()
+	v.checkWorkload()
+	for i := range s.Faults {
+		v.checkFault(i)
+	}
+	v.checkNemesis()
+	v.checkTargets()
+}
+
+// at returns where path, or the nearest enclosing field, was written.
+func (v *validator) at(path string) position {
+	for {
+		if p, ok := v.pos[path]; ok {
+			return p
+		}
+		if path == "" {
+			return position{file: v.file}
+		}
+		path = path[:max(strings.LastIndexAny(path, ".["), 0)]
+	}
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	if !v.bad[path] {
+		v.add(v.at(path), path, fmt.Sprintf(format, args...))
+	}
+}
+
+// runKnown reports whether the run's duration is usable for window checks.
+func (v *validator) runKnown() bool { return v.has("duration") && v.s.Duration > 0 }
+
+// nodesKnown reports whether the node count is usable for target checks.
+func (v *validator) nodesKnown() bool { return !v.bad["cluster.nodes"] && v.s.Cluster.Nodes >= 1 }
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
+
+func (v *validator) checkTop() {
+	if !nameRE.MatchString(v.s.Name) {
+		v.errorf("name", "invalid name %q (letters, digits, '.', '_' and '-' only: it names the results folder)", v.s.Name)
+	}
+	if v.has("duration") && v.s.Duration <= 0 {
+		v.errorf("duration", "must be more than 0s")
+	}
+}
+
+func (v *validator) checkCluster() {
+	c := v.s.Cluster
+	sys, known := systemInfo(c.System)
+	if !known && !IsSystemPath(c.System) {
+		v.errorf("cluster.system", "unknown system %q (known: %s, or a path to a system .yaml file)", c.System, systemNames())
+	}
+	if c.Nodes < 1 {
+		v.errorf("cluster.nodes", "must be at least 1")
+	}
+	if !known {
+		return
+	}
+	names := make([]string, 0, len(c.Options))
+	for name := range c.Options {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		p := "cluster.options." + name
+		o, ok := sys.option(name)
+		if !ok {
+			v.errorf(p, "unknown option for %s (known: %s)", sys.Name, sys.optionNames())
+		} else if msg := o.check(c.Options[name]); msg != "" {
+			v.errorf(p, "%s", msg)
+		}
+	}
+	v.checkTimers(c.Options)
+}
+
+// checkTimers catches a failure detector that would fire between two
+// heartbeats, which makes every run a stream of spurious failovers.
+func (v *validator) checkTimers(opts Options) {
+	hb, err1 := ParseDuration(valueOr(opts, "heartbeat", "200ms"))
+	ft, err2 := ParseDuration(valueOr(opts, "failover_timeout", "2s"))
+	if err1 == nil && err2 == nil && ft <= hb {
+		v.errorf("cluster.options.failover_timeout", "must be longer than heartbeat (%s)", hb)
+	}
+}
+
+func valueOr(opts Options, name, def string) string {
+	if val, ok := opts[name]; ok {
+		return val
+	}
+	return def
+}
+
+func (v *validator) checkWorkload() {
+	w := v.s.Workload
+	if w.Kind != Register {
+		v.errorf("workload.kind", "unknown workload %q (known: %s)", w.Kind, Register)
+	}
+	if w.LedgerRatio < 0 || w.LedgerRatio > 1 {
+		v.errorf("workload.ledger_ratio", "must be between 0 and 1, got %g", w.LedgerRatio)
+	}
+	ratios := []struct {
+		name  string
+		value float64
+	}{{"read_ratio", w.ReadRatio}, {"write_ratio", w.WriteRatio}, {"cas_ratio", w.CASRatio}}
+	for _, r := range ratios {
+		if r.value < 0 {
+			v.errorf("workload."+r.name, "must not be negative, got %g", r.value)
+		}
+	}
+	if w.ReadRatio == 0 && w.WriteRatio == 0 && w.CASRatio == 0 && w.LedgerRatio < 1 {
+		v.errorf("workload", "read_ratio, write_ratio and cas_ratio are all 0")
+	}
+	if w.Clients < 1 {
+		v.errorf("workload.clients", "must be at least 1")
+	}
+	if w.Keys < 1 {
+		v.errorf("workload.keys", "must be at least 1")
+	}
+	if w.Rate <= 0 {
+		v.errorf("workload.rate", "must be more than 0/s")
+	}
+	if w.Timeout <= 0 {
+		v.errorf("workload.timeout", "must be more than 0s")
+	}
+}
+
+func (v *validator) checkTargets() {
+	t := v.s.Targets
+	if t.Availability != nil && (*t.Availability < 0 || *t.Availability > 1) {
+		v.errorf("targets.availability", "must be between 0 and 1, got %g", *t.Availability)
+	}
+	if t.RPO != nil && *t.RPO < 0 {
+		v.errorf("targets.rpo", "must not be negative")
+	}
+	if t.SettleWindow <= 0 {
+		v.errorf("targets.settle_window", "must be more than 0s")
+	}
+}

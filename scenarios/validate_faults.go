@@ -1,0 +1,293 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func (v *validator) checkFault(i int) {
+	f, p := v.s.Faults[i], fmt.Sprintf("faults[%d]", i)
+	info, ok := f.Kind.Info()
+	if !ok {
+		if v.has(p + ".kind") {
+			v.errorf(p+".kind", "unknown fault kind %q (known: %s)", f.Kind, faultKindNames())
+		}
+		return
+	}
+	for _, name := range paramOrder {
+		present := v.has(p + "." + name)
+		switch {
+		case present && !info.Takes(name):
+			v.errorf(p+"."+name, "not a parameter of %s%s", f.Kind, paramHint(info, name))
+		case !present && slices.Contains(info.Required, name):
+			v.errorf(p+"."+name, "required for %s", f.Kind)
+		}
+	}
+	if v.has(p+".duration") && f.Duration <= 0 {
+		v.errorf(p+".duration", "must be more than 0s")
+	}
+	if v.has(p+".restart_after") && f.RestartAfter <= 0 {
+		v.errorf(p+".restart_after", "must be more than 0s (leave it out to keep the node down until the run ends)")
+	}
+	v.checkParams(p, f.Params)
+	v.checkWindow(p, f)
+	if v.has(p+".target") && v.nodesKnown() {
+		v.checkTarget(p+".target", f.Target, f.Kind)
+	}
+}
+
+// paramHint points from a parameter a kind does not take to the one it does.
+func paramHint(info FaultKindInfo, name string) string {
+	switch {
+	case name == ParamDuration && info.Takes(ParamRestartAfter):
+		return " (use restart_after)"
+	case name == ParamRestartAfter && info.Takes(ParamDuration):
+		return " (use duration)"
+	}
+	return ""
+}
+
+// checkParams checks the values of the kind-specific parameters that were
+// written under p.
+func (v *validator) checkParams(p string, pr Params) {
+	if v.has(p+".percent") && (pr.Percent <= 0 || pr.Percent > 100) {
+		v.errorf(p+".percent", "must be more than 0 and at most 100, got %g", pr.Percent)
+	}
+	if v.has(p+".delay") && pr.Delay <= 0 {
+		v.errorf(p+".delay", "must be more than 0s")
+	}
+	if v.has(p+".rate") && pr.Rate <= 0 {
+		v.errorf(p+".rate", "must be more than 0bit")
+	}
+	if v.has(p+".grace") && pr.Grace <= 0 {
+		v.errorf(p+".grace", "must be more than 0s (use kill for no grace)")
+	}
+}
+
+// checkWindow requires the fault to start and end inside the run, so every
+// fault is healed and measured before the final read.
+func (v *validator) checkWindow(p string, f Fault) {
+	if !v.runKnown() || !v.has(p+".at") {
+		return
+	}
+	run := v.s.Duration
+	if f.At >= run {
+		v.errorf(p+".at", "starts at %s, when the run has ended (duration %s)", f.At, run)
+		return
+	}
+	for name, length := range map[string]Duration{ParamDuration: f.Duration, ParamRestartAfter: f.RestartAfter} {
+		if v.has(p+"."+name) && !v.bad[p+"."+name] && f.At+length > run {
+			v.errorf(p+"."+name, "fault ends at %s, after the run ends at %s", f.At+length, run)
+		}
+	}
+}
+
+func (v *validator) checkTarget(path string, t Target, kind FaultKind) {
+	n := v.s.Cluster.Nodes
+	if kind == Partition {
+		v.checkPartition(path, t, n)
+		return
+	}
+	if t.Selector == "" {
+		v.errorf(path, "isolate, groups, from and to are for partitions; %s takes one target like primary", kind)
+		return
+	}
+	if msg := t.Selector.problem(n); msg != "" {
+		v.errorf(path, "%s", msg)
+	}
+}
+
+func (v *validator) checkPartition(path string, t Target, n int) {
+	if n < 2 {
+		v.errorf(path, "a partition needs at least 2 nodes, the cluster has 1")
+		return
+	}
+	forms := 0
+	for _, set := range []bool{t.Selector != "" || t.Isolate != "", t.Groups != nil, t.From != nil || t.To != nil} {
+		if set {
+			forms++
+		}
+	}
+	switch {
+	case forms != 1:
+		v.errorf(path, "want one of isolate, groups, or from with to")
+	case t.Selector != "":
+		v.checkIsolate(path, t.Selector, n)
+	case t.Isolate != "":
+		v.checkIsolate(path+".isolate", t.Isolate, n)
+	case t.Groups != nil:
+		v.checkGroups(path+".groups", t.Groups, n)
+	default:
+		v.checkOneWay(path, t, n)
+	}
+}
+
+func (v *validator) checkIsolate(path string, s Selector, n int) {
+	if msg := s.problem(n); msg != "" {
+		v.errorf(path, "%s", msg)
+	} else if s == All {
+		v.errorf(path, "isolating all nodes cuts nothing off")
+	}
+}
+
+func (v *validator) checkGroups(path string, groups [][]string, n int) {
+	if len(groups) < 2 {
+		v.errorf(path, "want at least 2 groups, got %d", len(groups))
+		return
+	}
+	seen := map[int]bool{}
+	for i, g := range groups {
+		gp := fmt.Sprintf("%s[%d]", path, i)
+		if len(g) == 0 {
+			v.errorf(gp, "empty group")
+		}
+		for j, name := range g {
+			ep := fmt.Sprintf("%s[%d]", gp, j)
+			k, ok := Selector(name).Node()
+			switch {
+			case !ok:
+				v.errorf(ep, "groups hold node names like n1, got %q", name)
+			case k > n:
+				v.errorf(ep, "%s names no node (%s)", name, clusterNodes(n))
+			case seen[k]:
+				v.errorf(ep, "%s is in two groups", name)
+			default:
+				seen[k] = true
+			}
+		}
+	}
+	var missing []string
+	for k := 1; k <= n; k++ {
+		if !seen[k] {
+			missing = append(missing, NodeName(k))
+		}
+	}
+	if len(missing) == 1 {
+		v.errorf(path, "%s is in no group", missing[0])
+	} else if len(missing) > 1 {
+		v.errorf(path, "%s are in no group", strings.Join(missing, ", "))
+	}
+}
+
+func (v *validator) checkOneWay(path string, t Target, n int) {
+	from := v.checkSide(path, "from", "to", t.From, n)
+	v.checkSide(path, "to", "from", t.To, n)
+	for j, s := range t.To {
+		if k, ok := s.Node(); ok && from[k] {
+			v.errorf(fmt.Sprintf("%s.to[%d]", path, j), "%s is in both from and to", s)
+		}
+	}
+}
+
+// checkSide checks one side of a one-way partition and returns the node
+// numbers it names.
+func (v *validator) checkSide(path, side, other string, list []Selector, n int) map[int]bool {
+	p := path + "." + side
+	switch {
+	case list == nil:
+		v.errorf(p, "required with %s", other)
+	case len(list) == 0:
+		v.errorf(p, "want at least one node")
+	}
+	nodes := map[int]bool{}
+	for i, s := range list {
+		if msg := s.problem(n); msg != "" {
+			v.errorf(fmt.Sprintf("%s[%d]", p, i), "%s", msg)
+		} else if k, ok := s.Node(); ok {
+			nodes[k] = true
+		}
+	}
+	return nodes
+}
+
+func (v *validator) checkNemesis() {
+	nm := v.s.Nemesis
+	if nm == nil {
+		return
+	}
+	if v.has("nemesis.kinds") && len(nm.Kinds) == 0 {
+		v.errorf("nemesis.kinds", "want at least one kind")
+	}
+	infos := v.nemesisKinds(nm)
+	if len(infos) == len(nm.Kinds) && len(infos) > 0 {
+		v.checkNemesisParams(nm, infos)
+	}
+	v.checkParams("nemesis", nm.Params)
+	if v.has("nemesis.targets") && len(nm.Targets) == 0 {
+		v.errorf("nemesis.targets", "want at least one target")
+	}
+	if v.nodesKnown() {
+		for i, s := range nm.Targets {
+			v.checkIsolateOrHit(fmt.Sprintf("nemesis.targets[%d]", i), s, slices.Contains(nm.Kinds, Partition))
+		}
+	}
+	v.checkNemesisTiming(nm)
+}
+
+// nemesisKinds returns the descriptions of the nemesis kinds that exist.
+func (v *validator) nemesisKinds(nm *Nemesis) []FaultKindInfo {
+	var infos []FaultKindInfo
+	for i, k := range nm.Kinds {
+		info, ok := k.Info()
+		if !ok {
+			v.errorf(fmt.Sprintf("nemesis.kinds[%d]", i), "unknown fault kind %q (known: %s)", k, faultKindNames())
+			continue
+		}
+		if k == Partition && v.nodesKnown() && v.s.Cluster.Nodes < 2 {
+			v.errorf(fmt.Sprintf("nemesis.kinds[%d]", i), "a partition needs at least 2 nodes, the cluster has 1")
+		}
+		infos = append(infos, info)
+	}
+	return infos
+}
+
+// checkNemesisParams requires the parameters some chosen kind needs and
+// rejects those that no chosen kind takes. Every kind lasts the nemesis's
+// duration, so duration and restart_after are not among them.
+func (v *validator) checkNemesisParams(nm *Nemesis, infos []FaultKindInfo) {
+	for _, name := range paramOrder[2:] {
+		p := "nemesis." + name
+		takes := slices.ContainsFunc(infos, func(i FaultKindInfo) bool { return i.Takes(name) })
+		if v.has(p) && !takes {
+			v.errorf(p, "not a parameter of %s", orList(kindStrings(nm.Kinds)))
+		}
+		for _, i := range infos {
+			if !v.has(p) && slices.Contains(i.Required, name) {
+				v.errorf(p, "required for %s", i.Kind)
+				break
+			}
+		}
+	}
+}
+
+func kindStrings(kinds []FaultKind) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
+func (v *validator) checkIsolateOrHit(path string, s Selector, partition bool) {
+	n := v.s.Cluster.Nodes
+	if msg := s.problem(n); msg != "" {
+		v.errorf(path, "%s", msg)
+	} else if partition && s == All {
+		v.errorf(path, "isolating all nodes cuts nothing off (nemesis kinds include partition)")
+	}
+}
+
+func (v *validator) checkNemesisTiming(nm *Nemesis) {
+	if nm.Interval <= 0 {
+		v.errorf("nemesis.interval", "must be more than 0s")
+	}
+	if nm.Duration <= 0 {
+		v.errorf("nemesis.duration", "must be more than 0s")
+	} else if nm.Interval > 0 && nm.Duration > nm.Interval {
+		v.errorf("nemesis.duration", "must be at most interval (%s), or faults would overlap", nm.Interval)
+	}
+	if v.runKnown() && nm.Duration > 0 && nm.Start+nm.Duration > v.s.Duration {
+		v.errorf("nemesis.start", "no fault fits: start %s + duration %s ends after the run ends at %s", nm.Start, nm.Duration, v.s.Duration)
+	}
+}
