@@ -1,0 +1,128 @@
+package results
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hadrill/hadrill/checker"
+)
+
+// keyValue is one item of a report's header line.
+type keyValue struct{ K, V string }
+
+// runReportView is what runReportTemplate renders.
+type runReportView struct {
+	Scenario, Verdict   string
+	Meta                []keyValue
+	Warnings            []string
+	Checks              []checkRow
+	LinearizabilityLink string
+	Ops                 string
+	Timeline            template.HTML
+	Faults              []faultRow
+	Latency             []latencyRow
+	ScenarioYAML        string
+	CSS                 template.CSS
+}
+
+// WriteReport writes report.html into a run folder that already holds its
+// verdict.json (and, normally, history.jsonl, faults.jsonl and
+// scenario.yaml): the checks against targets, the faults, latency, and time
+// plots of throughput, latency, outcomes and the acting primary with the
+// fault windows shaded. The page is self-contained (inline CSS and SVG), so
+// it can be archived with the run and opened anywhere. It reads only files,
+// so `hadrill check` or a later report rebuild can call it offline.
+func WriteReport(dir RunDir) error {
+	d, err := loadRun(dir)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	view, err := buildRunView(d)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := runReportTemplate.Execute(&buf, view); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	return writeAtomic(dir.File(ReportFile), buf.Bytes())
+}
+
+// buildRunView gathers the page's content.
+func buildRunView(d *runData) (runReportView, error) {
+	v := d.Verdict
+	s := buildSeries(d.Ops, d.Faults, v.DurationSeconds)
+	timeline, err := drawTimeline(s, faultWindows(d.Faults, s.End))
+	if err != nil {
+		return runReportView{}, err
+	}
+	view := runReportView{
+		Scenario: v.Scenario, Verdict: string(v.Verdict), Meta: runMeta(v),
+		Checks: checkRows(v.Checks), Timeline: timeline,
+		Ops: fmt.Sprintf("%d total, %d ok, %d fail, %d info; %d final reads",
+			v.Ops.Total, v.Ops.OK, v.Ops.Fail, v.Ops.Info, v.Ops.FinalReads),
+		Faults:       faultRows(d.Faults, windowP99s(v.Latency)),
+		Latency:      latencyRows(v.Latency),
+		ScenarioYAML: d.Scenario,
+		CSS:          template.CSS(baseCSS),
+		Warnings:     runWarnings(d, s),
+	}
+	if c, ok := v.Checks[checker.CheckLinearizability]; ok && c.Result == checker.Fail {
+		view.LinearizabilityLink = LinearizeFile
+	}
+	return view, nil
+}
+
+// runMeta is the header line: what ran, when, for how long.
+func runMeta(v *Verdict) []keyValue {
+	meta := []keyValue{
+		{"seed", fmt.Sprint(v.Seed)},
+		{"started", v.Started.UTC().Format(time.RFC3339)},
+		{"duration", formatValue(v.DurationSeconds, "seconds") + " s"},
+	}
+	if v.System != "" {
+		meta = append(meta, keyValue{"system", v.System})
+	}
+	if v.Image != "" {
+		meta = append(meta, keyValue{"image", v.Image})
+	}
+	if v.Nodes > 0 {
+		meta = append(meta, keyValue{"nodes", fmt.Sprint(v.Nodes)})
+	}
+	opts := make([]string, 0, len(v.Option))
+	for k, val := range v.Option {
+		opts = append(opts, k+"="+val)
+	}
+	slices.Sort(opts)
+	if len(opts) > 0 {
+		meta = append(meta, keyValue{"options", strings.Join(opts, " ")})
+	}
+	return meta
+}
+
+// runWarnings are the things a reader must know before trusting the page.
+func runWarnings(d *runData, s series) []string {
+	var out []string
+	if d.Verdict.Interrupted {
+		out = append(out, "The run was interrupted: its checks cover the partial history only.")
+	}
+	if d.Torn {
+		out = append(out, "history.jsonl ended in a torn line (the run crashed); the complete prefix is shown.")
+	}
+	if len(d.Ops) == 0 {
+		out = append(out, "No history was found: the plots are empty.")
+	}
+	for _, e := range d.Verdict.Errors {
+		out = append(out, "Run error: "+e)
+	}
+	if n := len(s.MultiWriterSpans); n > 0 {
+		at := s.Centers[s.MultiWriterSpans[0]] - bucketSeconds/2
+		out = append(out, fmt.Sprintf("In %d one-second bucket(s), starting at %.0f s, more than one node "+
+			"acknowledged writes: a failover inside that second, or a split brain.", n, at))
+	}
+	return out
+}

@@ -1,0 +1,183 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"os"
+	"slices"
+
+	"github.com/hadrill/hadrill/history"
+)
+
+// runData is what the per-run report reads from a run folder.
+type runData struct {
+	Dir     RunDir
+	Verdict *Verdict
+	Ops     []history.Op
+	Faults  []FaultRecord
+	// Scenario is scenario.yaml as run, "" when the file is missing.
+	Scenario string
+	// Torn is set when history.jsonl ended in a torn line (a crash).
+	Torn bool
+}
+
+// loadRun reads a run folder. The verdict is required; the history and the
+// faults are read when present, so that a report can still be written for
+// a run whose history was lost.
+func loadRun(dir RunDir) (*runData, error) {
+	v, err := ReadVerdict(dir.Path)
+	if err != nil {
+		return nil, err
+	}
+	d := &runData{Dir: dir, Verdict: v, Faults: v.Faults}
+	d.Ops, d.Torn, err = history.ReadFile[history.Op](dir.File(HistoryFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	if len(d.Faults) == 0 {
+		// An older or partial verdict: fold the faults from their log.
+		evs, _, err := history.ReadFile[history.FaultEvent](dir.File(FaultsFile))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read faults: %w", err)
+		}
+		d.Faults = FaultRecords(history.FoldFaults(evs))
+	}
+	if b, err := os.ReadFile(dir.File(ScenarioFile)); err == nil {
+		d.Scenario = string(b)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		slog.Warn("read scenario of run", "dir", dir.Path, "err", err)
+	}
+	return d, nil
+}
+
+// bucketSeconds is the width of a time-plot bucket.
+const bucketSeconds = 1.0
+
+// series is a run's workload cut into buckets of bucketSeconds for the time
+// plots. Operations are placed where their outcome became known (their
+// completion); an invocation that never completed is placed at its
+// invocation and counted as info. Final reads are left out: they are the
+// checker's instrument, not the workload.
+type series struct {
+	// End is the right edge of the time axis, in seconds.
+	End float64
+	// Centers are the buckets' mid-points, in seconds.
+	Centers          []float64
+	OK, Fail, Info   []float64
+	P50, P99         []float64 // ms, NaN where no operation completed ok
+	Writers          []map[string]int
+	Nodes            []string
+	MultiWriterSpans []int // buckets in which two or more nodes acked writes
+}
+
+// buildSeries buckets ops. The time axis covers every operation and every
+// fault window, so a fault that outlived the workload is still drawn.
+func buildSeries(ops []history.Op, faults []FaultRecord, duration float64) series {
+	pairs := workloadPairs(ops)
+	end := axisEnd(pairs, faults, duration)
+	n := int(math.Ceil(end / bucketSeconds))
+	s := series{End: float64(n) * bucketSeconds}
+	s.Centers = make([]float64, n)
+	s.OK, s.Fail, s.Info = make([]float64, n), make([]float64, n), make([]float64, n)
+	s.Writers = make([]map[string]int, n)
+	lat := make([][]float64, n)
+	for i := range n {
+		s.Centers[i] = (float64(i) + 0.5) * bucketSeconds
+	}
+	nodes := map[string]bool{}
+	for _, p := range pairs {
+		at := p.Completion.Time
+		if p.Completion.Type == "" {
+			at = p.Invoke.Time
+		}
+		b := min(max(int(Seconds(at)/bucketSeconds), 0), n-1)
+		switch p.Outcome() {
+		case history.OK:
+			s.OK[b]++
+			lat[b] = append(lat[b], float64(p.Completion.Time-p.Invoke.Time)/1e6)
+			if isWriteOp(p.Invoke.F) && p.Completion.Node != "" {
+				if s.Writers[b] == nil {
+					s.Writers[b] = map[string]int{}
+				}
+				s.Writers[b][p.Completion.Node]++
+				nodes[p.Completion.Node] = true
+			}
+		case history.Fail:
+			s.Fail[b]++
+		default:
+			s.Info[b]++
+		}
+	}
+	s.P50, s.P99 = bucketQuantiles(lat)
+	for node := range nodes {
+		s.Nodes = append(s.Nodes, node)
+	}
+	slices.Sort(s.Nodes)
+	for i, w := range s.Writers {
+		if len(w) > 1 {
+			s.MultiWriterSpans = append(s.MultiWriterSpans, i)
+		}
+	}
+	return s
+}
+
+// workloadPairs pairs the history and drops the final read phase.
+func workloadPairs(ops []history.Op) []history.Operation {
+	var out []history.Operation
+	for _, p := range history.Pair(ops) {
+		if p.Invoke.F != history.FinalRead {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// axisEnd is the last moment a time plot must show, at least one bucket.
+func axisEnd(pairs []history.Operation, faults []FaultRecord, duration float64) float64 {
+	end := 0.0
+	for _, p := range pairs {
+		end = max(end, Seconds(p.Invoke.Time), Seconds(p.Completion.Time))
+	}
+	for _, f := range faults {
+		end = max(end, f.Requested)
+		if f.Healed != nil {
+			end = max(end, *f.Healed)
+		}
+	}
+	if end == 0 {
+		end = duration
+	}
+	return max(end, bucketSeconds)
+}
+
+// bucketQuantiles is p50 and p99 of each bucket's latencies.
+func bucketQuantiles(lat [][]float64) (p50, p99 []float64) {
+	p50, p99 = make([]float64, len(lat)), make([]float64, len(lat))
+	for i, xs := range lat {
+		slices.Sort(xs)
+		p50[i], p99[i] = quantile(xs, 0.50), quantile(xs, 0.99)
+	}
+	return p50, p99
+}
+
+// isWriteOp reports whether an operation kind changes state, so that its
+// acknowledging node was the primary (or believed it was).
+func isWriteOp(f history.Func) bool { return f == history.Write || f == history.CAS }
+
+// faultWindows turns fault records into shaded windows; a fault never
+// healed is shaded to the end of the axis.
+func faultWindows(faults []FaultRecord, end float64) []window {
+	out := make([]window, 0, len(faults))
+	for _, f := range faults {
+		to := end
+		if f.Healed != nil {
+			to = *f.Healed
+		}
+		label := fmt.Sprintf("fault %d: %s %s, %.2f s to %.2f s", f.ID, f.Kind, f.Target, f.Requested, to)
+		out = append(out, window{Fault: f.ID, Label: label, From: f.Requested, To: to})
+	}
+	return out
+}

@@ -1,0 +1,53 @@
+package results
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hadrill/hadrill/checker"
+)
+
+func TestWriteSummaryFitsAComment(t *testing.T) {
+	r := defaultRun(t0)
+	r.Lost = 3
+	r.Checks = map[string]checker.Check{checker.CheckLinearizability: {Result: checker.Fail,
+		Detail: strings.Repeat("key k1 | read saw a value never written; ", 20)}}
+	dir := r.write(t, t.TempDir())
+	// A long schedule must not make the summary long.
+	v, err := ReadVerdict(dir.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 30; i++ {
+		v.Faults = append(v.Faults, FaultRecord{ID: i, Kind: "pause", Target: fmt.Sprintf("n%d", i%3+1), Requested: float64(i)})
+	}
+	if err := WriteVerdict(dir, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteSummary(dir); err != nil {
+		t.Fatal(err)
+	}
+	md := readFile(t, dir.File(SummaryFile))
+	lines := strings.Split(strings.TrimSpace(md), "\n")
+	if len(lines) > 40 {
+		t.Errorf("summary.md has %d lines, want at most 40:\n%s", len(lines), md)
+	}
+	if !strings.HasPrefix(lines[0], "### hadrill `kill-primary`: FAIL") {
+		t.Errorf("header line is %q", lines[0])
+	}
+	for _, want := range []string{"| rpo | fail | 3 writes | 0 writes |", "| linearizability | fail |",
+		"| availability | pass | 0.9500 | 0.9000 |", "- kill primary (n1) at 10.000 s", "and 22 more", "Full report: `"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "k1 | read") {
+		t.Error("a | in a detail was not escaped")
+	}
+	for _, r := range md {
+		if r >= 0x1F300 {
+			t.Errorf("summary.md has an emoji %q", r)
+		}
+	}
+}
