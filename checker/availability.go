@@ -45,7 +45,7 @@ func Availability(in Input, target *float64) AvailabilityResult {
 	for i, f := range faults {
 		r.Faults[i].Fault = f.ID
 	}
-	for _, p := range history.Pair(in.Ops) {
+	for _, p := range in.paired() {
 		if p.Invoke.F == history.FinalRead {
 			continue
 		}

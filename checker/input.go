@@ -20,6 +20,20 @@ type Input struct {
 	// Ops or Faults", which is what an offline re-check of a crashed run
 	// has to go on.
 	End int64
+
+	// pairs caches history.Pair(Ops) for Run, which hands one Input to
+	// every check; see paired.
+	pairs []history.Operation
+}
+
+// paired returns the history's operations, pairing them unless Run already
+// did: pairing a large history costs about as much as checking RTO, RPO,
+// availability and latency together.
+func (in Input) paired() []history.Operation {
+	if in.pairs != nil {
+		return in.pairs
+	}
+	return history.Pair(in.Ops)
 }
 
 // end returns the run's end time, derived from the records when End is 0.

@@ -46,7 +46,7 @@ func Latency(in Input) LatencyReport {
 	for i := range per {
 		per[i] = map[string][]float64{}
 	}
-	for _, p := range history.Pair(in.Ops) {
+	for _, p := range in.paired() {
 		if p.Invoke.F == history.FinalRead || p.Outcome() != history.OK {
 			continue
 		}

@@ -45,7 +45,7 @@ func Linearizability(ctx context.Context, in Input, required bool, opt Options) 
 		r.Check = outcome(required, Unknown, "history breaks the recorder's contract: "+err.Error())
 		return r
 	}
-	ops := operations(history.Pair(in.Ops))
+	ops := operations(in.paired())
 	parts := partitionByKey(ops)
 	r.Operations, r.Keys = len(ops), len(parts)
 	if len(ops) == 0 {

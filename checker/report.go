@@ -68,12 +68,13 @@ type Report struct {
 // and merges them into a verdict. ctx bounds only the linearizability check,
 // the one that can take long; cancelling it makes that check Unknown.
 func Run(ctx context.Context, in Input, t Targets, opt Options) Report {
+	in.pairs = history.Pair(in.Ops)
 	lin := Linearizability(ctx, in, t.Linearizable, opt)
 	rto := RTO(in, t.RTO, opt)
 	rpo := RPO(in, t.RPO, t.RPOWindow, opt)
 	avail := Availability(in, t.Availability)
 	r := Report{
-		Ops: countOps(in.Ops),
+		Ops: countOps(in.pairs),
 		Checks: map[string]Check{
 			CheckLinearizability: lin.Check,
 			CheckRTO:             rto.Check,
@@ -90,9 +91,9 @@ func Run(ctx context.Context, in Input, t Targets, opt Options) Report {
 }
 
 // countOps counts operations by outcome; see OpCounts.
-func countOps(ops []history.Op) OpCounts {
+func countOps(pairs []history.Operation) OpCounts {
 	var c OpCounts
-	for _, p := range history.Pair(ops) {
+	for _, p := range pairs {
 		if p.Invoke.F == history.FinalRead {
 			c.FinalReads++
 			continue

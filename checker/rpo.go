@@ -61,7 +61,7 @@ type RPOResult struct {
 // window alone. A lost write acknowledged outside every fault's reach counts
 // only in the count.
 func RPO(in Input, count *int, window *time.Duration, opt Options) RPOResult {
-	pairs := history.Pair(in.Ops)
+	pairs := in.paired()
 	acked := ackedLedger(pairs)
 	final, anyFinal := finalReads(pairs)
 	var r RPOResult

@@ -52,12 +52,12 @@ type write struct {
 // took to recover after it was requested, and compares the largest with
 // target. The definition, with the settle window S (opt.Settle):
 //
-//	      t_f                                           t_r
-//	       |                                             |
-//	writes: ok   ok  FAIL  INFO ok ok FAIL  FAIL  FAIL   ok  ok  ok  ok  ok ...
-//	                 |<-------- outage ------------------>|<-- success run ---->
-//	                             |<-->|                    (first that lasts >= S)
-//	                        burst < S: merged into the outage
+//	writes, by invocation:  ok ok | FAIL INFO ok ok FAIL FAIL | ok ok ok ok ok ...
+//	                              t_f                         t_r
+//	                              |<-------- outage --------->|<-- success run, lasts >= S -->
+//	                                          \___/
+//	                            a burst shorter than S is merged into the outage
+//	RTO = t_r - t_f
 //
 // Only writes (write, ledger write, CAS) invoked at or after t_f count, taken
 // in invocation order. A success run is a maximal stretch of ok writes in
@@ -85,7 +85,7 @@ type write struct {
 // extend an earlier fault's recovery.
 func RTO(in Input, target *time.Duration, opt Options) RTOResult {
 	opt = opt.withDefaults()
-	ws := writes(history.Pair(in.Ops))
+	ws := writes(in.paired())
 	end := in.end()
 	faults := in.disruptive(opt)
 	out := RTOResult{Faults: make([]Recovery, 0, len(faults))}

@@ -1,0 +1,162 @@
+// Package checker decides whether a run met its targets. It reads one run's
+// history (history.Op events) and faults (history.Fault), and it measures
+// five things: linearizability, RTO, RPO, availability and latency. Each is
+// its own exported function, and Run runs them all and merges a verdict.
+// Every definition below is pinned by tests on hand-made histories in
+// testdata/, whose answers are known by construction.
+//
+// # Conventions
+//
+// Times in a history are nanoseconds since the run's start, from one
+// monotonic clock. Every time and duration in a Check is in seconds.
+//
+// A check is Pass, Fail or Unknown. Unknown means the check could not decide
+// (porcupine timed out, the final read failed, nothing was recorded). It is
+// never turned into a pass. Merge ranks fail > unknown > pass, as Jepsen
+// does, and merging no results gives Pass.
+//
+// A check without a target (a nil field of Targets, or Linearizable false)
+// is still measured and reported, and its result is Pass. When a target
+// would have failed it or left it unknown, its Detail starts with
+// "no target; " and says what it saw.
+//
+// A fault has a window while it is in force: [Requested, Healed), or from
+// Requested to the end of the run if it was never healed. A fault that was
+// never requested (Requested 0) has no window and is ignored. Operations
+// belong to the window in which they were invoked. Options.Disruptive picks
+// the faults that RTO and the RPO window are measured for. By default every
+// fault counts.
+//
+// The write-type operations are write, ledger write and cas. final_read is
+// the final read phase's read-back of ledger keys. It is the checker's own
+// instrument, so availability, latency and the op counts leave it out, and
+// linearizability treats it as a read.
+//
+// # Linearizability
+//
+// The history is checked with porcupine against a register per key, absent
+// ("") at the start. The model is partitioned by key, because a store is
+// linearizable exactly when each of its keys is.
+// Before porcupine runs, the history is checked for the recorder's contract,
+// as etcd's robustness tests do. Every completion must answer an open
+// invocation of the same process, function and key, and must not come before
+// it. A process must have at most one open invocation. A process that got an
+// indeterminate (info) result must never invoke again. A history that breaks
+// the contract gives Unknown, with the first violation in Detail.
+//
+// The history is translated for porcupine as follows:
+//   - An ok read or final_read is a read of the value it observed ("" means
+//     absent). A failed or indeterminate read is dropped, because it observed
+//     nothing.
+//   - An ok write is a write over its real interval. An ok cas is a swap that
+//     happened, so its expected value must match the register.
+//   - A failed write or cas is dropped. It certainly did not happen, and this
+//     includes a 412 CAS.
+//   - An indeterminate write or cas (info, or never completed) is open until
+//     the end of time (Return = math.MaxInt64). porcupine may then place it
+//     anywhere after its call, or effectively never. An open cas whose
+//     expected value does not match is a legal no-op.
+//
+// porcupine.CheckOperationsVerbose runs with Options.LinearizabilityTimeout
+// (default 60 s), which is also cut short by the context's deadline. The
+// result is Pass when porcupine says Ok. It is Fail when porcupine says
+// Illegal, and Detail then names each key with no linearization. For each
+// such key it names the earliest-returning operation outside the longest
+// partial linearization, which is where a reader should start. It is
+// Unknown on a timeout or a cancelled context. A history with no operation
+// left to check passes with the detail "no operations to check".
+// LinearizabilityResult.WriteVisualization writes porcupine's HTML view, with
+// the faults drawn as annotations, for linearizability.html.
+//
+// # RTO
+//
+// RTO is measured for each disruptive fault with request time t_f. Only
+// write-type operations invoked at or after t_f count, in invocation order.
+// A failed cas is left out. The recorder marks both a 412 (a healthy primary
+// answering) and a refusal as fail, so the checker cannot tell them apart,
+// and under contention 412s alone would break up every success run.
+//
+// A success run is a maximal stretch of ok writes in that order. It lasts
+// from the earliest acknowledgement among them to the invocation of the next
+// failed or indeterminate write, or to the end of the run. It is settled when
+// it lasts at least the settle window S (Options.Settle, default 1 s). A run
+// cut short by the end of the run counts as settled if it had already lasted
+// S, and as unsettled otherwise.
+//
+//	writes, by invocation:  ok ok | FAIL INFO ok ok FAIL FAIL | ok ok ok ok ok ...
+//	                              t_f                         t_r
+//	                              |<-------- outage --------->|<-- success run, lasts >= S -->
+//	                                          \___/
+//	                            a burst shorter than S is merged into the outage
+//	RTO = t_r - t_f
+//
+// The outage starts at the first failed or indeterminate write. A write
+// counts from its invocation, so a write that times out much later is part of
+// the outage from the moment it was sent. Success runs shorter than S inside
+// the outage are merged into it. t_r is the start of the first settled success
+// run after the outage began, and RTO = t_r − t_f. There are four cases:
+//   - If a settled success run comes before any failed or indeterminate
+//     write, or if no write after t_f failed at all, the fault caused no
+//     outage and RTO = 0.
+//   - If no settled run follows the outage before the run ends, RTO is
+//     unbounded. The check fails, and verdict.json shows "value": null,
+//     "unbounded": true, with a null entry in per_fault.
+//   - If no write was invoked after t_f, there is no evidence either way, and
+//     that fault's RTO is Unknown.
+//   - Each fault is measured until the end of the run, so an overlapping later
+//     fault can lengthen an earlier fault's RTO.
+//
+// The value is the largest RTO. per_fault lists each disruptive fault's RTO in
+// fault order. The check fails when any fault's RTO is above the target or
+// unbounded. With no disruptive fault, the value is left out and per_fault is
+// [].
+//
+// # RPO
+//
+// Ledger writes go to fresh write-once keys (history.LedgerPrefix), so they
+// show data loss that a register that keeps being overwritten would hide. A
+// ledger write that was acknowledged ok is lost if an ok final_read of its
+// key (one per key) found the key absent or holding another value. When
+// several final reads of a key are ok, any one that disagrees makes the write
+// lost. Ledger writes that failed or are indeterminate are never lost,
+// because nothing was promised. The value is the count of lost writes.
+//
+// An acknowledged key without an ok final read is unread, and the result is
+// Unknown unless the writes known to be lost already miss a target. Detail
+// names the unread keys. If the history has no final_read at all, every
+// acknowledged key is unread, and Detail says "no final read".
+//
+// window_seconds is the time form. Faults are taken in request order. The
+// writes lost around a fault are those acknowledged after the latest heal of
+// the earlier faults and no later than the fault's own heal (or at any time,
+// if it was never healed). The fault's window is t_f minus the earliest
+// acknowledgement among those writes, or 0 when none were lost. It is never
+// negative, so a write acknowledged after t_f and lost adds 0. The reported
+// window is the largest over the disruptive faults. A window target of 0
+// fails on any lost write, which is what "lose nothing" means. Other window
+// targets compare only the window. A lost write outside every fault's reach
+// shows only in the count. Both targets can be set, and missing either one
+// fails the check.
+//
+// # Availability
+//
+// Availability is ok operations ÷ all operations. All operations means every
+// invocation that ended ok, fail or info, or that never ended. It is computed
+// for the whole run, which is compared with the target (fail when below), and
+// for each fault window (per_fault, null when the window holds no
+// operations). A failed cas (412) counts as not ok, as the definition says.
+// With no operations the ratio is undefined. The value is then null and the
+// result Unknown, so an empty history gives an unknown verdict, because a run
+// that recorded nothing proves nothing.
+//
+// # Latency
+//
+// Latency is measured for ok operations only, from invocation to completion,
+// in seconds. A timeout's latency is the client's timeout, not the system's.
+// Operations are grouped by kind: read, write, cas, ledger (ledger writes) and
+// all. Each group gets p50, p95, p99 and max, for the whole run and for each
+// fault window. The quantiles come from gonum's stat.Quantile with
+// stat.Empirical on sorted samples, so each one is a latency that was actually
+// observed: the smallest with at least that share of the samples at or below
+// it. Latency is reported but has no target.
+package checker
