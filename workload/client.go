@@ -128,10 +128,10 @@ func (r *router) do(ctx context.Context, fn func(node string) error) (string, er
 		node = nodes[0]
 	}
 	var err error
-	for range maxAttemptsPerNode * len(nodes) {
+	for attempt := 1; ; attempt++ {
 		err = fn(node)
 		next, retry := r.next(nodes, node, err)
-		if !retry || ctx.Err() != nil {
+		if !retry || attempt >= maxAttemptsPerNode*len(nodes) || ctx.Err() != nil {
 			break
 		}
 		node = next

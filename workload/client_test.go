@@ -1,0 +1,59 @@
+package workload
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/hadrill/hadrill/history"
+)
+
+// TestRouter checks the node choice of one operation: hints are followed,
+// unreachable nodes skipped, indeterminate errors never retried, attempts
+// bounded, and the node returned is the one the last attempt went to.
+func TestRouter(t *testing.T) {
+	indeterminate := errors.New("reset after send")
+	tests := []struct {
+		name     string
+		answer   map[string]error // node -> its answer; absent means ok
+		guess    string
+		want     string   // node returned
+		tried    []string // nodes attempted, in order
+		wantType history.Type
+	}{
+		{name: "guess is primary", guess: "n2", want: "n2", tried: []string{"n2"}, wantType: history.OK},
+		{name: "follow hint", answer: map[string]error{"n1": &NotPrimaryError{Node: "n1", Primary: "n3"}},
+			want: "n3", tried: []string{"n1", "n3"}, wantType: history.OK},
+		{name: "skip unreachable", answer: map[string]error{"n1": ErrUnreachable},
+			want: "n2", tried: []string{"n1", "n2"}, wantType: history.OK},
+		{name: "no retry after indeterminate", answer: map[string]error{"n1": indeterminate},
+			want: "n1", tried: []string{"n1"}, wantType: history.Info},
+		{name: "no retry after 412", answer: map[string]error{"n1": ErrPrecondition},
+			want: "n1", tried: []string{"n1"}, wantType: history.Fail},
+		{name: "hint to a dead node, attempts run out", answer: map[string]error{
+			"n1": &NotPrimaryError{Node: "n1", Primary: "n2"},
+			"n2": ErrUnreachable,
+			"n3": &NotPrimaryError{Node: "n3", Primary: "n2"},
+		}, want: "n2", tried: []string{"n1", "n2", "n3", "n2", "n3", "n2"}, wantType: history.Fail},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := router{kv: newScriptKV("n1", "n2", "n3"), guess: tc.guess}
+			var tried []string
+			node, err := r.do(context.Background(), func(n string) error {
+				tried = append(tried, n)
+				return tc.answer[n]
+			})
+			if got := Classify(err, true); got != tc.wantType {
+				t.Errorf("class = %s, want %s (%v)", got, tc.wantType, err)
+			}
+			if node != tc.want || node != tried[len(tried)-1] {
+				t.Errorf("returned %s, want %s, the node of the last attempt (%v)", node, tc.want, tried)
+			}
+			if !slices.Equal(tried, tc.tried) {
+				t.Errorf("tried %v, want %v", tried, tc.tried)
+			}
+		})
+	}
+}
