@@ -1,0 +1,55 @@
+package agent
+
+import (
+	"net"
+
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// dockerResolver is Docker's embedded DNS server. Docker DNATs
+// 127.0.0.11:53 to a random port inside the container's nat table, and our
+// filter chains run after that DNAT, so the port-53 rule never sees those
+// queries: they are matched by address instead.
+var dockerResolver = net.IPv4(127, 0, 0, 11)
+
+// dnsFault is an applied DNS failure.
+type dnsFault struct {
+	rules *nftFault
+}
+
+// applyDNS drops DNS queries (UDP and TCP port 53, and anything to Docker's
+// resolver) on the way out, and DNS answers on the way in. Lookups then time
+// out, which is how a dead resolver looks to an application.
+func applyDNS(a *Agent, _ Fault) (fault, error) {
+	spec := nftChains{keepLoopback: true}
+	for _, proto := range []byte{unix.IPPROTO_UDP, unix.IPPROTO_TCP} {
+		spec.out = append(spec.out, nftRule{label: "drop",
+			exprs: concat(matchPort(proto, true, 53), []expr.Any{counter(), drop()})})
+		spec.in = append(spec.in, nftRule{label: "drop",
+			exprs: concat(matchPort(proto, false, 53), []expr.Any{counter(), drop()})})
+	}
+	spec.out = append(spec.out, nftRule{label: "drop",
+		exprs: concat(matchAddr(dockerResolver, false), []expr.Any{counter(), drop()})})
+	rules, err := a.nft.install(KindDNS, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &dnsFault{rules: rules}, nil
+}
+
+func (f *dnsFault) mechanism() string { return "nftables" }
+
+func (f *dnsFault) measure() (Measured, error) {
+	c, err := f.rules.counters()
+	if err != nil {
+		return Measured{}, err
+	}
+	var m Measured
+	for _, v := range c["drop"] {
+		m.PacketsDropped += v
+	}
+	return m, nil
+}
+
+func (f *dnsFault) heal() (Measured, error) { return healRules(f.rules, f.measure) }

@@ -1,0 +1,170 @@
+package agent
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// hookedNode is a loopback node whose data and namespace operations pass
+// the disk hooks first. WrapChild makes every node of the tree one.
+type hookedNode struct {
+	*fs.LoopbackNode
+	d *diskFS
+}
+
+var (
+	_ fs.NodeWrapChilder = (*hookedNode)(nil)
+	_ fs.NodeOpener      = (*hookedNode)(nil)
+	_ fs.NodeCreater     = (*hookedNode)(nil)
+	_ fs.NodeMkdirer     = (*hookedNode)(nil)
+	_ fs.NodeUnlinker    = (*hookedNode)(nil)
+	_ fs.NodeRmdirer     = (*hookedNode)(nil)
+	_ fs.NodeRenamer     = (*hookedNode)(nil)
+)
+
+func (n *hookedNode) WrapChild(_ context.Context, ops fs.InodeEmbedder) fs.InodeEmbedder {
+	if ln, ok := ops.(*fs.LoopbackNode); ok {
+		return &hookedNode{LoopbackNode: ln, d: n.d}
+	}
+	return ops
+}
+
+func (n *hookedNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if errno := n.d.before(ctx, opOpen); errno != 0 {
+		return nil, 0, errno
+	}
+	fh, fl, errno := n.LoopbackNode.Open(ctx, flags)
+	return n.d.wrap(fh), fl, errno
+}
+
+func (n *hookedNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	if errno := n.d.before(ctx, opCreate); errno != 0 {
+		return nil, nil, 0, errno
+	}
+	in, fh, fl, errno := n.LoopbackNode.Create(ctx, name, flags, mode, out)
+	return in, n.d.wrap(fh), fl, errno
+}
+
+func (n *hookedNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if errno := n.d.before(ctx, opMeta); errno != 0 {
+		return nil, errno
+	}
+	return n.LoopbackNode.Mkdir(ctx, name, mode, out)
+}
+
+func (n *hookedNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	if errno := n.d.before(ctx, opMeta); errno != 0 {
+		return errno
+	}
+	return n.LoopbackNode.Unlink(ctx, name)
+}
+
+func (n *hookedNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if errno := n.d.before(ctx, opMeta); errno != 0 {
+		return errno
+	}
+	return n.LoopbackNode.Rmdir(ctx, name)
+}
+
+func (n *hookedNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if errno := n.d.before(ctx, opMeta); errno != 0 {
+		return errno
+	}
+	return n.LoopbackNode.Rename(ctx, name, newParent, newName, flags)
+}
+
+// wrap hides a loopback file behind hookedFile. The wrapper deliberately has
+// no PassthroughFd method: without it go-fuse cannot enable kernel
+// passthrough, so reads, writes and fsyncs reach the hooks.
+func (d *diskFS) wrap(fh fs.FileHandle) fs.FileHandle {
+	lf, ok := fh.(*fs.LoopbackFile)
+	if !ok {
+		return fh
+	}
+	return &hookedFile{lf: lf, d: d}
+}
+
+// hookedFile forwards to the loopback file, with hooks on data operations.
+type hookedFile struct {
+	lf *fs.LoopbackFile
+	d  *diskFS
+}
+
+var (
+	_ fs.FileReader    = (*hookedFile)(nil)
+	_ fs.FileWriter    = (*hookedFile)(nil)
+	_ fs.FileWritever  = (*hookedFile)(nil)
+	_ fs.FileFsyncer   = (*hookedFile)(nil)
+	_ fs.FileFlusher   = (*hookedFile)(nil)
+	_ fs.FileReleaser  = (*hookedFile)(nil)
+	_ fs.FileGetattrer = (*hookedFile)(nil)
+	_ fs.FileSetattrer = (*hookedFile)(nil)
+	_ fs.FileLseeker   = (*hookedFile)(nil)
+	_ fs.FileAllocater = (*hookedFile)(nil)
+	_ fs.FileGetlker   = (*hookedFile)(nil)
+	_ fs.FileSetlker   = (*hookedFile)(nil)
+	_ fs.FileSetlkwer  = (*hookedFile)(nil)
+)
+
+func (f *hookedFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if errno := f.d.before(ctx, opRead); errno != 0 {
+		return nil, errno
+	}
+	return f.lf.Read(ctx, buf, off)
+}
+
+func (f *hookedFile) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if errno := f.d.before(ctx, opWrite); errno != 0 {
+		return 0, errno
+	}
+	return f.lf.Write(ctx, data, off)
+}
+
+func (f *hookedFile) Writev(ctx context.Context, data [][]byte, off int64) (uint32, syscall.Errno) {
+	if errno := f.d.before(ctx, opWrite); errno != 0 {
+		return 0, errno
+	}
+	return f.lf.Writev(ctx, data, off)
+}
+
+func (f *hookedFile) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	if errno := f.d.before(ctx, opFsync); errno != 0 {
+		return errno
+	}
+	return f.lf.Fsync(ctx, flags)
+}
+
+func (f *hookedFile) Flush(ctx context.Context) syscall.Errno { return f.lf.Flush(ctx) }
+
+func (f *hookedFile) Release(ctx context.Context) syscall.Errno { return f.lf.Release(ctx) }
+
+func (f *hookedFile) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
+	return f.lf.Getattr(ctx, out)
+}
+
+func (f *hookedFile) Setattr(ctx context.Context, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return f.lf.Setattr(ctx, in, out)
+}
+
+func (f *hookedFile) Lseek(ctx context.Context, off uint64, whence uint32) (uint64, syscall.Errno) {
+	return f.lf.Lseek(ctx, off, whence)
+}
+
+func (f *hookedFile) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
+	return f.lf.Allocate(ctx, off, size, mode)
+}
+
+func (f *hookedFile) Getlk(ctx context.Context, owner uint64, lk *fuse.FileLock, flags uint32, out *fuse.FileLock) syscall.Errno {
+	return f.lf.Getlk(ctx, owner, lk, flags, out)
+}
+
+func (f *hookedFile) Setlk(ctx context.Context, owner uint64, lk *fuse.FileLock, flags uint32) syscall.Errno {
+	return f.lf.Setlk(ctx, owner, lk, flags)
+}
+
+func (f *hookedFile) Setlkw(ctx context.Context, owner uint64, lk *fuse.FileLock, flags uint32) syscall.Errno {
+	return f.lf.Setlkw(ctx, owner, lk, flags)
+}

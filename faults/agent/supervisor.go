@@ -1,0 +1,214 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The agent is the container's entrypoint (PID 1) and runs the image's
+// original entrypoint as its child. It must therefore do what an init does:
+// forward termination signals, reap every zombie (orphans are re-parented to
+// PID 1), and exit with the child's status. It also owns the child's
+// lifecycle for the crash and sigstop faults, which is why a deliberate kill
+// does not end the agent.
+
+// supervisor runs and watches the child process.
+type supervisor struct {
+	argv []string
+	env  []string
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pid     int           // running child, 0 when none
+	expect  int           // pid the agent killed on purpose
+	died    chan struct{} // closed when expect is reaped
+	closing bool          // shutting down: no more restarts
+	exit    chan int      // the child's code when it ended on its own
+}
+
+// newSupervisor prepares a supervisor; the agent's token is kept out of the
+// child's environment.
+func newSupervisor(argv []string, log *slog.Logger) *supervisor {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, tokenEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	return &supervisor{argv: argv, env: env, log: log, exit: make(chan int, 1)}
+}
+
+// start runs the child in its own process group, so crash and sigstop can
+// reach every process of the service (a PostgreSQL postmaster and its
+// backends, say), not only the first one.
+func (s *supervisor) start() (int, error) {
+	path, err := exec.LookPath(s.argv[0])
+	if err != nil {
+		return 0, fmt.Errorf("find %s: %w", s.argv[0], err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return 0, errors.New("start process: agent is stopping")
+	}
+	pid, err := syscall.ForkExec(path, s.argv, &syscall.ProcAttr{
+		Env: s.env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{Setpgid: true},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", path, err)
+	}
+	s.pid = pid
+	s.log.Info("process started", "pid", pid, "argv", s.argv)
+	return pid, nil
+}
+
+// reapLoop reaps children whenever SIGCHLD arrives, until stop is closed.
+// Signals coalesce, so each wake-up reaps until nothing is left.
+func (s *supervisor) reapLoop(stop <-chan struct{}) {
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, unix.SIGCHLD)
+	defer signal.Stop(ch)
+	for {
+		s.reapAll()
+		select {
+		case <-ch:
+		case <-stop:
+			return
+		}
+	}
+}
+
+func (s *supervisor) reapAll() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
+		s.onExit(pid, ws)
+	}
+}
+
+// onExit sorts a reaped process: the child the agent killed, the child
+// ending on its own, or an orphan.
+func (s *supervisor) onExit(pid int, ws unix.WaitStatus) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case pid == s.expect:
+		s.expect = 0
+		if pid == s.pid {
+			s.pid = 0
+		}
+		close(s.died)
+		s.log.Info("process killed by fault", "pid", pid)
+	case pid == s.pid:
+		s.pid = 0
+		code := exitCode(ws)
+		s.log.Info("process exited", "pid", pid, "code", code)
+		select {
+		case s.exit <- code:
+		default:
+		}
+	default:
+		s.log.Debug("reaped orphan", "pid", pid)
+	}
+}
+
+// exitCode follows the shell convention: 128+N for death by signal N.
+func exitCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// current returns the running child's pid, or 0.
+func (s *supervisor) current() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pid
+}
+
+// forward passes a signal to the child itself (not its group), as the
+// container runtime would have delivered it to the original PID 1.
+func (s *supervisor) forward(sig syscall.Signal) bool {
+	pid := s.current()
+	if pid == 0 {
+		return false
+	}
+	_ = unix.Kill(pid, sig)
+	return true
+}
+
+// signalGroup sends sig to the child's process group and to the child (in
+// case it left the group).
+func signalGroup(pid int, sig syscall.Signal) error {
+	gerr := unix.Kill(-pid, sig)
+	perr := unix.Kill(pid, sig)
+	if gerr != nil && perr != nil {
+		return fmt.Errorf("send %s to %d: %w", sig, pid, perr)
+	}
+	return nil
+}
+
+// kill SIGKILLs the child's group on purpose and waits until the child is
+// reaped, so that "effective" means the process is really gone.
+func (s *supervisor) kill(limit time.Duration) (int, error) {
+	s.mu.Lock()
+	pid := s.pid
+	if pid == 0 {
+		s.mu.Unlock()
+		return 0, fmt.Errorf("%w: no process is running", ErrConflict)
+	}
+	died := make(chan struct{})
+	s.expect, s.died = pid, died
+	s.mu.Unlock()
+	if err := signalGroup(pid, unix.SIGKILL); err != nil {
+		return pid, err
+	}
+	select {
+	case <-died:
+		return pid, nil
+	case <-time.After(limit):
+		return pid, fmt.Errorf("wait for %d to die: timed out after %s", pid, limit)
+	}
+}
+
+// stopping marks the supervisor as shutting down: pending restarts are
+// abandoned.
+func (s *supervisor) stopping() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+}
+
+func (s *supervisor) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// procState reads the state letter of a process ("R", "S", "T", ...).
+func procState(pid int) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	// The command name is in parentheses and may contain spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+3 > len(b) {
+		return "", fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return string(b[i+2]), nil
+}
