@@ -177,7 +177,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, path string, v reflect.Value) {
 	for _, f := range fs {
 		known[f.name] = f
 	}
-	d.eachPair(n, path, func(key string, k, val *yaml.Node) {
+	merged := d.eachPair(n, path, func(key string, k, val *yaml.Node) {
 		f, ok := known[key]
 		if !ok {
 			d.fail(k, join(path, key), "unknown field")
@@ -185,6 +185,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, path string, v reflect.Value) {
 		}
 		d.decode(val, join(path, key), v.FieldByIndex(f.index))
 	})
+	if merged {
+		return // the missing fields are likely in the merge; one error is enough
+	}
 	for _, f := range fs {
 		p := join(path, f.name)
 		if _, seen := d.pos[p]; f.required && !seen && !d.bad[p] {
@@ -194,8 +197,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, path string, v reflect.Value) {
 }
 
 // eachPair calls fn for each key of a mapping, rejecting keys that are not
-// plain names, merge keys and repeated keys.
-func (d *decoder) eachPair(n *yaml.Node, path string, fn func(key string, k, v *yaml.Node)) {
+// plain names, merge keys and repeated keys. It reports whether the mapping
+// had a merge key.
+func (d *decoder) eachPair(n *yaml.Node, path string, fn func(key string, k, v *yaml.Node)) (merged bool) {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -205,6 +209,7 @@ func (d *decoder) eachPair(n *yaml.Node, path string, fn func(key string, k, v *
 			continue
 		case k.ShortTag() == "!!merge":
 			d.fail(k, path, "merge keys (<<) are not supported; write the fields out")
+			merged = true
 			continue
 		}
 		if line, dup := seen[k.Value]; dup {
@@ -214,6 +219,7 @@ func (d *decoder) eachPair(n *yaml.Node, path string, fn func(key string, k, v *
 		seen[k.Value] = k.Line
 		fn(k.Value, k, val)
 	}
+	return merged
 }
 
 func (d *decoder) decodeSlice(n *yaml.Node, path string, v reflect.Value) {
@@ -271,14 +277,16 @@ func (d *decoder) decodeScalar(n *yaml.Node, path string, v reflect.Value) {
 		v.SetBool(b)
 	case reflect.Int, reflect.Int64:
 		var i int64
-		if err := n.Decode(&i); err != nil || v.OverflowInt(i) {
+		// yaml.v3 would truncate 0.5 to 0 without a word: check the tag.
+		if err := n.Decode(&i); n.ShortTag() != "!!int" || err != nil || v.OverflowInt(i) {
 			d.fail(n, path, "want a whole number, got %q", n.Value)
 			return
 		}
 		v.SetInt(i)
 	case reflect.Float64:
 		var f float64
-		if err := n.Decode(&f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		tag := n.ShortTag()
+		if err := n.Decode(&f); (tag != "!!int" && tag != "!!float") || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			d.fail(n, path, "want a number, got %q", n.Value)
 			return
 		}

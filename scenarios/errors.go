@@ -63,16 +63,18 @@ func (es ValidationErrors) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true for any validation failure.
 func (es ValidationErrors) Is(target error) bool { return target == ErrInvalid }
 
-// sorted orders errors by line, keeping discovery order within a line and
-// putting errors without a line last.
+// sorted orders errors by line and column, as a reader meets them, keeping
+// discovery order at the same place and putting errors without a line last.
 func (es ValidationErrors) sorted() ValidationErrors {
 	out := slices.Clone(es)
-	key := func(e FieldError) int {
+	line := func(e FieldError) int {
 		if e.Line == 0 {
 			return int(^uint(0) >> 1)
 		}
 		return e.Line
 	}
-	slices.SortStableFunc(out, func(a, b FieldError) int { return cmp.Compare(key(a), key(b)) })
+	slices.SortStableFunc(out, func(a, b FieldError) int {
+		return cmp.Or(cmp.Compare(line(a), line(b)), cmp.Compare(a.Column, b.Column))
+	})
 	return out
 }

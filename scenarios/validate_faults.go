@@ -89,7 +89,7 @@ func (v *validator) checkTarget(path string, t Target, kind FaultKind) {
 		v.checkPartition(path, t, n)
 		return
 	}
-	if t.Selector == "" {
+	if t.Isolate != "" || t.Groups != nil || t.From != nil || t.To != nil {
 		v.errorf(path, "isolate, groups, from and to are for partitions; %s takes one target like primary", kind)
 		return
 	}
@@ -110,8 +110,10 @@ func (v *validator) checkPartition(path string, t Target, n int) {
 		}
 	}
 	switch {
-	case forms != 1:
-		v.errorf(path, "want one of isolate, groups, or from with to")
+	case forms == 0:
+		v.errorf(path, "empty target (want a selector like primary, or one of isolate, groups, or from with to)")
+	case forms > 1:
+		v.errorf(path, "want only one of isolate, groups, or from with to")
 	case t.Selector != "":
 		v.checkIsolate(path, t.Selector, n)
 	case t.Isolate != "":
