@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sync"
 	"time"
@@ -144,28 +145,19 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 	if err != nil {
 		return c, err
 	}
+	began := time.Now()
 	if c.docker, err = connect(ctx); err != nil {
 		return c, err
 	}
 	if c.Image, err = c.ensureImage(ctx); err != nil {
 		return c, err
 	}
-	if err := ctx.Err(); err != nil {
-		return c, fmt.Errorf("create network %s: %w", c.Network, err)
-	}
-	// Like a container, a network is created even if ctx ends meanwhile, so
-	// that Teardown always finds what exists.
-	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
-	defer cancel()
-	_, err = c.docker.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
-		Driver: "bridge",
-		Labels: map[string]string{LabelRun: c.RunID},
-	})
-	if err != nil {
-		return c, fmt.Errorf("create network %s: %w", c.Network, err)
+	imaged := time.Now()
+	if err := c.createNetwork(ctx); err != nil {
+		return c, err
 	}
 	for i, cs := range specs {
-		c.nodes = append(c.nodes, &Node{Name: nodeName(i), cluster: c, spec: cs})
+		c.nodes = append(c.nodes, &Node{name: nodeName(i), cluster: c, spec: cs})
 	}
 	errs := make([]error, len(c.nodes))
 	var wg sync.WaitGroup
@@ -173,7 +165,30 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 		wg.Go(func() { errs[i] = n.create(ctx) })
 	}
 	wg.Wait()
-	return c, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	slog.Debug("cluster started", "run", c.RunID, "image", c.Image.Ref,
+		"image_took", imaged.Sub(began), "nodes_took", time.Since(imaged))
+	return c, nil
+}
+
+// createNetwork creates the run's network. Like a container, the network is
+// created even if ctx ends meanwhile, so that Teardown finds all that exists.
+func (c *Cluster) createNetwork(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create network %s: %w", c.Network, err)
+	}
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	_, err := c.docker.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
+		Driver: "bridge",
+		Labels: map[string]string{LabelRun: c.RunID},
+	})
+	if err != nil {
+		return fmt.Errorf("create network %s: %w", c.Network, err)
+	}
+	return nil
 }
 
 // ensureImage finds or builds the system's image, or checks the override.
@@ -209,11 +224,21 @@ func (c *Cluster) Nodes() []*Node { return c.nodes }
 // Node returns the node with the given name, or nil.
 func (c *Cluster) Node(name string) *Node {
 	for _, n := range c.nodes {
-		if n.Name == name {
+		if n.name == name {
 			return n
 		}
 	}
 	return nil
+}
+
+// ClientAddrs maps each node's name to its client address, the form the
+// workload's clients take.
+func (c *Cluster) ClientAddrs() map[string]string {
+	addrs := make(map[string]string, len(c.nodes))
+	for _, n := range c.nodes {
+		addrs[n.name] = n.ClientAddr()
+	}
+	return addrs
 }
 
 // System is the system the cluster runs.

@@ -89,7 +89,8 @@ func TestKillPrimaryFailsOver(t *testing.T) {
 }
 
 // TestPauseTimesOutHealth pauses a node (cgroup freezer) and expects its
-// health check to time out, not be refused, then to pass again after Unpause.
+// health check to time out, not be refused, then to pass again after Unpause;
+// a paused node can still be killed.
 func TestPauseTimesOutHealth(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()
@@ -119,6 +120,16 @@ func TestPauseTimesOutHealth(t *testing.T) {
 		return n.Healthy(ctx) == nil
 	})
 	t.Logf("healthy %v after unpause", took.Round(time.Millisecond))
+
+	if err := n.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Kill(ctx); err != nil {
+		t.Fatalf("kill a paused node: %v", err)
+	}
+	if st, err := n.State(ctx); err != nil || st != StateExited {
+		t.Errorf("state after killing a paused node = %q, %v; want exited", st, err)
+	}
 }
 
 // TestStopHonoursGrace stops a node with SIGTERM and expects it to be down

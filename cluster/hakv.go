@@ -196,25 +196,25 @@ func (h HAKV) Claims(ctx context.Context, nodes []*Node) ([]Claim, error) {
 }
 
 func (h HAKV) claim(ctx context.Context, n *Node) Claim {
-	c := Claim{Node: n.Name}
+	c := Claim{Node: n.name}
 	ctx, cancel := context.WithTimeout(ctx, h.Health().Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.ClientAddr()+"/status", nil)
 	if err != nil {
-		c.Err = fmt.Errorf("ask %s for status: %w", n.Name, err)
+		c.Err = fmt.Errorf("ask %s for status: %w", n.name, err)
 		return c
 	}
 	resp, err := probeClient.Do(req)
 	if err != nil {
-		c.Err = fmt.Errorf("ask %s for status: %w", n.Name, err)
+		c.Err = fmt.Errorf("ask %s for status: %w", n.name, err)
 		return c
 	}
 	defer resp.Body.Close()
 	var st hakvStatus
 	if resp.StatusCode != http.StatusOK {
-		c.Err = fmt.Errorf("ask %s for status: status %d", n.Name, resp.StatusCode)
+		c.Err = fmt.Errorf("ask %s for status: status %d", n.name, resp.StatusCode)
 	} else if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		c.Err = fmt.Errorf("decode status of %s: %w", n.Name, err)
+		c.Err = fmt.Errorf("decode status of %s: %w", n.name, err)
 	}
 	c.Role, c.Epoch, c.Primary = st.Role, st.Epoch, st.Primary
 	return c

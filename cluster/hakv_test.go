@@ -1,10 +1,12 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHAKVContainerFlags checks that scenario options become hakv flags and
@@ -125,3 +127,14 @@ func TestErrNoDockerMessage(t *testing.T) {
 		t.Errorf("message = %q, want %q", err.Error(), want)
 	}
 }
+
+// nodeFaults is the method set the fault injector needs of a node
+// (faults.Node); *Node must keep satisfying it.
+var _ interface {
+	Name() string
+	Kill(ctx context.Context) error
+	Stop(ctx context.Context, grace time.Duration) error
+	Pause(ctx context.Context) error
+	Unpause(ctx context.Context) error
+	Start(ctx context.Context) error
+} = (*Node)(nil)

@@ -42,9 +42,6 @@ func buildTestHAKV(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if p := os.Getenv("HADRILL_TEST_HAKV_BIN"); p != "" { // DEV ONLY, remove
-		return p, nil
-	}
 	if _, err := os.Stat(filepath.Join(root, "cmd", "hakv")); err != nil {
 		return "", fmt.Errorf("./cmd/hakv is not in the tree: %w", err)
 	}

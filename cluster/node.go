@@ -24,10 +24,7 @@ import (
 // through the Docker API, from outside the node's process, as DESIGN.md
 // requires of faults. A Node is safe for concurrent use.
 type Node struct {
-	// Name is the node's name (n1..nN): its host name, its alias on the run
-	// network and its hadrill.node label.
-	Name string
-
+	name    string
 	cluster *Cluster
 	spec    ContainerSpec
 
@@ -52,6 +49,11 @@ const (
 
 // errNotCreated is returned by a Node whose container was never created.
 var errNotCreated = errors.New("container not created")
+
+// Name is the node's name (n1..nN): its host name, its alias on the run
+// network and its hadrill.node label. It is a method so that *Node satisfies
+// the small node interfaces its users declare (faults.Node).
+func (n *Node) Name() string { return n.name }
 
 // ContainerID is the Docker container ID, for tools that act on the
 // container directly (docker logs, the node agent's setup).
@@ -113,7 +115,7 @@ func (n *Node) waitExit(ctx context.Context, d time.Duration) (bool, error) {
 	for {
 		st, err := n.State(ctx)
 		if err != nil && ctx.Err() == nil {
-			return false, fmt.Errorf("stop node %s: %w", n.Name, err)
+			return false, fmt.Errorf("stop node %s: %w", n.name, err)
 		}
 		if st != StateRunning && st != StatePaused && err == nil {
 			return true, nil
@@ -129,24 +131,26 @@ func (n *Node) waitExit(ctx context.Context, d time.Duration) (bool, error) {
 func (n *Node) signal(ctx context.Context, sig, verb string) error {
 	id := n.ContainerID()
 	if id == "" {
-		return fmt.Errorf("%s node %s: %w", verb, n.Name, errNotCreated)
+		return fmt.Errorf("%s node %s: %w", verb, n.name, errNotCreated)
 	}
 	if _, err := n.cluster.docker.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: sig}); err != nil {
-		return fmt.Errorf("%s node %s: %w", verb, n.Name, err)
+		return fmt.Errorf("%s node %s: %w", verb, n.name, err)
 	}
 	return nil
 }
 
 // Pause freezes every process of the node (docker pause, the cgroup freezer):
 // the node keeps its sockets but answers nothing, like a long GC pause or a
-// hung VM. Health probes and client requests time out until Unpause.
+// hung VM. Health probes and client requests time out until Unpause. Kill
+// and Stop still work on a paused node: the engine thaws it to deliver the
+// signal.
 func (n *Node) Pause(ctx context.Context) error {
 	id := n.ContainerID()
 	if id == "" {
-		return fmt.Errorf("pause node %s: %w", n.Name, errNotCreated)
+		return fmt.Errorf("pause node %s: %w", n.name, errNotCreated)
 	}
 	if _, err := n.cluster.docker.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
-		return fmt.Errorf("pause node %s: %w", n.Name, err)
+		return fmt.Errorf("pause node %s: %w", n.name, err)
 	}
 	return nil
 }
@@ -155,10 +159,10 @@ func (n *Node) Pause(ctx context.Context) error {
 func (n *Node) Unpause(ctx context.Context) error {
 	id := n.ContainerID()
 	if id == "" {
-		return fmt.Errorf("unpause node %s: %w", n.Name, errNotCreated)
+		return fmt.Errorf("unpause node %s: %w", n.name, errNotCreated)
 	}
 	if _, err := n.cluster.docker.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
-		return fmt.Errorf("unpause node %s: %w", n.Name, err)
+		return fmt.Errorf("unpause node %s: %w", n.name, err)
 	}
 	return nil
 }
@@ -172,10 +176,10 @@ func (n *Node) Start(ctx context.Context) error {
 	ctr := n.ctr
 	n.mu.Unlock()
 	if ctr == nil {
-		return fmt.Errorf("start node %s: %w", n.Name, errNotCreated)
+		return fmt.Errorf("start node %s: %w", n.name, errNotCreated)
 	}
 	if err := ctr.Start(ctx); err != nil {
-		return fmt.Errorf("start node %s: %w", n.Name, err)
+		return fmt.Errorf("start node %s: %w", n.name, err)
 	}
 	return nil
 }
@@ -199,7 +203,7 @@ func (n *Node) State(ctx context.Context) (NodeState, error) {
 		return StateMissing, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("inspect node %s: %w", n.Name, err)
+		return "", fmt.Errorf("inspect node %s: %w", n.name, err)
 	}
 	st := res.Container.State
 	switch {
@@ -220,7 +224,7 @@ func (n *Node) State(ctx context.Context) (NodeState, error) {
 // the check's timeout: nil when the node answers.
 func (n *Node) Healthy(ctx context.Context) error {
 	if err := n.cluster.spec.System.Health().probe(ctx, n.ClientAddr()); err != nil {
-		return fmt.Errorf("check health of node %s: %w", n.Name, err)
+		return fmt.Errorf("check health of node %s: %w", n.name, err)
 	}
 	return nil
 }
@@ -238,10 +242,10 @@ const createTimeout = 30 * time.Second
 func (n *Node) create(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("start node %s: %w", n.Name, err)
+			return fmt.Errorf("start node %s: %w", n.name, err)
 		}
 		if err := n.pickPorts(); err != nil {
-			return fmt.Errorf("start node %s: %w", n.Name, err)
+			return fmt.Errorf("start node %s: %w", n.name, err)
 		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 		ctr, err := testcontainers.GenericContainer(cctx, n.request())
@@ -260,7 +264,7 @@ func (n *Node) create(ctx context.Context) error {
 				continue
 			}
 		}
-		return fmt.Errorf("start node %s: %w", n.Name, err)
+		return fmt.Errorf("start node %s: %w", n.name, err)
 	}
 }
 
@@ -340,17 +344,17 @@ func (n *Node) request() testcontainers.GenericContainerRequest {
 	return testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
 			Image:          c.Image.Ref,
-			Name:           c.containerName(n.Name),
+			Name:           c.containerName(n.name),
 			Entrypoint:     cs.Entrypoint,
 			Cmd:            cs.Cmd,
 			Env:            cs.Env,
-			Labels:         c.labels(n.Name),
+			Labels:         c.labels(n.name),
 			ExposedPorts:   exposed,
 			Networks:       []string{c.Network},
-			NetworkAliases: map[string][]string{c.Network: {n.Name}},
+			NetworkAliases: map[string][]string{c.Network: {n.name}},
 			Files:          files,
 			WaitingFor:     healthWait{n},
-			ConfigModifier: func(cfg *container.Config) { cfg.Hostname = n.Name },
+			ConfigModifier: func(cfg *container.Config) { cfg.Hostname = n.name },
 			HostConfigModifier: func(hc *container.HostConfig) {
 				hc.PortBindings = bindings
 				hc.CapAdd = cs.CapAdd
@@ -369,6 +373,15 @@ func (n *Node) request() testcontainers.GenericContainerRequest {
 // addresses the bridge gateway rather than the 127.0.0.1 binding.
 type healthWait struct{ n *Node }
 
+// String describes the wait in testcontainers' debug log.
+func (w healthWait) String() string {
+	h := w.n.cluster.spec.System.Health()
+	if h.Path == "" {
+		return "TCP connect to " + w.n.ClientAddr()
+	}
+	return "HTTP 200 from GET " + h.Path + " on " + w.n.ClientAddr()
+}
+
 // WaitUntilReady implements wait.Strategy; it also runs on every Node.Start.
 func (w healthWait) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
 	n := w.n
@@ -376,7 +389,7 @@ func (w healthWait) WaitUntilReady(ctx context.Context, target wait.StrategyTarg
 	defer cancel()
 	info, err := target.Inspect(ctx)
 	if err != nil {
-		return fmt.Errorf("inspect node %s: %w", n.Name, err)
+		return fmt.Errorf("inspect node %s: %w", n.name, err)
 	}
 	n.refreshPorts(info)
 	check := n.cluster.spec.System.Health()

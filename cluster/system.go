@@ -97,7 +97,9 @@ type NodeConfig struct {
 }
 
 // Peer is one member of the cluster as the other members reach it: by its
-// network alias on the run's own Docker network.
+// network alias on the run's own Docker network. Port is the system's client
+// port; a system whose members talk on another port (Sentinel, Raft peer
+// ports) pairs Host with its own.
 type Peer struct {
 	Name string
 	Host string
