@@ -99,6 +99,13 @@ func TestSequentialHistoriesAreLinearizable(t *testing.T) {
 	}
 }
 
+// planned is one generated operation before the store has answered it.
+type planned struct {
+	inv, done history.Op
+	at        int64 // when it takes effect
+	effect    bool  // an indeterminate write that took effect
+}
+
 // concurrentHistory generates n operations by procs concurrent clients over
 // keys register keys, a fifth of them ledger writes to fresh keys, as a
 // correct store would answer them: each operation takes effect at a random
@@ -108,11 +115,17 @@ func TestSequentialHistoriesAreLinearizable(t *testing.T) {
 // construction, and concurrent like a real workload.
 func concurrentHistory(seed uint64, n, keys, procs int) []history.Op {
 	rng := rand.New(rand.NewPCG(seed, 2))
-	type planned struct {
-		inv, done history.Op
-		at        int64 // when it takes effect
-		effect    bool  // an indeterminate write that took effect
+	plan := planOps(rng, n, keys, procs)
+	answer(rng, plan)
+	evs := make([]event, 0, 2*n)
+	for i, p := range plan {
+		evs = append(evs, event{p.inv, 2 * i}, event{p.done, 2*i + 1})
 	}
+	return finish(evs)
+}
+
+// planOps picks each operation's client, kind, key and times.
+func planOps(rng *rand.Rand, n, keys, procs int) []planned {
 	plan := make([]planned, 0, n)
 	clock, proc, seq := make([]int64, procs), make([]int, procs), make([]int, procs)
 	for i := range procs {
@@ -142,8 +155,13 @@ func concurrentHistory(seed uint64, n, keys, procs int) []history.Op {
 		plan = append(plan, p)
 		clock[c] = p.done.Time + 1
 	}
-	// Apply in effect order, as the store would, to fill in the answers.
-	order := make([]int, n)
+	return plan
+}
+
+// answer applies the operations in the order they take effect, as the store
+// would, and fills in what each one observed or whether its CAS held.
+func answer(rng *rand.Rand, plan []planned) {
+	order := make([]int, len(plan))
 	for i := range order {
 		order[i] = i
 	}
@@ -157,10 +175,7 @@ func concurrentHistory(seed uint64, n, keys, procs int) []history.Op {
 		case p.inv.F == history.Read:
 			p.done.Value = cur
 		case p.done.Type == history.Info && !p.effect:
-		case p.inv.F == history.CAS && p.done.Type == history.Info:
-			p.inv.From = cur
-			state[p.inv.Key] = p.inv.Value
-		case p.inv.F == history.CAS && rng.IntN(2) == 0:
+		case p.inv.F == history.CAS && p.done.Type != history.Info && rng.IntN(2) == 0:
 			p.inv.From, p.done.Type = "stale-"+cur, history.Fail
 		case p.inv.F == history.CAS:
 			p.inv.From = cur
@@ -170,11 +185,6 @@ func concurrentHistory(seed uint64, n, keys, procs int) []history.Op {
 		}
 		p.done.From = p.inv.From
 	}
-	evs := make([]event, 0, 2*n)
-	for i, p := range plan {
-		evs = append(evs, event{p.inv, 2 * i}, event{p.done, 2*i + 1})
-	}
-	return finish(evs)
 }
 
 // TestConcurrentHistoriesAreLinearizable checks the benchmark's generator:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -234,11 +235,7 @@ func explainIllegal(parts [][]porcupine.Operation, info porcupine.LinearizationI
 	for i, part := range parts {
 		longest := []int{}
 		if i < len(partials) {
-			for _, l := range partials[i] {
-				if len(l) > len(longest) {
-					longest = l
-				}
-			}
+			longest = longestPartial(partials[i])
 		}
 		if len(longest) == len(part) {
 			continue
@@ -251,6 +248,19 @@ func explainIllegal(parts [][]porcupine.Operation, info porcupine.LinearizationI
 		keys = append(keys[:shown], fmt.Sprintf("and %d more keys", len(keys)-shown))
 	}
 	return strings.Join(keys, "; ")
+}
+
+// longestPartial picks the longest partial linearization. porcupine returns
+// them as a set in no fixed order, so ties go to the lexicographically
+// smallest, to name the same culprit on every run.
+func longestPartial(ls [][]int) []int {
+	best := []int{}
+	for _, l := range ls {
+		if len(l) > len(best) || (len(l) == len(best) && slices.Compare(l, best) < 0) {
+			best = l
+		}
+	}
+	return best
 }
 
 // firstOutside describes the operation of part that is not in the

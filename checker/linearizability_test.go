@@ -45,7 +45,13 @@ func TestLinearizability(t *testing.T) {
 		{
 			// Two primaries: both cas x a->b (n1) and a->c (n2) succeed.
 			name: "split brain", fixture: "lin-split-brain", required: true, want: Fail, ops: 5, keys: 1,
-			detail: []string{"key x:", `node n2`},
+			detail: []string{`key x: cas(x, "a" -> "c") [process 1, history index 3, node n2] cannot be placed`},
+		},
+		{
+			// write x=1, then an acknowledged cas x 5->6 although x never
+			// held 5, then x reads 1.
+			name: "acknowledged cas whose precondition never held", fixture: "lin-cas-impossible", required: true, want: Fail, ops: 3, keys: 1,
+			detail: []string{`cas(x, "5" -> "6")`},
 		},
 		{
 			// write x=1 acknowledged and read back, then after a failover

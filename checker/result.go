@@ -63,8 +63,9 @@ type Check struct {
 	// Target is the scenario's target in Unit; nil when the scenario set none.
 	Target *float64 `json:"target,omitempty"`
 	Unit   string   `json:"unit,omitempty"`
-	// PerFault lists the measurement for each disruptive fault, in fault
-	// order; an entry is nil when that fault's value is unbounded or unknown.
+	// PerFault lists the measurement per fault, in fault order: RTO's for
+	// each disruptive fault, availability's for each fault window. An entry
+	// is nil when that fault's value is unbounded or unknown.
 	PerFault []*float64 `json:"per_fault,omitempty"`
 	// WindowSeconds is RPO's time form (rpo_window), and WindowTarget its
 	// target, both in seconds.
