@@ -76,6 +76,19 @@ func dockerHost() string {
 	return "unix:///var/run/docker.sock"
 }
 
+// plainCause replaces testcontainers' discovery error, which reports only
+// its last strategy ("rootless Docker not found"), with the plain fact when
+// the default socket is simply missing.
+func plainCause(err error) error {
+	if os.Getenv("DOCKER_HOST") != "" {
+		return err
+	}
+	if _, serr := os.Stat(strings.TrimPrefix(dockerHost(), "unix://")); serr != nil {
+		return serr
+	}
+	return err
+}
+
 // connect opens a Docker client the way testcontainers discovers the engine
 // (DOCKER_HOST, ~/.testcontainers.properties, the default socket), so the
 // containers hadrill inspects and the ones testcontainers creates are on the
@@ -85,7 +98,7 @@ func connect(ctx context.Context) (*testcontainers.DockerClient, error) {
 	prepare()
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		return nil, &noDockerError{host: dockerHost(), err: err}
+		return nil, &noDockerError{host: dockerHost(), err: plainCause(err)}
 	}
 	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
 		cli.Close()
