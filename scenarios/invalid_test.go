@@ -192,6 +192,14 @@ var invalidCases = []struct {
 		"wrong-shapes.yaml:12: targets.availability: want a number, got \"high\"",
 		"wrong-shapes.yaml:13: targets.rpo: want a whole number, got \"0.5\"",
 	}},
+	{"nemesis-one-node.yaml", []string{
+		"nemesis-one-node.yaml:5: nemesis.kinds[1]: a partition needs at least 2 nodes, the cluster has 1",
+		"nemesis-one-node.yaml:6: nemesis.targets[1]: standby names no node in a 1-node cluster",
+	}},
+	{"shapes-of-maps.yaml", []string{
+		"shapes-of-maps.yaml:4: cluster.options: want a mapping, got a list",
+		"shapes-of-maps.yaml:6: workload: a key must be a name, got a list",
+	}},
 }
 
 func TestParseRejectsInvalidFilesWithEveryError(t *testing.T) {

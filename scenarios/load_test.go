@@ -131,7 +131,7 @@ func TestAnchorsAndAliasesWork(t *testing.T) {
 
 func TestUserDefinedSystemKeepsOptionsUnchecked(t *testing.T) {
 	s := mustLoad(t, "testdata/valid/user-system.yaml")
-	want := Options{"anything": "goes", "retries": "3"}
+	want := Options{"anything": "goes", "retries": "3", "empty": "", "null": "null"}
 	if s.Cluster.System != "systems/my-store.yaml" || !reflect.DeepEqual(s.Cluster.Options, want) {
 		t.Errorf("cluster = %+v", s.Cluster)
 	}

@@ -1,0 +1,134 @@
+package scenarios
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestFaultWindow(t *testing.T) {
+	run := 30 * time.Second
+	cases := []struct {
+		f          Fault
+		start, end time.Duration
+	}{
+		{Fault{Kind: Pause, At: sec(10), Duration: sec(5)}, 10 * time.Second, 15 * time.Second},
+		{Fault{Kind: Kill, At: sec(10), RestartAfter: sec(15)}, 10 * time.Second, 25 * time.Second},
+		{Fault{Kind: Kill, At: sec(10)}, 10 * time.Second, run}, // down until the run ends
+	}
+	for _, tc := range cases {
+		if s, e := tc.f.Window(run); s != tc.start || e != tc.end {
+			t.Errorf("%+v: window %s..%s, want %s..%s", tc.f, s, e, tc.start, tc.end)
+		}
+	}
+}
+
+func TestWorkloadMixSharesSumToOne(t *testing.T) {
+	cases := []struct {
+		w    Workload
+		want Mix
+	}{
+		{Default().Workload, Mix{Read: 0.32, Write: 0.32, CAS: 0.16, Ledger: 0.2}},
+		{Workload{LedgerRatio: 0.5, ReadRatio: 1, WriteRatio: 1}, Mix{Read: 0.25, Write: 0.25, Ledger: 0.5}},
+		{Workload{LedgerRatio: 1}, Mix{Ledger: 1}},
+	}
+	for _, tc := range cases {
+		m := tc.w.Mix()
+		close := func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
+		if !close(m.Read, tc.want.Read) || !close(m.Write, tc.want.Write) || !close(m.CAS, tc.want.CAS) || !close(m.Ledger, tc.want.Ledger) {
+			t.Errorf("%+v: mix %+v, want %+v", tc.w, m, tc.want)
+		}
+	}
+}
+
+func TestAgentKindsListsAgentFaultsOnce(t *testing.T) {
+	s := Default()
+	s.Faults = []Fault{{Kind: Kill}, {Kind: Partition}, {Kind: Loss}, {Kind: Partition}}
+	s.Nemesis = &Nemesis{Kinds: []FaultKind{Pause, Delay, Loss}}
+	want := []FaultKind{Delay, Loss, Partition}
+	if got := s.AgentKinds(); !slices.Equal(got, want) {
+		t.Errorf("AgentKinds = %v, want %v", got, want)
+	}
+	s.Faults, s.Nemesis = []Fault{{Kind: Kill}, {Kind: Stop}, {Kind: Pause}}, nil
+	if got := s.AgentKinds(); len(got) != 0 {
+		t.Errorf("container faults need no agent, got %v", got)
+	}
+}
+
+func TestSelectorNode(t *testing.T) {
+	cases := map[Selector]int{"n1": 1, "n12": 12, "n0": 0, "n01": 0, "n": 0, "primary": 0, "n-1": 0, "m1": 0}
+	for s, want := range cases {
+		k, ok := s.Node()
+		if ok != (want > 0) || k != want && ok {
+			t.Errorf("%q.Node() = %d, %v; want %d", s, k, ok, want)
+		}
+	}
+	if NodeName(3) != "n3" {
+		t.Errorf("NodeName(3) = %s", NodeName(3))
+	}
+}
+
+func TestKnownListsForHadrillList(t *testing.T) {
+	var container, agent []FaultKind
+	for _, i := range FaultKinds() {
+		if i.Doc == "" {
+			t.Errorf("%s has no doc", i.Kind)
+		}
+		if i.Level == Container {
+			container = append(container, i.Kind)
+		} else if i.Level == Agent {
+			agent = append(agent, i.Kind)
+		}
+	}
+	if !slices.Equal(container, []FaultKind{Kill, Stop, Pause}) || len(agent) != 12 {
+		t.Errorf("container kinds %v, %d agent kinds", container, len(agent))
+	}
+	if len(Selectors()) != 7 || len(Workloads()) != 1 || Workloads()[0].Kind != Register {
+		t.Errorf("selectors %v, workloads %v", Selectors(), Workloads())
+	}
+	sys := Systems()
+	if len(sys) != 1 || sys[0].Name != HAKV {
+		t.Fatalf("systems = %+v", sys)
+	}
+	for _, o := range sys[0].Options {
+		if msg := o.check(o.Default); msg != "" {
+			t.Errorf("default of %s is invalid: %s", o.Name, msg)
+		}
+	}
+}
+
+func TestIsSystemPath(t *testing.T) {
+	for s, want := range map[string]bool{"hakv": false, "etcd": false, "my.yaml": true, "sys.yml": true, "systems/x": true, `c:\x`: true} {
+		if IsSystemPath(s) != want {
+			t.Errorf("IsSystemPath(%q) = %v", s, !want)
+		}
+	}
+}
+
+func TestTargetString(t *testing.T) {
+	cases := map[string]Target{
+		"primary":           {Selector: Primary},
+		"isolate n2":        {Isolate: "n2"},
+		"groups n1 | n2,n3": {Groups: [][]string{{"n1"}, {"n2", "n3"}}},
+		"from n1 to n2,n3":  {From: []Selector{"n1"}, To: []Selector{"n2", "n3"}},
+	}
+	for want, tg := range cases {
+		if tg.String() != want {
+			t.Errorf("String() = %q, want %q", tg.String(), want)
+		}
+	}
+}
+
+func TestFieldErrorFormat(t *testing.T) {
+	cases := map[string]FieldError{
+		"kill.yaml:7: faults[0].at: invalid duration \"10x\"": {File: "kill.yaml", Line: 7, Column: 30, Path: "faults[0].at", Msg: `invalid duration "10x"`},
+		"kill.yaml: faults[0].at: required":                   {File: "kill.yaml", Path: "faults[0].at", Msg: "required"},
+		"kill.yaml:3: did not find expected key":              {File: "kill.yaml", Line: 3, Msg: "did not find expected key"},
+	}
+	for want, e := range cases {
+		if e.Error() != want {
+			t.Errorf("Error() = %q, want %q", e.Error(), want)
+		}
+	}
+}
