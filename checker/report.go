@@ -119,7 +119,7 @@ func faultReports(in Input, opt Options, rto RTOResult, avail AvailabilityResult
 	for _, r := range rto.Faults {
 		recovery[r.Fault] = r
 	}
-	var out []FaultReport
+	out := []FaultReport{} // [] rather than null in JSON when there were no faults
 	for i, f := range in.requested() {
 		fr := FaultReport{
 			Fault: f.ID, Kind: f.Kind, Target: f.Target, Requested: seconds(f.Requested),

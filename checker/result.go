@@ -115,7 +115,9 @@ func (c Check) MarshalJSON() ([]byte, error) {
 func f64(v float64) *float64 { return &v }
 
 // seconds converts a duration in nanoseconds to seconds, the unit of every
-// time in verdict.json.
+// time in verdict.json. It is one correctly rounded division, so a whole
+// number of milliseconds comes out as the double nearest its decimal (2.5,
+// 0.8), which is what the tests compare with ==.
 func seconds(ns int64) float64 { return float64(ns) / 1e9 }
 
 // durationSeconds is seconds for a target duration, nil staying nil.
