@@ -20,22 +20,22 @@ func TestPartition(t *testing.T) {
 	nodeFromB := udpSocket(t, tp.node, nodeB+":9000")
 	a := udpSocket(t, tp.a, peerA+":9000")
 	b := udpSocket(t, tp.b, peerB+":9000")
-	if got := oneWay(t, a, nodeFromA, 50, 0); got != 50 {
+	if got := oneWay(t, a, nodeFromA, 50); got != 50 {
 		t.Fatalf("before: A->node got %d/50", got)
 	}
 
 	p.apply(t, agent.Fault{ID: "p1", Kind: agent.KindPartition,
 		Params: agent.Params{Peers: []string{peerA}}})
-	if got := oneWay(t, a, nodeFromA, 50, 0); got != 0 {
+	if got := oneWay(t, a, nodeFromA, 50); got != 0 {
 		t.Errorf("partitioned: A->node got %d/50, want 0", got)
 	}
-	if got := oneWay(t, nodeFromA, a, 50, 0); got != 0 {
+	if got := oneWay(t, nodeFromA, a, 50); got != 0 {
 		t.Errorf("partitioned: node->A got %d/50, want 0", got)
 	}
-	if got := oneWay(t, b, nodeFromB, 50, 0); got != 50 {
+	if got := oneWay(t, b, nodeFromB, 50); got != 50 {
 		t.Errorf("partitioned from A: B->node got %d/50, want 50", got)
 	}
-	if got := oneWay(t, nodeFromB, b, 50, 0); got != 50 {
+	if got := oneWay(t, nodeFromB, b, 50); got != 50 {
 		t.Errorf("partitioned from A: node->B got %d/50, want 50", got)
 	}
 	st, err := p.client.Status(ctx) // over A's link: the control port is exempt
@@ -51,7 +51,7 @@ func TestPartition(t *testing.T) {
 	if healed.Measured.PacketsDropped < 100 {
 		t.Errorf("measured %d packets dropped, want >= 100", healed.Measured.PacketsDropped)
 	}
-	if got := oneWay(t, a, nodeFromA, 50, 0); got != 50 {
+	if got := oneWay(t, a, nodeFromA, 50); got != 50 {
 		t.Errorf("healed: A->node got %d/50, want 50", got)
 	}
 	if err := p.client.HealAll(ctx); err != nil {
@@ -79,7 +79,7 @@ func TestPartitionOneWay(t *testing.T) {
 		t.Run(string(tc.dir), func(t *testing.T) {
 			p.apply(t, agent.Fault{ID: "oneway", Kind: agent.KindPartition,
 				Params: agent.Params{Peers: []string{peerA}, Direction: tc.dir}})
-			in, out := oneWay(t, a, node, 50, 0), oneWay(t, node, a, 50, 0)
+			in, out := oneWay(t, a, node, 50), oneWay(t, node, a, 50)
 			p.heal(t, "oneway")
 			if in != tc.wantIn || out != tc.wantOut {
 				t.Errorf("direction %s: A->node %d, node->A %d; want %d, %d", tc.dir, in, out, tc.wantIn, tc.wantOut)

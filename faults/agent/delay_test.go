@@ -1,0 +1,109 @@
+package agent_test
+
+import (
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/vishvananda/netns"
+)
+
+// TestDelay delays the node's egress to peer A by 50 ms: every round trip
+// to A takes at least 50 ms while B stays fast, the agent reports the held
+// time, and after healing A is fast again.
+func TestDelay(t *testing.T) {
+	tp := newTopo(t)
+	p := startAgent(t, tp.node, agentOpts{dialNS: tp.a, host: nodeA})
+	echoA := echoServer(t, tp.a, peerA+":9100")
+	echoB := echoServer(t, tp.b, peerB+":9100")
+	node := udpSocket(t, tp.node, "0.0.0.0:9101")
+
+	before := rtts(t, node, echoA, 20)
+	if slices.Max(before) >= 5*time.Millisecond {
+		t.Fatalf("before: max RTT to A %v, want < 5ms", slices.Max(before))
+	}
+	applied := p.apply(t, agent.Fault{ID: "d", Kind: agent.KindDelay,
+		Params: agent.Params{Peers: []string{peerA}, Delay: agent.Duration(50 * time.Millisecond)}})
+	during, other := rtts(t, node, echoA, 20), rtts(t, node, echoB, 20)
+	healed := p.heal(t, "d")
+	after := rtts(t, node, echoA, 20)
+	t.Logf("mechanism %s; RTT to A before %v..%v, during %v..%v, after %v..%v; to B during %v..%v",
+		applied.Mechanism, slices.Min(before), slices.Max(before), slices.Min(during), slices.Max(during),
+		slices.Min(after), slices.Max(after), slices.Min(other), slices.Max(other))
+	t.Logf("agent measured %+v", healed.Measured)
+	if slices.Min(during) < 50*time.Millisecond {
+		t.Errorf("during: min RTT to A %v, want >= 50ms", slices.Min(during))
+	}
+	if slices.Max(other) >= 5*time.Millisecond {
+		t.Errorf("during: max RTT to B %v, want < 5ms (B is not delayed)", slices.Max(other))
+	}
+	if slices.Max(after) >= 5*time.Millisecond {
+		t.Errorf("after: max RTT to A %v, want < 5ms", slices.Max(after))
+	}
+	if m := healed.Measured; m.PacketsDelayed < 20 || m.MeanDelayMS < 50 || m.MeanDelayMS > 60 {
+		t.Errorf("agent measured %d packets delayed, mean %.1f ms; want >= 20 and 50..60 ms",
+			m.PacketsDelayed, m.MeanDelayMS)
+	}
+}
+
+// TestDelayJitter checks that jitter spreads the delay over
+// [delay-jitter, delay+jitter].
+func TestDelayJitter(t *testing.T) {
+	tp := newTopo(t)
+	p := startAgent(t, tp.node, agentOpts{dialNS: tp.a, host: nodeA})
+	echoA := echoServer(t, tp.a, peerA+":9100")
+	node := udpSocket(t, tp.node, "0.0.0.0:9101")
+	p.apply(t, agent.Fault{ID: "j", Kind: agent.KindDelay, Params: agent.Params{
+		Delay: agent.Duration(40 * time.Millisecond), Jitter: agent.Duration(20 * time.Millisecond), Seed: 7}})
+	during := rtts(t, node, echoA, 30)
+	p.heal(t, "j")
+	lo, hi := slices.Min(during), slices.Max(during)
+	t.Logf("RTT with 40ms±20ms: %v..%v", lo, hi)
+	if lo < 20*time.Millisecond || hi > 70*time.Millisecond || hi-lo < 10*time.Millisecond {
+		t.Errorf("RTT range %v..%v, want within 20..70ms and spread >= 10ms", lo, hi)
+	}
+}
+
+// echoServer answers every datagram with itself, from inside ns.
+func echoServer(t testing.TB, ns netns.NsHandle, addr string) *net.UDPAddr {
+	t.Helper()
+	c := udpSocket(t, ns, addr)
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := c.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			_, _ = c.WriteToUDP(buf[:n], from)
+		}
+	}()
+	return c.LocalAddr().(*net.UDPAddr)
+}
+
+// rtts measures n sequential UDP round trips to an echo server.
+func rtts(t testing.TB, c *net.UDPConn, to *net.UDPAddr, n int) []time.Duration {
+	t.Helper()
+	out := make([]time.Duration, 0, n)
+	buf := make([]byte, 64)
+	for i := range n {
+		start := time.Now()
+		if _, err := c.WriteToUDP([]byte{byte(i)}, to); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		_ = c.SetReadDeadline(start.Add(2 * time.Second))
+		for {
+			k, _, err := c.ReadFromUDP(buf)
+			if err != nil {
+				t.Fatalf("round trip %d to %v: %v", i, to, err)
+			}
+			if k == 1 && buf[0] == byte(i) {
+				break
+			}
+		}
+		out = append(out, time.Since(start))
+	}
+	return out
+}
