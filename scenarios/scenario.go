@@ -170,10 +170,10 @@ func (f Fault) Window(run time.Duration) (start, end time.Duration) {
 // it into faults; the scenario only holds and checks it.
 type Nemesis struct {
 	// Kinds to choose from. Required.
-	Kinds []FaultKind `yaml:"kinds" hadrill:"required"`
+	Kinds []FaultKind `yaml:"kinds,flow" hadrill:"required"`
 	// Targets to choose from (selectors or node names; for a partition, the
 	// nodes to isolate). Default [primary].
-	Targets []Selector `yaml:"targets"`
+	Targets []Selector `yaml:"targets,flow"`
 	// Interval is the time from one fault's start to the next. Default 10s.
 	Interval Duration `yaml:"interval"`
 	// Duration is how long each fault lasts; killed, stopped or crashed
@@ -259,7 +259,7 @@ func (s *Scenario) fillDerived() {
 		if f.Kind == Stop && f.Grace == 0 {
 			f.Grace = defaultGrace
 		}
-		f.Target = f.Target.normalize(f.Kind)
+		f.Target = f.Target.ForKind(f.Kind)
 	}
 	if s.Nemesis != nil && slices.Contains(s.Nemesis.Kinds, Stop) && s.Nemesis.Grace == 0 {
 		s.Nemesis.Grace = defaultGrace

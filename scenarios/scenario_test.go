@@ -132,3 +132,17 @@ func TestFieldErrorFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestTargetForKind(t *testing.T) {
+	plain := Target{Selector: Primary}
+	if got := plain.ForKind(Partition); got.Selector != "" || got.Isolate != Primary {
+		t.Errorf("partition: %+v, want isolate primary", got)
+	}
+	if got := plain.ForKind(Kill); got.Selector != Primary || got.Isolate != "" {
+		t.Errorf("kill: %+v, want the selector unchanged", got)
+	}
+	groups := Target{Groups: [][]string{{"n1"}, {"n2"}}}
+	if got := groups.ForKind(Partition); len(got.Groups) != 2 {
+		t.Errorf("groups changed: %+v", got)
+	}
+}

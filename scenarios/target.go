@@ -75,8 +75,11 @@ func (t Target) MarshalYAML() (any, error) {
 	return &n, err
 }
 
-// normalize rewrites a partition's plain selector to the isolate form.
-func (t Target) normalize(kind FaultKind) Target {
+// ForKind returns the target in the form a fault of that kind uses: for a
+// partition, a plain selector becomes {isolate: selector}. Parse does this
+// for fixed faults; a runner does it for nemesis targets, which are plain
+// selectors.
+func (t Target) ForKind(kind FaultKind) Target {
 	if kind == Partition && t.Selector != "" {
 		return Target{Isolate: t.Selector}
 	}
