@@ -87,7 +87,10 @@ func replay(data []byte) ([]Entry, []int64, int64, string) {
 		}
 		n := binary.LittleEndian.Uint32(rest[0:4])
 		sum := binary.LittleEndian.Uint32(rest[4:8])
-		if n > maxRecord || int64(n) > int64(len(rest)-walHeader) {
+		if n > maxRecord {
+			return entries, offsets, off, "bad length"
+		}
+		if int64(n) > int64(len(rest)-walHeader) {
 			return entries, offsets, off, "short record"
 		}
 		payload := rest[walHeader : walHeader+int(n)]
