@@ -68,7 +68,7 @@ func (v *validator) checkParams(p string, pr Params) {
 // checkWindow requires the fault to start and end inside the run, so every
 // fault is healed and measured before the final read.
 func (v *validator) checkWindow(p string, f Fault) {
-	if !v.runKnown() || !v.has(p+".at") {
+	if !v.runKnown() || !v.has(p+".at") || v.bad[p+".at"] {
 		return
 	}
 	run := v.s.Duration
