@@ -8,9 +8,10 @@ import (
 )
 
 // dockerResolver is Docker's embedded DNS server. Docker DNATs
-// 127.0.0.11:53 to a random port inside the container's nat table, and our
-// filter chains run after that DNAT, so the port-53 rule never sees those
-// queries: they are matched by address instead.
+// 127.0.0.11:53 to a random port inside the container's nat table, so its
+// answers do not come from port 53 when the agent's input chain sees them
+// (the reverse NAT happens later, at the source-NAT hook): they are matched
+// by address instead.
 var dockerResolver = net.IPv4(127, 0, 0, 11)
 
 // dnsFault is an applied DNS failure.
@@ -18,19 +19,18 @@ type dnsFault struct {
 	rules *nftFault
 }
 
-// applyDNS drops DNS queries (UDP and TCP port 53, and anything to Docker's
-// resolver) on the way out, and DNS answers on the way in. Lookups then time
-// out, which is how a dead resolver looks to an application.
+// applyDNS drops DNS answers on the way in: UDP and TCP from port 53, and
+// anything from Docker's resolver. Queries still leave, so lookups time out,
+// which is how an unreachable resolver looks to an application (dropping
+// the queries instead would fail sendto at once with EPERM).
 func applyDNS(a *Agent, _ Fault) (fault, error) {
 	spec := nftChains{keepLoopback: true}
 	for _, proto := range []byte{unix.IPPROTO_UDP, unix.IPPROTO_TCP} {
-		spec.out = append(spec.out, nftRule{label: "drop",
-			exprs: concat(matchPort(proto, true, 53), []expr.Any{counter(), drop()})})
 		spec.in = append(spec.in, nftRule{label: "drop",
 			exprs: concat(matchPort(proto, false, 53), []expr.Any{counter(), drop()})})
 	}
-	spec.out = append(spec.out, nftRule{label: "drop",
-		exprs: concat(matchAddr(dockerResolver, false), []expr.Any{counter(), drop()})})
+	spec.in = append(spec.in, nftRule{label: "drop",
+		exprs: concat(matchAddr(dockerResolver, true), []expr.Any{counter(), drop()})})
 	rules, err := a.nft.install(KindDNS, spec)
 	if err != nil {
 		return nil, err
