@@ -102,6 +102,11 @@ func (r fakeRun) verdict() *Verdict {
 		checker.CheckRPO:          {Result: checker.Pass, Value: f64p(r.Lost), Target: f64p(0), Unit: "writes"},
 		checker.CheckAvailability: {Result: checker.Pass, Value: f64p(r.Avail), Target: f64p(0.9), Unit: "ratio"},
 	}
+	if r.RTO == nil {
+		c := checks[checker.CheckRTO]
+		c.Result = checker.Fail
+		checks[checker.CheckRTO] = c
+	}
 	if r.Lost > 0 {
 		c := checks[checker.CheckRPO]
 		c.Result = checker.Fail
