@@ -230,17 +230,23 @@ func TestStartFailureStillTearsDown(t *testing.T) {
 }
 
 // TestCustomizeAddsFilesAndCapabilities checks the seam the node agent will
-// use: a file copied into a FROM scratch container, an extra capability, and
-// an extra port published on 127.0.0.1.
+// use: a file copied into a FROM scratch container, an extra capability, a
+// device (/dev/fuse, where the host has it), and an extra port published on
+// 127.0.0.1.
 func TestCustomizeAddsFilesAndCapabilities(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()
 	spec := hakvSpec(t)
 	spec.Nodes = 1
+	_, err := os.Stat("/dev/fuse")
+	withFuse := err == nil
 	spec.Customize = func(node string, cs *ContainerSpec) error {
 		cs.Files = append(cs.Files, File{Path: "/etc/hadrill-node", Content: []byte(node)})
 		cs.CapAdd = append(cs.CapAdd, "NET_ADMIN")
 		cs.Ports = append(cs.Ports, 7001)
+		if withFuse {
+			cs.Devices = append(cs.Devices, "/dev/fuse")
+		}
 		return nil
 	}
 	c := startCluster(t, spec)
@@ -255,6 +261,9 @@ func TestCustomizeAddsFilesAndCapabilities(t *testing.T) {
 	// The engine may report the capability with its CAP_ prefix.
 	if caps := info.Container.HostConfig.CapAdd; len(caps) != 1 || strings.TrimPrefix(caps[0], "CAP_") != "NET_ADMIN" {
 		t.Errorf("CapAdd = %v, want [NET_ADMIN]", caps)
+	}
+	if devs := info.Container.HostConfig.Devices; withFuse && (len(devs) != 1 || devs[0].PathInContainer != "/dev/fuse") {
+		t.Errorf("Devices = %+v, want /dev/fuse", devs)
 	}
 	for port, bindings := range info.Container.HostConfig.PortBindings {
 		for _, b := range bindings {
