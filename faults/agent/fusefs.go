@@ -6,6 +6,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
 )
 
 // hookedNode is a loopback node whose data and namespace operations pass
@@ -23,6 +24,7 @@ var (
 	_ fs.NodeUnlinker    = (*hookedNode)(nil)
 	_ fs.NodeRmdirer     = (*hookedNode)(nil)
 	_ fs.NodeRenamer     = (*hookedNode)(nil)
+	_ fs.NodeSetattrer   = (*hookedNode)(nil)
 )
 
 func (n *hookedNode) WrapChild(_ context.Context, ops fs.InodeEmbedder) fs.InodeEmbedder {
@@ -74,6 +76,62 @@ func (n *hookedNode) Rename(ctx context.Context, name string, newParent fs.Inode
 		return errno
 	}
 	return n.LoopbackNode.Rename(ctx, name, newParent, newName, flags)
+}
+
+// Setattr on the root goes through the descriptor held from before the
+// mount: the loopback would otherwise chown and utime the /proc/self/fd
+// magic link itself (it uses the no-follow variants) and report the link's
+// attributes as the folder's.
+func (n *hookedNode) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if n.d.held == nil || !n.IsRoot() {
+		return n.LoopbackNode.Setattr(ctx, f, in, out)
+	}
+	fd := int(n.d.held.Fd())
+	if m, ok := in.GetMode(); ok {
+		if err := unix.Fchmod(fd, m); err != nil {
+			return fs.ToErrno(err)
+		}
+	}
+	uid, uok := in.GetUID()
+	gid, gok := in.GetGID()
+	if uok || gok {
+		u, g := -1, -1
+		if uok {
+			u = int(uid)
+		}
+		if gok {
+			g = int(gid)
+		}
+		if err := unix.Fchown(fd, u, g); err != nil {
+			return fs.ToErrno(err)
+		}
+	}
+	if errno := setRootTimes(n.RootData.Path, in); errno != 0 {
+		return errno
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return fs.ToErrno(err)
+	}
+	out.FromStat(&st)
+	return 0
+}
+
+// setRootTimes applies atime/mtime through the path, following the link.
+func setRootTimes(path string, in *fuse.SetAttrIn) syscall.Errno {
+	mtime, mok := in.GetMTime()
+	atime, aok := in.GetATime()
+	if !mok && !aok {
+		return 0
+	}
+	ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, {Nsec: unix.UTIME_OMIT}}
+	if aok {
+		ts[0] = unix.NsecToTimespec(atime.UnixNano())
+	}
+	if mok {
+		ts[1] = unix.NsecToTimespec(mtime.UnixNano())
+	}
+	return fs.ToErrno(unix.UtimesNanoAt(unix.AT_FDCWD, path, ts, 0))
 }
 
 // wrap hides a loopback file behind hookedFile. The wrapper deliberately has

@@ -1,0 +1,193 @@
+package agent_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hadrill/hadrill/faults/agent"
+)
+
+// diskAgent starts an agent that mounts a fresh data folder through FUSE in
+// a private mount namespace (so no mount can outlive the test), and returns
+// the path of that folder as seen through the agent's mount namespace.
+func diskAgent(t *testing.T) (*agentProc, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "existing"), []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		skipOrFail(t, "no /dev/fuse: %v", err)
+	}
+	p := startAgent(t, newNetns(t), agentOpts{flags: []string{"--fuse-data", dir}, mountNS: true})
+	caps, err := p.client.Capabilities(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !caps.Fuse {
+		skipOrFail(t, "agent could not mount FUSE: %s", caps.FuseError)
+	}
+	return p, fmt.Sprintf("/proc/%d/root%s", p.cmd.Process.Pid, dir)
+}
+
+// openData opens a file in the mounted folder; it is closed before the
+// agent stops (an open file would keep the mount busy).
+func openData(t *testing.T, mnt, name string) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(mnt, name), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// timed runs op and returns how long it took and its error.
+func timed(op func() error) (time.Duration, error) {
+	start := time.Now()
+	err := op()
+	return time.Since(start), err
+}
+
+// TestDiskLoopback checks that the mount behaves like the folder beneath it:
+// original contents visible, metadata operations (including on the root,
+// which the agent reaches through /proc/self/fd) and data written through
+// the mount land in the backing folder.
+func TestDiskLoopback(t *testing.T) {
+	_, mnt := diskAgent(t)
+	if b, err := os.ReadFile(filepath.Join(mnt, "existing")); err != nil || string(b) != "kept" {
+		t.Fatalf("the folder's original contents through the mount: %q, %v", b, err)
+	}
+	steps := []struct {
+		name string
+		op   func() error
+	}{
+		{"chmod root", func() error { return os.Chmod(mnt, 0o700) }},
+		{"chown root", func() error { return os.Chown(mnt, 1000, 1000) }},
+		{"mkdir", func() error { return os.Mkdir(filepath.Join(mnt, "sub"), 0o755) }},
+		{"write", func() error { return os.WriteFile(filepath.Join(mnt, "sub", "a"), []byte("v"), 0o600) }},
+		{"rename", func() error { return os.Rename(filepath.Join(mnt, "sub", "a"), filepath.Join(mnt, "b")) }},
+		{"remove", func() error { return os.Remove(filepath.Join(mnt, "sub")) }},
+	}
+	for _, s := range steps {
+		if err := s.op(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+	}
+	st, err := os.Stat(mnt)
+	if err != nil || st.Mode().Perm() != 0o700 || st.Sys().(*syscall.Stat_t).Uid != 1000 {
+		t.Errorf("root after chmod/chown: %v, %v", st.Mode(), err)
+	}
+	if b, err := os.ReadFile(filepath.Join(mnt, "b")); err != nil || string(b) != "v" {
+		t.Errorf("renamed file: %q, %v", b, err)
+	}
+}
+
+// TestDiskStall stalls the data folder for one second: an fsync issued
+// during the stall returns only after the heal, at least a second later.
+func TestDiskStall(t *testing.T) {
+	p, mnt := diskAgent(t)
+	f := openData(t, mnt, "wal")
+	if _, err := f.Write([]byte("entry")); err != nil {
+		t.Fatal(err)
+	}
+	before, err := timed(f.Sync)
+	if err != nil || before > 100*time.Millisecond {
+		t.Fatalf("before: fsync took %v (%v), want fast", before, err)
+	}
+	p.apply(t, agent.Fault{ID: "stall", Kind: agent.KindDiskStall})
+	type result struct {
+		d   time.Duration
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { d, err := timed(f.Sync); done <- result{d, err} }()
+	time.Sleep(time.Second)
+	healed := p.heal(t, "stall")
+	r := <-done
+	after, _ := timed(f.Sync)
+	t.Logf("fsync before %v, stalled %v, after %v; measured %+v", before, r.d, after, healed.Measured)
+	if r.err != nil || r.d < time.Second {
+		t.Errorf("stalled fsync took %v (%v), want >= 1s", r.d, r.err)
+	}
+	if healed.Measured.OpsStalled < 1 || healed.Measured.MaxStallMS < 1000 {
+		t.Errorf("measured %d ops stalled, max %.0f ms; want >= 1 and >= 1000 ms",
+			healed.Measured.OpsStalled, healed.Measured.MaxStallMS)
+	}
+	if after > 100*time.Millisecond {
+		t.Errorf("after heal: fsync took %v, want fast", after)
+	}
+}
+
+// TestDiskSlow adds 100 ms to every operation.
+func TestDiskSlow(t *testing.T) {
+	p, mnt := diskAgent(t)
+	f := openData(t, mnt, "slow")
+	p.apply(t, agent.Fault{ID: "slow", Kind: agent.KindDiskSlow,
+		Params: agent.Params{Delay: agent.Duration(100 * time.Millisecond)}})
+	var slowest, fastest time.Duration = 0, time.Hour
+	for range 3 {
+		for _, op := range []func() error{
+			func() error { _, err := f.WriteAt([]byte("x"), 0); return err },
+			f.Sync,
+		} {
+			d, err := timed(op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slowest, fastest = max(slowest, d), min(fastest, d)
+		}
+	}
+	m := p.heal(t, "slow").Measured
+	after, _ := timed(f.Sync)
+	t.Logf("slowed ops took %v..%v, after heal %v; measured %+v", fastest, slowest, after, m)
+	if fastest < 100*time.Millisecond {
+		t.Errorf("fastest slowed op %v, want >= 100ms", fastest)
+	}
+	if m.OpsSlowed < 6 {
+		t.Errorf("measured %d ops slowed, want >= 6", m.OpsSlowed)
+	}
+	if after > 50*time.Millisecond {
+		t.Errorf("after heal: fsync took %v", after)
+	}
+}
+
+// TestDiskError makes write and fsync fail with EIO (which also proves the
+// agent sees writes despite kernel passthrough), and reads keep working.
+func TestDiskError(t *testing.T) {
+	p, mnt := diskAgent(t)
+	f := openData(t, mnt, "err")
+	if _, err := f.WriteAt([]byte("ok"), 0); err != nil {
+		t.Fatal(err)
+	}
+	p.apply(t, agent.Fault{ID: "eio", Kind: agent.KindDiskError})
+	_, werr := f.WriteAt([]byte("lost"), 0)
+	serr := f.Sync()
+	buf := make([]byte, 2)
+	_, rerr := f.ReadAt(buf, 0)
+	m := p.heal(t, "eio").Measured
+	t.Logf("write: %v, fsync: %v, read: %v; measured %+v", werr, serr, rerr, m)
+	if !errors.Is(werr, syscall.EIO) || !errors.Is(serr, syscall.EIO) {
+		t.Errorf("write %v, fsync %v; want EIO for both", werr, serr)
+	}
+	if rerr != nil || string(buf) != "ok" {
+		t.Errorf("read %q, %v; want the old data", buf, rerr)
+	}
+	if m.OpsFailed < 2 {
+		t.Errorf("measured %d ops failed, want >= 2", m.OpsFailed)
+	}
+	if _, err := f.WriteAt([]byte("ok"), 0); err != nil {
+		t.Errorf("write after heal: %v", err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Errorf("fsync after heal: %v", err)
+	}
+}
