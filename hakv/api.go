@@ -139,7 +139,7 @@ func (n *Node) propose(ctx context.Context, e Entry) (applyResult, error) {
 		return applyResult{}, err
 	}
 	ls := n.lead
-	idx, err := n.appendLocal(e)
+	idx, gen, err := n.appendLocal(e)
 	if err != nil {
 		n.mu.Unlock()
 		return applyResult{}, fmt.Errorf("%w: %w", errOutcomeUnknown, err)
@@ -147,7 +147,7 @@ func (n *Node) propose(ctx context.Context, e Entry) (applyResult, error) {
 	w := &waiter{epoch: ls.epoch, ch: make(chan waitResult, 1)}
 	n.waiters[idx] = w
 	n.mu.Unlock()
-	n.syncLocal(ls, idx)
+	n.syncLocal(ls, idx, gen)
 	return n.await(ctx, ls, idx, w)
 }
 

@@ -109,7 +109,7 @@ func (n *Node) appendFromPrimary(entries []Entry) error {
 			}
 		}
 		fresh := entries[i:]
-		if err := n.wal.Append(fresh); err != nil {
+		if _, err := n.wal.Append(fresh); err != nil {
 			return err
 		}
 		if err := n.wal.Sync(); err != nil {

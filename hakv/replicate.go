@@ -77,7 +77,7 @@ func (n *Node) becomePrimary(reason string) {
 	}
 	n.lead, n.primary = ls, n.cfg.ID
 	n.setRole(RolePrimary, reason)
-	idx, err := n.appendLocal(Entry{Op: OpNoop})
+	idx, gen, err := n.appendLocal(Entry{Op: OpNoop})
 	if err != nil {
 		return
 	}
@@ -85,16 +85,18 @@ func (n *Node) becomePrimary(reason string) {
 	for _, pr := range ls.peers {
 		n.goLoop(func() { n.replicate(ctx, ls, pr) })
 	}
-	n.goLoop(func() { n.syncLocal(ls, idx) })
+	n.goLoop(func() { n.syncLocal(ls, idx, gen) })
 }
 
 // appendLocal adds an entry of the current epoch to the primary's log and
-// wakes the replicators. The entry is durable only after syncLocal.
-func (n *Node) appendLocal(e Entry) (uint64, error) {
+// wakes the replicators. It returns the entry's index and the log
+// generation to sync to; the entry is durable only after syncLocal.
+func (n *Node) appendLocal(e Entry) (uint64, uint64, error) {
 	e.Index, e.Epoch = n.lastIndex()+1, n.epoch
-	if err := n.wal.Append([]Entry{e}); err != nil {
+	gen, err := n.wal.Append([]Entry{e})
+	if err != nil {
 		n.failDisk(err)
-		return 0, err
+		return 0, 0, err
 	}
 	n.entries = append(n.entries, e)
 	for _, pr := range n.lead.peers {
@@ -103,13 +105,13 @@ func (n *Node) appendLocal(e Entry) (uint64, error) {
 		default:
 		}
 	}
-	return e.Index, nil
+	return e.Index, gen, nil
 }
 
 // syncLocal makes the primary's log durable up to idx (sharing the fsync
 // with concurrent writers) and counts this node's own copy.
-func (n *Node) syncLocal(ls *leadership, idx uint64) {
-	err := n.wal.Sync()
+func (n *Node) syncLocal(ls *leadership, idx, gen uint64) {
+	err := n.wal.SyncTo(gen)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err != nil {

@@ -111,41 +111,42 @@ func replay(data []byte) ([]Entry, []int64, int64, string) {
 	return entries, offsets, off, ""
 }
 
-// Append writes entries after the last one. They are durable only after
-// Sync (fsync=always); with fsync=never they sit in the buffer until the
-// next Flush.
-func (w *WAL) Append(entries []Entry) error {
+// Append writes entries after the last one and returns the log's generation
+// after them, for SyncTo. They are durable only after a sync
+// (fsync=always); with fsync=never they sit in the buffer until the next
+// Flush.
+func (w *WAL) Append(entries []Entry) (uint64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range entries {
 		if e.Index != uint64(len(w.offsets))+1 {
-			return fmt.Errorf("append wal entry %d: want index %d", e.Index, len(w.offsets)+1)
+			return 0, fmt.Errorf("append wal entry %d: want index %d", e.Index, len(w.offsets)+1)
 		}
 		payload, err := json.Marshal(e)
 		if err != nil {
-			return fmt.Errorf("encode wal entry %d: %w", e.Index, err)
+			return 0, fmt.Errorf("encode wal entry %d: %w", e.Index, err)
 		}
 		var hdr [walHeader]byte
 		binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(payload)))
 		binary.LittleEndian.PutUint32(hdr[4:8], crc32.Checksum(payload, castagnoli))
 		if _, err := w.buf.Write(hdr[:]); err != nil {
-			return fmt.Errorf("write wal: %w", err)
+			return 0, fmt.Errorf("write wal: %w", err)
 		}
 		if _, err := w.buf.Write(payload); err != nil {
-			return fmt.Errorf("write wal: %w", err)
+			return 0, fmt.Errorf("write wal: %w", err)
 		}
 		w.offsets = append(w.offsets, w.size)
 		w.size += walHeader + int64(len(payload))
 	}
 	w.gen++
 	if w.fsyncAlways {
-		// The buffer only batches one call's records; Sync must find them
+		// The buffer only batches one call's records; a sync must find them
 		// in the file.
 		if err := w.buf.Flush(); err != nil {
-			return fmt.Errorf("write wal: %w", err)
+			return 0, fmt.Errorf("write wal: %w", err)
 		}
 	}
-	return nil
+	return w.gen, nil
 }
 
 // TruncateFrom drops the entry at index and every later one.
@@ -174,24 +175,34 @@ func (w *WAL) TruncateFrom(index uint64) error {
 }
 
 // Sync makes everything appended so far durable when fsync=always, and does
-// nothing otherwise. Concurrent callers share one fsync: a caller that finds
-// its records already covered returns at once (group commit).
+// nothing otherwise.
 func (w *WAL) Sync() error {
+	w.mu.Lock()
+	gen := w.gen
+	w.mu.Unlock()
+	return w.SyncTo(gen)
+}
+
+// SyncTo makes the log durable at least up to generation gen (as returned
+// by Append). Concurrent callers share fsyncs: one fsync covers everything
+// appended before it started, so a caller whose records it covered returns
+// without another (group commit).
+func (w *WAL) SyncTo(gen uint64) error {
 	if !w.fsyncAlways {
 		return nil
 	}
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
-	w.mu.Lock()
-	gen := w.gen
-	w.mu.Unlock()
 	if w.synced >= gen {
 		return nil
 	}
+	w.mu.Lock()
+	cur := w.gen
+	w.mu.Unlock()
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("sync wal: %w", err)
 	}
-	w.synced = gen
+	w.synced = cur
 	return nil
 }
 

@@ -29,7 +29,7 @@ func writeWAL(t *testing.T, path string, entries []Entry) []int64 {
 	}
 	var sizes []int64
 	for _, e := range entries {
-		if err := w.Append([]Entry{e}); err != nil {
+		if _, err := w.Append([]Entry{e}); err != nil {
 			t.Fatal(err)
 		}
 		sizes = append(sizes, w.size)
@@ -107,7 +107,7 @@ func TestWALTruncatesTornTail(t *testing.T) {
 				t.Errorf("log does not report the cut (%s): %s", tc.reason, logs.String())
 			}
 			next := Entry{Index: uint64(tc.keep) + 1, Epoch: 2, Op: OpPut, Key: "after", Value: []byte("x")}
-			if err := w.Append([]Entry{next}); err != nil {
+			if _, err := w.Append([]Entry{next}); err != nil {
 				t.Fatal(err)
 			}
 			w.Close()
@@ -143,7 +143,7 @@ func TestWALTruncateFrom(t *testing.T) {
 	if err := w.TruncateFrom(3); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Append([]Entry{{Index: 3, Epoch: 2, Op: OpPut, Key: "new"}}); err != nil {
+	if _, err := w.Append([]Entry{{Index: 3, Epoch: 2, Op: OpPut, Key: "new"}}); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
@@ -165,7 +165,7 @@ func TestWALFsyncNeverBuffersInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	if err := w.Append(testEntries(1)); err != nil {
+	if _, err := w.Append(testEntries(1)); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(path); fi.Size() != 0 {
