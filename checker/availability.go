@@ -31,9 +31,9 @@ type AvailabilityResult struct {
 // ok, fail, info or never ended; final reads are left out because they are
 // the checker's instrument, not the workload.
 //
-// A failed CAS counts as not ok, as the definition says, although a 412 is
-// a healthy primary's answer; a workload heavy in contended CAS therefore
-// shows lower availability than its outages alone explain.
+// A CAS that failed because the key held another value (history.Precondition,
+// HTTP 412) counts as ok here: the store answered, and counting contention
+// as unavailability would make a CAS-heavy workload look like an outage.
 //
 // The whole-run ratio is compared with target (fail when below). With no
 // operation at all the ratio is undefined: the value is null and the result
@@ -49,7 +49,7 @@ func Availability(in Input, target *float64) AvailabilityResult {
 		if p.Invoke.F == history.FinalRead {
 			continue
 		}
-		ok := p.Outcome() == history.OK
+		ok := p.Completion.Served()
 		r.Total++
 		if ok {
 			r.OK++

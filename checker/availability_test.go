@@ -36,6 +36,10 @@ func TestAvailability(t *testing.T) {
 			value: 10.0 / 15, ok: 10, total: 15, perFault: []float64{0.375}},
 		{name: "final reads are not counted", fixture: "rpo-unread", target: f64(1), want: Pass,
 			value: 1, ok: 4, total: 4, perFault: []float64{-1}},
+		// 13 ok writes and 13 CAS that failed with 412: every one of them
+		// was answered by a working primary, so availability is 1.
+		{name: "412 CAS count as served", fixture: "rto-cas-contention", target: f64(0.99), want: Pass,
+			value: 1, ok: 26, total: 26, perFault: []float64{1}},
 		{name: "empty history", fixture: "empty", target: f64(0.9), want: Unknown, value: -1, perFault: []float64{},
 			detail: "no operations were recorded"},
 		{name: "empty history without target", fixture: "empty", want: Pass, value: -1, perFault: []float64{},

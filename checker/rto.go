@@ -77,10 +77,9 @@ type write struct {
 //     target, the check fails.
 //   - If no write at all was invoked after t_f, RTO is unknown.
 //
-// A failed CAS is left out entirely: the recorder marks both a 412
-// (precondition failed: a healthy primary's answer) and a refusal as fail,
-// and under contention 412s alone would break every success run. A CAS that
-// succeeded or timed out counts like any write. Each fault is measured to
+// A CAS that failed because the key held another value (history.Precondition,
+// a 412) is a healthy primary's answer and counts as a success; any other
+// failed CAS counts like a failed write. Each fault is measured to
 // the end of the run, so when faults overlap, a later fault's outage can
 // extend an earlier fault's recovery.
 func RTO(in Input, target *time.Duration, opt Options) RTOResult {
@@ -106,14 +105,9 @@ func writes(pairs []history.Operation) []write {
 		if !isWrite(p.Invoke.F) {
 			continue
 		}
-		switch p.Outcome() {
-		case history.OK:
+		if p.Completion.Served() {
 			ws = append(ws, write{inv: p.Invoke.Time, done: p.Completion.Time, ok: true})
-		case history.Fail:
-			if p.Invoke.F != history.CAS {
-				ws = append(ws, write{inv: p.Invoke.Time})
-			}
-		default:
+		} else {
 			ws = append(ws, write{inv: p.Invoke.Time})
 		}
 	}

@@ -92,9 +92,9 @@ func TestRTO(t *testing.T) {
 		},
 		{
 			// pause at 10.0; writes ok every 0.5 s, and between them a CAS
-			// that fails with 412 (contention, not an outage). Failed CAS
-			// are left out, so the writes settle at once: RTO 0, where
-			// counting the 412s would make it unbounded.
+			// that fails with 412 (contention, not an outage). A 412 is a
+			// served answer (history.Precondition), so the writes settle at
+			// once: RTO 0, where counting the 412s would make it unbounded.
 			name: "412 CAS are not an outage", fixture: "rto-cas-contention", end: 15.5, target: dur(5 * time.Second),
 			want: Pass, perFault: []time.Duration{0}, value: 0,
 		},

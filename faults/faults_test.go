@@ -23,6 +23,7 @@ func TestTargetResolve(t *testing.T) {
 		{"primary", Target{Selector: "primary"}, "n2", []string{"n2"}, false},
 		{"primary unknown", Target{Selector: "primary"}, "", nil, true},
 		{"standbys", Target{Selector: "standbys"}, "n2", []string{"n1", "n3"}, false},
+		{"standby never the primary", Target{Selector: "standby"}, "n2", nil, false},
 		{"all", Target{Selector: "all"}, "n2", []string{"n1", "n2", "n3"}, false},
 		{"minority holds the primary", Target{Selector: "minority"}, "n3", []string{"n3"}, false},
 		{"named", Target{Nodes: []string{"n1"}}, "n2", []string{"n1"}, false},
@@ -35,6 +36,12 @@ func TestTargetResolve(t *testing.T) {
 			got, err := c.target.Resolve(all, c.primary, Rand(1, "x"))
 			if (err != nil) != c.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, c.wantErr)
+			}
+			if c.name == "standby never the primary" {
+				if len(got) != 1 || got[0] == "n2" {
+					t.Fatalf("standby = %v, want one node other than the primary", got)
+				}
+				return
 			}
 			if !c.wantErr && !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("got %v, want %v", got, c.want)

@@ -144,7 +144,7 @@ func (n *Nemesis) hit(ctx context.Context, p Planned) (Hit, []string, error) {
 		}
 		return out
 	}
-	h := Hit{All: n.env.Nodes, Params: p.Params, OneWay: p.Target.OneWay}
+	h := Hit{All: n.env.Nodes, Params: p.Params, OneWay: p.Target.OneWay()}
 	if p.Kind == "partition" {
 		sides, err := p.Target.Sides(all, primary, rng)
 		if err != nil {

@@ -20,13 +20,13 @@ type Target struct {
 	Isolate string
 	// Groups, for partitions, are explicit sides.
 	Groups [][]string
-	// OneWay, for partitions, drops only traffic from the first group to
-	// the others.
-	OneWay bool
+	// From and To, for one-way partitions, are selectors or node names:
+	// traffic from From to To is dropped, the reverse still flows.
+	From, To []string
 }
 
 // Selectors are the target words a scenario may use.
-var Selectors = []string{"primary", "standbys", "one", "minority", "majority", "all"}
+var Selectors = []string{"primary", "standby", "standbys", "one", "minority", "majority", "all"}
 
 // String renders the target as the scenario wrote it, for records.
 func (t Target) String() string {
@@ -38,11 +38,9 @@ func (t Target) String() string {
 		for i, g := range t.Groups {
 			parts[i] = strings.Join(g, ",")
 		}
-		sep := "|"
-		if t.OneWay {
-			sep = "->"
-		}
-		return strings.Join(parts, sep)
+		return strings.Join(parts, "|")
+	case len(t.From) > 0:
+		return strings.Join(t.From, ",") + "->" + strings.Join(t.To, ",")
 	case len(t.Nodes) > 0:
 		return strings.Join(t.Nodes, ",")
 	}
@@ -76,6 +74,13 @@ func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string,
 			return nil, fmt.Errorf("target primary: no primary is known")
 		}
 		return []string{primary}, nil
+	case "standby":
+		// One standby, seeded: killing every standby would take the
+		// primary's quorum away, which is a different drill.
+		if len(standbys) == 0 {
+			return nil, fmt.Errorf("target standby: no standby")
+		}
+		return []string{standbys[rng.IntN(len(standbys))]}, nil
 	case "standbys":
 		return standbys, nil
 	case "one":
@@ -99,11 +104,26 @@ func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string,
 	return nil, fmt.Errorf("unknown target %q (want one of %s or node names)", sel, strings.Join(Selectors, ", "))
 }
 
+// OneWay reports whether the partition drops traffic in one direction only.
+func (t Target) OneWay() bool { return len(t.From) > 0 }
+
 // Sides returns the partition sides for a partition target: the resolved
-// nodes on one side and the rest on the other, or the explicit groups.
+// nodes on one side and the rest on the other, the explicit groups, or for a
+// one-way partition the From side then the To side.
 func (t Target) Sides(all []string, primary string, rng *rand.Rand) ([][]string, error) {
 	if len(t.Groups) > 0 {
 		return t.Groups, nil
+	}
+	if t.OneWay() {
+		from, err := resolveAll(t.From, all, primary, rng)
+		if err != nil {
+			return nil, fmt.Errorf("partition from: %w", err)
+		}
+		to, err := resolveAll(t.To, all, primary, rng)
+		if err != nil {
+			return nil, fmt.Errorf("partition to: %w", err)
+		}
+		return [][]string{from, to}, nil
 	}
 	in, err := t.Resolve(all, primary, rng)
 	if err != nil {
@@ -116,4 +136,23 @@ func (t Target) Sides(all []string, primary string, rng *rand.Rand) ([][]string,
 		}
 	}
 	return [][]string{in, rest}, nil
+}
+
+// resolveAll resolves a list of selectors or node names into sorted, unique
+// node names.
+func resolveAll(sel []string, all []string, primary string, rng *rand.Rand) ([]string, error) {
+	var out []string
+	for _, s := range sel {
+		t := Target{Selector: s}
+		if slices.Contains(all, s) {
+			t = Target{Nodes: []string{s}}
+		}
+		ns, err := t.Resolve(all, primary, rng)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ns...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

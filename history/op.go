@@ -61,6 +61,18 @@ type Op struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Precondition is the exact Error of a compare-and-set that failed because
+// the key held another value (HTTP 412 for hakv). The store answered, so the
+// operation counts as served for availability and recovery time, although
+// it certainly did not take effect (Type Fail).
+const Precondition = "precondition failed"
+
+// Served reports whether a completion is an answer from a working store:
+// ok, or a compare-and-set that found another value.
+func (o Op) Served() bool {
+	return o.Type == OK || (o.Type == Fail && o.F == CAS && o.Error == Precondition)
+}
+
 // IsLedger reports whether the op is on a write-once ledger key.
 func (o Op) IsLedger() bool {
 	return len(o.Key) >= len(LedgerPrefix) && o.Key[:len(LedgerPrefix)] == LedgerPrefix

@@ -170,9 +170,12 @@ func (r *Runner) runClient(ctx, loopCtx context.Context, c *client, timeout time
 		}
 		node, read, err := r.exec(ctx, &c.route, s, timeout)
 		op.Type, op.Node = Classify(err, s.f != history.Read), node
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrPrecondition):
+			op.Error = history.Precondition
+		case err != nil:
 			op.Error = err.Error()
-		} else if s.f == history.Read {
+		case s.f == history.Read:
 			op.Value = read
 		}
 		if err := r.rec.Complete(&op); err != nil {

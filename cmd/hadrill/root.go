@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// execute builds the command tree and runs it, returning the exit code.
+func execute(ctx context.Context, args []string) int {
+	var verbose bool
+	root := &cobra.Command{
+		Use:           "hadrill",
+		Short:         "Chaos drills for primary/standby clusters: faults, linearizability, RTO and RPO",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+		},
+	}
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail to stderr")
+	root.SetArgs(args)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
+	for _, add := range subcommands {
+		root.AddCommand(add())
+	}
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		if _, ok := err.(*exitError); !ok && isUsageError(err) {
+			err = badInput(err)
+		}
+		report(err)
+	}
+	return codeOf(err)
+}
+
+// subcommands are registered by each subcommand's file, so adding one does
+// not touch this file.
+var subcommands []func() *cobra.Command
+
+// isUsageError recognises cobra's own argument errors (unknown command,
+// wrong number of arguments), which are bad input.
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "unknown flag", "unknown shorthand"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

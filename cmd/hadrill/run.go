@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hadrill/hadrill/checker"
+	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/scenarios"
+)
+
+func init() { subcommands = append(subcommands, newRunCmd) }
+
+// runFlags are the flags of `hadrill run`.
+type runFlags struct {
+	results string
+	seed    int64
+	repeat  int
+	junit   string
+	sets    []string
+	hakv    string
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO...",
+		Short: "Run drills: built-in scenario names or scenario files",
+		Long: `Run builds each scenario's cluster in Docker, drives its workload while
+injecting its faults, then checks the recorded history and writes a result
+folder under --results. Exit 0 when every target is met, 1 when one is missed,
+2 on bad input, 3 when the environment fails (no Docker engine), and 130 when
+interrupted (after healing faults and removing containers).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScenarios(cmd.Context(), cmd, args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.results, "results", "results", "results root folder")
+	fl.Int64Var(&f.seed, "seed", 0, "seed for faults and the operation mix (default: the scenario's, or random)")
+	fl.IntVar(&f.repeat, "repeat", 1, "run each scenario N times with seeds derived from the first")
+	fl.StringVar(&f.junit, "junit", "", "also write one JUnit file covering every run")
+	fl.StringArrayVar(&f.sets, "set", nil, "override a scenario field, e.g. --set cluster.image=hadrill/hakv:v2 (repeatable)")
+	fl.StringVar(&f.hakv, "hakv", "", "static hakv binary for the hakv image (default: hakv beside hadrill, then $PATH)")
+	return cmd
+}
+
+// runScenarios loads every scenario first, so that a typo in the last one
+// fails before the first cluster starts, then runs them in order.
+func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runFlags) error {
+	if f.repeat < 1 {
+		return badInput(fmt.Errorf("--repeat must be at least 1, got %d", f.repeat))
+	}
+	var list []*scenarios.Scenario
+	for _, a := range args {
+		s, err := loadScenario(a, f.sets)
+		if err != nil {
+			return err
+		}
+		if cmd.Flags().Changed("seed") {
+			seed := f.seed
+			s.Seed = &seed
+		}
+		list = append(list, s)
+	}
+	opt := scenarios.RunOptions{Results: f.results, HakvBinary: findHakv(f.hakv)}
+	var verdicts []*results.Verdict
+	var failed bool
+	for _, s := range list {
+		base := s.EnsureSeed()
+		for i := 0; i < f.repeat; i++ {
+			run := *s
+			seed := base
+			if i > 0 {
+				seed = scenarios.DeriveSeed(base, i)
+			}
+			run.Seed = &seed
+			v, err := runOne(ctx, &run, opt)
+			if v != nil {
+				verdicts = append(verdicts, v)
+				failed = failed || v.Verdict != checker.Pass
+			}
+			if err != nil {
+				return errors.Join(err, writeJUnit(f.junit, verdicts))
+			}
+		}
+	}
+	if err := writeJUnit(f.junit, verdicts); err != nil {
+		return err
+	}
+	if failed {
+		return withCode(exitFailed, nil)
+	}
+	return nil
+}
+
+// runOne runs one scenario with a progress line and prints its summary.
+func runOne(ctx context.Context, s *scenarios.Scenario, opt scenarios.RunOptions) (*results.Verdict, error) {
+	p := newProgress(os.Stderr, s.Name)
+	opt.Progress = p.update
+	out, err := scenarios.Run(ctx, s, opt)
+	p.done()
+	if out != nil && out.Verdict != nil {
+		printSummary(os.Stdout, out.Dir.Path, out.Verdict)
+	} else if out != nil {
+		fmt.Fprintf(os.Stdout, "%s: no verdict; partial results in %s\n", s.Name, out.Dir.Path)
+	}
+	if err == nil {
+		return verdictOf(out), nil
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return verdictOf(out), withCode(exitInterrupted, fmt.Errorf("interrupted: faults healed, containers removed, partial results kept: %w", err))
+	case errors.Is(err, scenarios.ErrEnvironment):
+		return verdictOf(out), withCode(exitEnvironment, err)
+	case errors.Is(err, scenarios.ErrInvalid):
+		return verdictOf(out), badInput(err)
+	}
+	return verdictOf(out), err
+}
+
+func verdictOf(o *scenarios.Outcome) *results.Verdict {
+	if o == nil {
+		return nil
+	}
+	return o.Verdict
+}
+
+// loadScenario resolves a built-in name or a file and applies --set
+// overrides; every problem is bad input.
+func loadScenario(arg string, sets []string) (*scenarios.Scenario, error) {
+	s, err := scenarios.Resolve(arg)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	for _, a := range sets {
+		if err := scenarios.Set(s, a); err != nil {
+			return nil, badInput(err)
+		}
+	}
+	return s, nil
+}
+
+// findHakv locates the static hakv binary the hakv image is built from:
+// the flag, then hakv beside this executable (make build puts both in
+// bin/), then $PATH.
+func findHakv(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "hakv")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("hakv"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// writeJUnit writes one JUnit document over every run, when asked.
+func writeJUnit(path string, vs []*results.Verdict) error {
+	if path == "" || len(vs) == 0 {
+		return nil
+	}
+	var suites []results.JUnitSuite
+	for _, v := range vs {
+		suites = append(suites, results.Suite(v))
+	}
+	b, err := results.MarshalJUnit(suites...)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package agent_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hadrill/hadrill/faults/agent"
+)
+
+// TestCPU burns one core for one second and reads the agent's CPU time from
+// /proc before and after: it must grow by about one CPU second, and the
+// agent's own figure must agree.
+func TestCPU(t *testing.T) {
+	p := startAgent(t, newNetns(t), agentOpts{})
+	pid := p.cmd.Process.Pid
+	before := procCPU(t, pid)
+	start := time.Now()
+	p.apply(t, agent.Fault{ID: "cpu", Kind: agent.KindCPU, Params: agent.Params{Cores: 1}})
+	time.Sleep(time.Second)
+	m := p.heal(t, "cpu").Measured
+	window := time.Since(start).Seconds()
+	used := procCPU(t, pid) - before
+	t.Logf("window %.2fs: agent process used %.2f CPU s; agent measured %.2f CPU s", window, used, m.CPUSeconds)
+	if used < 0.7*window || used > 1.3*window+0.1 {
+		t.Errorf("process CPU time %.2fs over a %.2fs window with 1 core burning, want ≈ %.2f", used, window, window)
+	}
+	if m.CPUSeconds < 0.7*window || m.CPUSeconds > used+0.05 {
+		t.Errorf("agent measured %.2f CPU s, want ≈ %.2f and <= process total %.2f", m.CPUSeconds, window, used)
+	}
+	idle := procCPU(t, pid)
+	time.Sleep(300 * time.Millisecond)
+	if after := procCPU(t, pid) - idle; after > 0.05 {
+		t.Errorf("after heal the agent still used %.2f CPU s in 0.3 s", after)
+	}
+}
+
+// TestMemory allocates 128 MiB and reads the agent's RSS from /proc: up by
+// at least 120 MiB while applied, back down after healing.
+func TestMemory(t *testing.T) {
+	const mib = 128
+	p := startAgent(t, newNetns(t), agentOpts{})
+	pid := p.cmd.Process.Pid
+	before := procRSS(t, pid)
+	p.apply(t, agent.Fault{ID: "mem", Kind: agent.KindMemory, Params: agent.Params{MiB: mib}})
+	during := procRSS(t, pid)
+	m := p.heal(t, "mem").Measured
+	after := procRSS(t, pid)
+	t.Logf("RSS before %d MiB, during %d MiB, after %d MiB; measured %+v", before>>20, during>>20, after>>20, m)
+	if during-before < 120<<20 {
+		t.Errorf("RSS grew by %d MiB, want >= 120", (during-before)>>20)
+	}
+	if after > before+16<<20 {
+		t.Errorf("RSS after heal %d MiB, want back near %d MiB", after>>20, before>>20)
+	}
+	if m.MemoryBytes != mib<<20 {
+		t.Errorf("measured %d bytes, want %d", m.MemoryBytes, mib<<20)
+	}
+}
+
+// procCPU is a process's user+system CPU time in seconds.
+func procCPU(t testing.TB, pid int) float64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	utime, _ := strconv.ParseFloat(f[11], 64) // fields 14 and 15 of stat
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// procRSS is a process's resident set size in bytes.
+func procRSS(t testing.TB, pid int) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.Fields(rest)[0], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}

@@ -1,0 +1,117 @@
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hadrill/hadrill/checker"
+	"github.com/hadrill/hadrill/history"
+)
+
+// Verdict is verdict.json: the machine-readable outcome of one run. The
+// field names are fixed by DESIGN.md; other tools rely on them. Fields past
+// those are additions, never renames.
+type Verdict struct {
+	Scenario        string                   `json:"scenario"`
+	Seed            int64                    `json:"seed"`
+	Verdict         checker.Result           `json:"verdict"`
+	Started         time.Time                `json:"started"`
+	DurationSeconds float64                  `json:"duration_seconds"`
+	Ops             checker.OpCounts         `json:"ops"`
+	Checks          map[string]checker.Check `json:"checks"`
+	Faults          []FaultRecord            `json:"faults"`
+
+	// System and Image identify what was drilled, so that comparisons
+	// across versions can say what they compared.
+	System string            `json:"system,omitempty"`
+	Image  string            `json:"image,omitempty"`
+	Nodes  int               `json:"nodes,omitempty"`
+	Option map[string]string `json:"options,omitempty"`
+	// Latency is per operation kind, in seconds.
+	Latency checker.LatencyReport `json:"latency"`
+	// Interrupted is set when the run was cut short (Ctrl-C); its checks
+	// cover the partial history only.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Errors are problems of the run itself (a fault that could not be
+	// injected), as opposed to findings about the system.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// FaultRecord is one fault as it happened, in seconds since the run's start.
+type FaultRecord struct {
+	ID     int      `json:"id"`
+	Kind   string   `json:"kind"`
+	Target string   `json:"target"`
+	Nodes  []string `json:"nodes,omitempty"`
+	// Scheduled is when the schedule asked for the fault.
+	Scheduled float64 `json:"scheduled"`
+	Requested float64 `json:"requested"`
+	// Effective and Healed are null when the stage never happened.
+	Effective *float64           `json:"effective"`
+	Healed    *float64           `json:"healed"`
+	Measured  map[string]float64 `json:"measured,omitempty"`
+	// RTO is this fault's recovery time; null when unbounded.
+	RTO          *float64 `json:"rto"`
+	Availability *float64 `json:"availability,omitempty"`
+	Errors       []string `json:"errors,omitempty"`
+}
+
+// Seconds converts a history time (ns since the run's start) to seconds.
+func Seconds(ns int64) float64 { return float64(ns) / 1e9 }
+
+// FaultRecords turns folded faults into verdict records.
+func FaultRecords(fs []history.Fault) []FaultRecord {
+	out := make([]FaultRecord, 0, len(fs))
+	opt := func(ns int64) *float64 {
+		if ns == 0 {
+			return nil
+		}
+		s := Seconds(ns)
+		return &s
+	}
+	for _, f := range fs {
+		out = append(out, FaultRecord{
+			ID: f.ID, Kind: f.Kind, Target: f.Target, Nodes: f.Nodes,
+			Scheduled: Seconds(f.At), Requested: Seconds(f.Requested),
+			Effective: opt(f.Effective), Healed: opt(f.Healed),
+			Measured: f.Measured, Errors: f.Errors,
+		})
+	}
+	return out
+}
+
+// WriteVerdict writes verdict.json atomically (a reader never sees half).
+func WriteVerdict(dir RunDir, v *Verdict) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode verdict: %w", err)
+	}
+	return writeAtomic(dir.File(VerdictFile), append(b, '\n'))
+}
+
+// ReadVerdict reads a run's verdict.json.
+func ReadVerdict(runDir string) (*Verdict, error) {
+	b, err := os.ReadFile(filepath.Join(runDir, VerdictFile))
+	if err != nil {
+		return nil, fmt.Errorf("read verdict: %w", err)
+	}
+	var v Verdict
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", filepath.Join(runDir, VerdictFile), err)
+	}
+	return &v, nil
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}

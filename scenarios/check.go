@@ -1,0 +1,148 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hadrill/hadrill/checker"
+	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/results"
+)
+
+// ErrBadRun marks a run folder that cannot be checked as given: a missing or
+// broken file. The CLI maps it to exit 2 (bad input).
+var ErrBadRun = errors.New("bad run folder")
+
+// CheckOptions tune an offline check.
+type CheckOptions struct {
+	// LinearizabilityTimeout bounds porcupine (0: the checker's default).
+	LinearizabilityTimeout time.Duration
+}
+
+// CheckRun checks a run folder and writes its verdict, JUnit file and (on a
+// linearizability failure) the porcupine visualization. A live run calls it
+// on its own folder once the cluster is gone, and `hadrill check` calls it on
+// a saved one: both read the same files the same way, so they reach the same
+// verdict.
+func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Verdict, error) {
+	dir := results.RunDir{Path: runDir}
+	s, err := Load(dir.File(results.ScenarioFile))
+	if err != nil {
+		return nil, fmt.Errorf("load scenario as run: %w", errors.Join(ErrBadRun, err))
+	}
+	ops, err := readJSONL[history.Op](dir.File(results.HistoryFile))
+	if err != nil {
+		return nil, err
+	}
+	events, err := readJSONL[history.FaultEvent](dir.File(results.FaultsFile))
+	if err != nil {
+		return nil, err
+	}
+	meta, err := results.ReadMeta(runDir)
+	if err != nil {
+		return nil, errors.Join(ErrBadRun, err)
+	}
+	folded := history.FoldFaults(events)
+	in := checker.Input{Ops: ops, Faults: folded, End: meta.LoadEnd}
+	rep := checker.Run(ctx, in, s.checkerTargets(), checker.Options{
+		LinearizabilityTimeout: opt.LinearizabilityTimeout,
+		Settle:                 s.Targets.SettleWindow.Std(),
+	})
+	v := verdict(s, meta, rep, folded)
+	if err := writeVerdictFiles(dir, v, rep); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+// readJSONL reads one of the run's JSONL files. A torn last line (the run
+// crashed mid-write) is dropped with a warning; any other broken line is bad
+// input naming the file and line.
+func readJSONL[T any](path string) ([]T, error) {
+	vs, torn, err := history.ReadFile[T](path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), errors.Join(ErrBadRun, err))
+	}
+	if err != nil {
+		return nil, errors.Join(ErrBadRun, err)
+	}
+	if torn {
+		slog.Warn("dropped a torn last line (the run was cut off mid-write)", "file", path)
+	}
+	return vs, nil
+}
+
+// checkerTargets maps the scenario's targets onto the checker's.
+func (s *Scenario) checkerTargets() checker.Targets {
+	t := checker.Targets{Linearizable: s.Targets.Linearizable, RPO: s.Targets.RPO, Availability: s.Targets.Availability}
+	if s.Targets.RTO != nil {
+		d := s.Targets.RTO.Std()
+		t.RTO = &d
+	}
+	if s.Targets.RPOWindow != nil {
+		d := s.Targets.RPOWindow.Std()
+		t.RPOWindow = &d
+	}
+	return t
+}
+
+// verdict assembles verdict.json from the checks and the run's record.
+func verdict(s *Scenario, meta results.Meta, rep checker.Report, folded []history.Fault) *results.Verdict {
+	v := &results.Verdict{
+		Scenario:    s.Name,
+		Verdict:     rep.Verdict,
+		Started:     meta.Started,
+		Ops:         rep.Ops,
+		Checks:      rep.Checks,
+		Faults:      results.FaultRecords(folded),
+		System:      s.Cluster.System,
+		Image:       meta.Image,
+		Nodes:       s.Cluster.Nodes,
+		Option:      s.Cluster.Options,
+		Latency:     rep.Latency,
+		Interrupted: meta.Interrupted,
+		Errors:      meta.Errors,
+	}
+	if s.Seed != nil {
+		v.Seed = *s.Seed
+	}
+	if !meta.Finished.IsZero() {
+		v.DurationSeconds = meta.Finished.Sub(meta.Started).Seconds()
+	}
+	for i := range v.Faults {
+		for _, fr := range rep.Faults {
+			if fr.Fault == v.Faults[i].ID {
+				v.Faults[i].RTO = fr.RTO
+				v.Faults[i].Availability = fr.Availability
+			}
+		}
+	}
+	return v
+}
+
+// writeVerdictFiles writes verdict.json and junit.xml, and the porcupine
+// visualization when linearizability failed.
+func writeVerdictFiles(dir results.RunDir, v *results.Verdict, rep checker.Report) error {
+	if err := results.WriteVerdict(dir, v); err != nil {
+		return err
+	}
+	if err := results.WriteJUnit(dir, v); err != nil {
+		return err
+	}
+	if rep.Linearization != nil && rep.Linearization.Check.Result == checker.Fail {
+		f, err := os.Create(dir.File(results.LinearizeFile))
+		if err != nil {
+			return fmt.Errorf("write linearizability visualization: %w", err)
+		}
+		werr := rep.Linearization.WriteVisualization(f)
+		if err := errors.Join(werr, f.Close()); err != nil {
+			return fmt.Errorf("write linearizability visualization: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/workload"
+)
+
+// ErrEnvironment marks failures of the machine rather than of the input or
+// of the system under test: no Docker engine, an image that would not
+// build, a cluster that would not start. The CLI maps it to exit 3.
+var ErrEnvironment = errors.New("environment")
+
+// envError wraps err so that errors.Is(err, ErrEnvironment) holds.
+func envError(what string, err error) error {
+	return fmt.Errorf("%s: %w", what, errors.Join(ErrEnvironment, err))
+}
+
+// RunOptions configure one run of a scenario.
+type RunOptions struct {
+	// Results is the results root (default "results").
+	Results string
+	// HakvBinary is the static hakv binary the hakv image is built from.
+	HakvBinary string
+	// Progress, when set, is called about once a second during the run and
+	// at each phase change.
+	Progress func(Progress)
+	// Observer, when set, sees every completed operation and fault change
+	// (live metrics).
+	Observer Observer
+}
+
+// Observer watches a run as it happens; results.Metrics implements it.
+type Observer interface {
+	ObserveOp(op history.Op, latency time.Duration)
+	SetPrimary(node string)
+	SetActiveFaults(active []string)
+}
+
+// Progress is a snapshot for the progress line.
+type Progress struct {
+	Phase   string
+	Elapsed time.Duration
+	Total   time.Duration
+	Load    workload.Stats
+	Faults  []string
+}
+
+// Outcome is what a run produced. Dir is set as soon as the run folder
+// exists, so a failed run still says where its partial results are.
+type Outcome struct {
+	Dir     results.RunDir
+	Verdict *results.Verdict
+}
+
+// Run runs one scenario end to end: build images, start the cluster, wait
+// for a primary, drive the workload with the fault schedule, heal, settle,
+// read back the ledger, tear down, check and write results. Every phase
+// cleans up on failure: faults are healed and containers removed on every
+// path, and the history written so far is kept. When ctx is cancelled (Ctrl-C)
+// the partial run is still checked and written, and the error wraps
+// context.Canceled.
+func Run(ctx context.Context, s *Scenario, opt RunOptions) (*Outcome, error) {
+	r := &run{s: s, opt: opt, seed: s.EnsureSeed(), started: time.Now()}
+	if r.opt.Results == "" {
+		r.opt.Results = "results"
+	}
+	dir, err := results.NewRunDir(r.opt.Results, s.Name, r.started)
+	if err != nil {
+		return nil, err
+	}
+	r.dir = dir
+	out := &Outcome{Dir: dir}
+	runErr := r.execute(ctx)
+	if r.meta.LoadStart.IsZero() {
+		// Nothing ran: there is no history to check.
+		return out, runErr
+	}
+	v, err := CheckRun(context.WithoutCancel(ctx), dir.Path, CheckOptions{})
+	out.Verdict = v
+	if err != nil {
+		return out, errors.Join(runErr, err)
+	}
+	if err := dir.MarkLatest(); err != nil {
+		return out, errors.Join(runErr, err)
+	}
+	return out, runErr
+}
+
+// run is the state of one run across its phases.
+type run struct {
+	s       *Scenario
+	opt     RunOptions
+	seed    int64
+	started time.Time
+	dir     results.RunDir
+	meta    results.Meta
+
+	mu    sync.Mutex
+	phase string
+}
+
+func (r *run) setPhase(p string) {
+	r.mu.Lock()
+	r.phase = p
+	r.mu.Unlock()
+	slog.Info("phase", "phase", p)
+	r.progress(workload.Stats{}, nil)
+}
+
+func (r *run) progress(st workload.Stats, active []string) {
+	if r.opt.Progress == nil {
+		return
+	}
+	r.mu.Lock()
+	p := Progress{Phase: r.phase, Total: time.Duration(r.s.Duration), Load: st, Faults: active}
+	r.mu.Unlock()
+	if !r.meta.LoadStart.IsZero() {
+		p.Elapsed = time.Since(r.meta.LoadStart)
+	}
+	r.opt.Progress(p)
+}
+
+// execute runs the phases up to and including teardown. The meta file is
+// written on every path, so a re-check knows how the run ended.
+func (r *run) execute(ctx context.Context) (err error) {
+	r.meta = results.Meta{RunID: cluster.NewRunID(), Seed: r.seed, Started: r.started.UTC()}
+	defer func() {
+		r.meta.Interrupted = errors.Is(err, context.Canceled) || ctx.Err() != nil
+		if err != nil {
+			r.meta.Errors = append(r.meta.Errors, err.Error())
+		}
+		r.meta.Finished = time.Now().UTC()
+		if werr := results.WriteMeta(r.dir, r.meta); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}()
+	dump, err := r.s.Dump()
+	if err != nil {
+		return fmt.Errorf("dump scenario: %w", err)
+	}
+	if err := os.WriteFile(r.dir.File(results.ScenarioFile), dump, 0o644); err != nil {
+		return fmt.Errorf("write scenario as run: %w", err)
+	}
+	if len(r.s.AgentKinds()) > 0 && !agentReady {
+		return fmt.Errorf("scenario %s uses %v faults, which need the node agent; %w", r.s.Name, r.s.AgentKinds(), errAgentMissing)
+	}
+	r.setPhase("build")
+	if err := cluster.Available(ctx); err != nil {
+		return envError("check docker", err)
+	}
+	spec, err := r.clusterSpec()
+	if err != nil {
+		return err
+	}
+	r.setPhase("start cluster")
+	c, err := cluster.Start(ctx, spec)
+	defer func() {
+		r.setPhase("teardown")
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		if terr := c.Teardown(tctx); terr != nil {
+			err = errors.Join(err, fmt.Errorf("tear down cluster: %w", terr))
+		}
+	}()
+	if c != nil {
+		r.meta.Image = c.Image.Ref
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("start cluster: %w", ctx.Err())
+		}
+		return envError("start cluster", err)
+	}
+	r.setPhase("wait for primary")
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if _, err := c.WaitPrimary(wctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("wait for primary: %w", ctx.Err())
+		}
+		return envError("wait for a primary", err)
+	}
+	return r.drill(ctx, c)
+}
+
+// clusterSpec maps the scenario onto the Docker backend.
+func (r *run) clusterSpec() (cluster.Spec, error) {
+	if r.s.Cluster.System != HAKV {
+		return cluster.Spec{}, fmt.Errorf("system %q: %w", r.s.Cluster.System, errSystemMissing)
+	}
+	if r.s.Cluster.Image == "" && r.opt.HakvBinary == "" {
+		return cluster.Spec{}, envError("find hakv", errors.New("no hakv binary given (build it with make build)"))
+	}
+	return cluster.Spec{
+		RunID:   r.meta.RunID,
+		System:  cluster.HAKV{Binary: r.opt.HakvBinary},
+		Nodes:   r.s.Cluster.Nodes,
+		Options: r.s.Cluster.Options,
+		Image:   r.s.Cluster.Image,
+		LogDir:  r.dir.Nodes(),
+	}, nil
+}
+
+var (
+	errAgentMissing  = errors.New("the node agent is not available in this build")
+	errSystemMissing = errors.New("only hakv is supported in this build")
+	// agentReady turns on agent-level faults once the agent is wired in.
+	agentReady = false
+)

@@ -1,0 +1,225 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/faults"
+	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/workload"
+)
+
+// finalReadWait bounds the final read phase's search for a primary.
+const finalReadWait = 30 * time.Second
+
+// drill runs the load with the fault schedule, heals, settles and reads the
+// ledger back. Faults are healed on every path out of it.
+func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
+	hw, err := history.Create(r.dir.File(results.HistoryFile))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, hw.Close()) }()
+	fw, err := history.Create(r.dir.File(results.FaultsFile))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, fw.Close()) }()
+
+	kv := workload.NewHakvClient(endpoints(c), r.s.Workload.Clients)
+	defer kv.CloseIdleConnections()
+	r.meta.LoadStart = time.Now()
+	rec := workload.NewRecorder(observe(hw, r.opt.Observer), r.meta.LoadStart)
+	load := workload.NewRunner(kv, rec)
+
+	var nodes []faults.Node
+	for _, n := range c.Nodes() {
+		nodes = append(nodes, faultNode{Node: n, onStart: func() { kv.SetEndpoints(endpoints(c)) }})
+	}
+	schedule, err := r.schedule()
+	if err != nil {
+		return err
+	}
+	nem, err := faults.New(faults.Env{Nodes: nodes, Primary: c.Primary, Clock: rec.Now, Record: fw, Seed: r.seed}, schedule)
+	if err != nil {
+		return fmt.Errorf("prepare faults: %w", err)
+	}
+	// Heal on every path, even if the load phase panics or ctx is gone.
+	defer func() {
+		if herr := nem.HealAll(); herr != nil {
+			err = errors.Join(err, herr)
+		}
+	}()
+
+	r.setPhase("load")
+	loadErr, faultErr := r.loadWithFaults(ctx, load, nem)
+	r.meta.LoadEnd = rec.Now()
+	r.setPhase("heal")
+	healErr := errors.Join(nem.HealAll(), waitHealthy(ctx, c))
+	if r.opt.Observer != nil {
+		r.opt.Observer.SetActiveFaults(nil)
+	}
+	if faultErr != nil {
+		r.meta.Errors = append(r.meta.Errors, faultErr.Error())
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("run interrupted: %w", ctx.Err())
+	}
+	if err := errors.Join(loadErr, healErr); err != nil {
+		return err
+	}
+	return r.settleAndRead(ctx, c, kv, load, rec)
+}
+
+// loadWithFaults runs the workload and the nemesis side by side, reporting
+// progress, until the load phase ends.
+func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *faults.Nemesis) (loadErr, faultErr error) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	done := make(chan struct{})
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		_, loadErr = load.Run(ctx, r.workloadConfig())
+	}()
+	nctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer wg.Done()
+		faultErr = nem.Run(nctx)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			cancel() // faults scheduled past the load's end never start
+			wg.Wait()
+			return loadErr, faultErr
+		case <-tick.C:
+			st, active := load.Stats(), nem.Active()
+			if r.opt.Observer != nil {
+				r.opt.Observer.SetPrimary(st.Primary)
+				r.opt.Observer.SetActiveFaults(active)
+			}
+			r.progress(st, active)
+		}
+	}
+}
+
+// settleAndRead waits for the healed cluster to settle, then reads back
+// every acknowledged ledger write for RPO.
+func (r *run) settleAndRead(ctx context.Context, c *cluster.Cluster, kv *workload.HakvClient, load *workload.Runner, rec *workload.Recorder) error {
+	r.setPhase("settle")
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("run interrupted: %w", ctx.Err())
+	case <-time.After(time.Duration(r.s.Settle)):
+	}
+	kv.SetEndpoints(endpoints(c))
+	r.setPhase("final read")
+	if _, err := load.FinalRead(ctx, finalReadWait); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("run interrupted: %w", ctx.Err())
+		}
+		// The final reads are recorded as failed: RPO will say unknown.
+		r.meta.Errors = append(r.meta.Errors, fmt.Sprintf("final read: %v", err))
+	}
+	r.meta.End = rec.Now()
+	return rec.Err()
+}
+
+// workloadConfig maps the scenario's workload onto the load generator.
+func (r *run) workloadConfig() workload.Config {
+	w := r.s.Workload
+	m := w.Mix()
+	return workload.Config{
+		Clients:   w.Clients,
+		Rate:      float64(w.Rate),
+		Duration:  time.Duration(r.s.Duration),
+		Keys:      w.Keys,
+		Mix:       workload.Mix{Read: m.Read, Write: m.Write, CAS: m.CAS, Ledger: m.Ledger},
+		Seed:      uint64(r.seed),
+		OpTimeout: time.Duration(w.Timeout),
+	}
+}
+
+// waitHealthy waits until every node answers its health check again after
+// the final heal: the heal is verified, not assumed.
+func waitHealthy(ctx context.Context, c *cluster.Cluster) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	var errs []error
+	for _, n := range c.Nodes() {
+		for {
+			err := n.Healthy(ctx)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				errs = append(errs, fmt.Errorf("verify heal of %s: %w", n.Name(), err))
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func endpoints(c *cluster.Cluster) map[string]string {
+	m := map[string]string{}
+	for _, n := range c.Nodes() {
+		m[n.Name()] = n.ClientAddr()
+	}
+	return m
+}
+
+// faultNode adapts a cluster node to the faults package's Node, and refreshes
+// the clients' endpoints when a node comes back (its port may change).
+type faultNode struct {
+	*cluster.Node
+	onStart func()
+}
+
+func (n faultNode) Start(ctx context.Context) error {
+	err := n.Node.Start(ctx)
+	n.onStart()
+	return err
+}
+
+// observe wraps the history sink so that an Observer sees each completed
+// operation with its latency.
+func observe(sink workload.Sink, o Observer) workload.Sink {
+	if o == nil {
+		return sink
+	}
+	return &observedSink{sink: sink, o: o, invoked: map[int]int64{}}
+}
+
+type observedSink struct {
+	sink    workload.Sink
+	o       Observer
+	mu      sync.Mutex
+	invoked map[int]int64
+}
+
+func (s *observedSink) Append(v any) error {
+	if op, ok := v.(history.Op); ok {
+		s.mu.Lock()
+		if op.Type == history.Invoke {
+			s.invoked[op.Process] = op.Time
+			s.mu.Unlock()
+		} else {
+			t := s.invoked[op.Process]
+			delete(s.invoked, op.Process)
+			s.mu.Unlock()
+			s.o.ObserveOp(op, time.Duration(op.Time-t))
+		}
+	}
+	return s.sink.Append(v)
+}

@@ -1,0 +1,94 @@
+package scenarios
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/hadrill/hadrill/faults"
+)
+
+// schedule turns the scenario's fixed faults and its nemesis into one
+// schedule. The nemesis part depends only on the seed, so equal seeds give
+// equal schedules.
+func (r *run) schedule() ([]faults.Planned, error) {
+	var specs []faults.Spec
+	for _, f := range r.s.Faults {
+		start, end := f.Window(time.Duration(r.s.Duration))
+		d := end - start
+		if f.Duration == 0 && f.RestartAfter == 0 {
+			d = 0 // stays in force until the final heal
+		}
+		specs = append(specs, faults.Spec{
+			Kind:     string(f.Kind),
+			Target:   faultTarget(f.Target),
+			At:       start,
+			Duration: d,
+			Params:   params(f.Params),
+		})
+	}
+	if n := r.s.Nemesis; n != nil {
+		rs := faults.RandomSpec{
+			Start:    n.Start.Std(),
+			Interval: n.Interval.Std(),
+			Duration: n.Duration.Std(),
+			Params:   map[string]map[string]string{},
+		}
+		for _, k := range n.Kinds {
+			rs.Kinds = append(rs.Kinds, string(k))
+			rs.Params[string(k)] = params(n.Params)
+		}
+		for _, t := range n.Targets {
+			rs.Targets = append(rs.Targets, faultTarget(Target{Selector: t}))
+		}
+		for _, p := range faults.Random(rs, time.Duration(r.s.Duration), r.seed) {
+			specs = append(specs, p.Spec)
+		}
+	}
+	return faults.Fixed(specs), nil
+}
+
+// faultTarget converts the scenario's target into the faults package's.
+func faultTarget(t Target) faults.Target {
+	out := faults.Target{Groups: t.Groups, From: strs(t.From), To: strs(t.To)}
+	if t.Isolate != "" {
+		out.Isolate = string(t.Isolate)
+	}
+	if t.Selector != "" {
+		if _, ok := t.Selector.Node(); ok {
+			out.Nodes = []string{string(t.Selector)}
+		} else {
+			out.Selector = string(t.Selector)
+		}
+	}
+	return out
+}
+
+func strs(ss []Selector) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+// params renders a fault's parameters for the injector. Only parameters the
+// scenario set are passed, so injectors apply their own defaults.
+func params(p Params) map[string]string {
+	m := map[string]string{}
+	if p.Percent > 0 {
+		m["percent"] = strconv.FormatFloat(p.Percent, 'f', -1, 64)
+	}
+	if p.Delay > 0 {
+		m["delay"] = p.Delay.Std().String()
+	}
+	if p.Jitter > 0 {
+		m["jitter"] = p.Jitter.Std().String()
+	}
+	if p.Rate > 0 {
+		m["rate"] = strconv.FormatInt(int64(p.Rate), 10)
+	}
+	if p.Grace > 0 {
+		m["grace"] = p.Grace.Std().String()
+	}
+	return m
+}
