@@ -1,0 +1,256 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/hadrill/hadrill/checker"
+)
+
+// ErrNothingToCompare is returned when the two sides share no scenario.
+var ErrNothingToCompare = errors.New("nothing to compare")
+
+// CompareOptions configure a comparison.
+type CompareOptions struct {
+	// Threshold is the smallest relative worsening (0.10 = 10% of the
+	// baseline's center) that counts; see metricDef.floor for zero
+	// baselines.
+	Threshold float64
+	// Alpha is the significance level of the rank test, and 1−Alpha the
+	// level of the bootstrap interval.
+	Alpha float64
+	// Resamples and Seed drive the bootstrap; 0 picks 2000 and seed 1.
+	Resamples int
+	Seed      uint64
+}
+
+// tinySample is the per-side count below which the normal approximation
+// of the rank test is rough, and the output says so.
+const tinySample = 5
+
+// Direction says which way a metric gets worse.
+type Direction int
+
+// Directions.
+const (
+	HigherIsWorse Direction = iota
+	LowerIsWorse
+)
+
+// metricDef is a compared quantity: how to read it from a verdict, which
+// way is worse, and its absolute floor, the smallest change that matters
+// whatever the baseline (it is the whole threshold when the baseline's
+// center is 0, where a relative threshold means nothing).
+type metricDef struct {
+	name, unit string
+	worse      Direction
+	floor      float64
+	read       func(*Verdict) (float64, bool)
+}
+
+// comparedMetrics are the measured metrics, compared by their medians.
+var comparedMetrics = []metricDef{
+	{"RTO (s)", "seconds", HigherIsWorse, 0.1, runRTO},
+	{"lost writes (RPO)", "writes", HigherIsWorse, 0.5, runLostWrites},
+	{"availability", "ratio", LowerIsWorse, 0.001, runAvailability},
+	{"write latency p99 (ms)", "ms", HigherIsWorse, 1, func(v *Verdict) (float64, bool) {
+		s, ok := runWriteP99(v)
+		return s * 1000, ok
+	}},
+}
+
+// Comparison is the outcome of comparing a baseline with a candidate.
+type Comparison struct {
+	Options   CompareOptions
+	Scenarios []ScenarioComparison
+	// Unmatched names scenarios found on one side only.
+	Unmatched  []string
+	Regression bool
+}
+
+// ScenarioComparison compares one scenario's runs on both sides.
+type ScenarioComparison struct {
+	Baseline, Candidate string
+	BaseRuns, CandRuns  int
+	Metrics             []MetricComparison
+	Regression          bool
+}
+
+// MetricComparison is one metric (or one check's pass rate) compared. For
+// measured metrics Center is the median; for pass rates, the share of runs
+// that passed.
+type MetricComparison struct {
+	Name, Unit             string
+	Worse                  Direction
+	PassRate               bool
+	NBase, NCand           int
+	BaseCenter, CandCenter float64
+	// Diff is CandCenter − BaseCenter, CILow..CIHigh its bootstrap
+	// interval at 1−Alpha.
+	Diff, CILow, CIHigh float64
+	// U and P are the Mann–Whitney U statistic (for the candidate) and
+	// its two-sided p-value; NaN when a side has no values.
+	U, P float64
+	// Effect is the worsening that counts: max(Threshold×|BaseCenter|,
+	// floor).
+	Effect     float64
+	Tiny       bool
+	Regression bool
+	Reason     string
+}
+
+// Compare compares baseline and candidate runs scenario by scenario. When
+// each side holds a single scenario they are compared even if their names
+// differ (a renamed scenario, or one scenario run against two systems).
+func Compare(baseline, candidate []Run, opt CompareOptions) (*Comparison, error) {
+	if opt.Resamples <= 0 {
+		opt.Resamples = 2000
+	}
+	if opt.Seed == 0 {
+		opt.Seed = 1
+	}
+	bNames, bBy := groupByScenario(baseline)
+	cNames, cBy := groupByScenario(candidate)
+	c := &Comparison{Options: opt}
+	pair := func(b, cand string) {
+		sc := compareScenario(b, cand, bBy[b], cBy[cand], opt)
+		c.Scenarios = append(c.Scenarios, sc)
+		c.Regression = c.Regression || sc.Regression
+	}
+	if len(bNames) == 1 && len(cNames) == 1 {
+		pair(bNames[0], cNames[0])
+		return c, nil
+	}
+	for _, n := range bNames {
+		if _, ok := cBy[n]; ok {
+			pair(n, n)
+		} else {
+			c.Unmatched = append(c.Unmatched, "baseline only: "+n)
+		}
+	}
+	for _, n := range cNames {
+		if _, ok := bBy[n]; !ok {
+			c.Unmatched = append(c.Unmatched, "candidate only: "+n)
+		}
+	}
+	if len(c.Scenarios) == 0 {
+		return nil, fmt.Errorf("%w: the baseline has %v, the candidate %v", ErrNothingToCompare, bNames, cNames)
+	}
+	return c, nil
+}
+
+// compareScenario compares the metrics, then each check's pass rate.
+func compareScenario(bName, cName string, base, cand []Run, opt CompareOptions) ScenarioComparison {
+	sc := ScenarioComparison{Baseline: bName, Candidate: cName, BaseRuns: len(base), CandRuns: len(cand)}
+	for _, m := range comparedMetrics {
+		x, y := readAll(base, m.read), readAll(cand, m.read)
+		mc := compareSamples(m.name, m.unit, m.worse, m.floor, x, y, medianOf, opt, rngFor(opt.Seed, cName, m.name))
+		sc.Metrics = append(sc.Metrics, mc)
+	}
+	for _, check := range checkUnion(base, cand) {
+		x, y := passes(base, check), passes(cand, check)
+		mc := compareSamples("check "+check+" pass rate", "ratio", LowerIsWorse, 0, x, y, meanOf, opt,
+			rngFor(opt.Seed, cName, "check "+check))
+		mc.PassRate = true
+		if failed := countResult(cand, check, checker.Fail); len(x) > 0 && mc.BaseCenter == 1 && failed > 0 {
+			mc.Regression = true
+			mc.Reason = fmt.Sprintf("passes in every baseline run, fails in %d of %d candidate runs", failed, len(y))
+		}
+		sc.Metrics = append(sc.Metrics, mc)
+	}
+	for _, m := range sc.Metrics {
+		sc.Regression = sc.Regression || m.Regression
+	}
+	return sc
+}
+
+// compareSamples applies the regression rule to one metric: the candidate
+// is worse by more than the effect threshold, and the rank test finds the
+// difference significant (p < Alpha). Both are needed: a large but noisy
+// shift is not evidence, and a significant but tiny one does not matter.
+func compareSamples(name, unit string, worse Direction, floor float64, x, y []float64,
+	center func([]float64) float64, opt CompareOptions, rng *rand.Rand) MetricComparison {
+	m := MetricComparison{Name: name, Unit: unit, Worse: worse, NBase: len(x), NCand: len(y),
+		BaseCenter: math.NaN(), CandCenter: math.NaN(), Diff: math.NaN(), CILow: math.NaN(), CIHigh: math.NaN(),
+		U: math.NaN(), P: math.NaN()}
+	if len(x) == 0 || len(y) == 0 {
+		m.Reason = "not measured on both sides"
+		return m
+	}
+	m.BaseCenter, m.CandCenter = center(slices.Clone(x)), center(slices.Clone(y))
+	m.Diff = difference(m.CandCenter, m.BaseCenter)
+	m.CILow, m.CIHigh = bootstrapCI(x, y, center, opt.Resamples, opt.Alpha, rng)
+	m.U, m.P = mannWhitneyU(y, x)
+	m.Tiny = len(x) < tinySample || len(y) < tinySample
+	m.Effect = math.Max(opt.Threshold*math.Abs(m.BaseCenter), floor)
+	worsening := m.Diff
+	if worse == LowerIsWorse {
+		worsening = -m.Diff
+	}
+	if worsening > m.Effect && m.P < opt.Alpha {
+		m.Regression = true
+		m.Reason = fmt.Sprintf("worse by %s (threshold %.4g), p = %.3g < %g",
+			formatValue(math.Abs(m.Diff), unit), m.Effect, m.P, opt.Alpha)
+	}
+	return m
+}
+
+// rngFor gives each compared metric its own stream, so that its interval
+// depends on the seed and on nothing else (not on which metrics came
+// before it).
+func rngFor(seed uint64, scenario, metric string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(scenario + "\x00" + metric))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
+
+// readAll reads a metric from every run that measured it.
+func readAll(runs []Run, read func(*Verdict) (float64, bool)) []float64 {
+	var out []float64
+	for _, r := range runs {
+		if v, ok := read(r.Verdict); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// checkUnion lists the checks present on either side, in checkOrder.
+func checkUnion(sides ...[]Run) []string {
+	all := map[string]checker.Check{}
+	for _, runs := range sides {
+		for _, r := range runs {
+			for n, c := range r.Verdict.Checks {
+				all[n] = c
+			}
+		}
+	}
+	return checkNames(all)
+}
+
+// passes is 1 for each run whose check passed, 0 for each where it did
+// not (fail or unknown), over the runs that have the check.
+func passes(runs []Run, check string) []float64 {
+	var out []float64
+	for _, r := range runs {
+		if c, ok := r.Verdict.Checks[check]; ok {
+			out = append(out, map[bool]float64{true: 1, false: 0}[c.Result == checker.Pass])
+		}
+	}
+	return out
+}
+
+// countResult counts the runs whose check ended with result.
+func countResult(runs []Run, check string, result checker.Result) int {
+	n := 0
+	for _, r := range runs {
+		if c, ok := r.Verdict.Checks[check]; ok && c.Result == result {
+			n++
+		}
+	}
+	return n
+}
