@@ -67,7 +67,9 @@ func (n *Node) ContainerID() string {
 // port is chosen once and bound explicitly, so it survives Kill/Stop and
 // Start and clients may cache it. Should the engine ever assign a different
 // port on a restart, Start re-reads it from the container, and ClientAddr
-// returns the new one from then on.
+// returns the new one from then on. If another process takes the port while
+// the node is down, Start fails ("port is already allocated") rather than
+// move the node behind its clients' backs.
 func (n *Node) ClientAddr() string {
 	return n.Addr(n.cluster.spec.System.ClientPort())
 }
