@@ -85,7 +85,7 @@ func compareRuns(stdout, stderr io.Writer, baseline, candidate string, f compare
 		fmt.Fprintf(stderr, "hadrill: wrote %s\n", f.out)
 	}
 	if c.Regression {
-		// withCode keeps nil as nil, so the code needs an error to ride on.
+		// stdout already lists what regressed; stderr gets the one-line reason.
 		return withCode(exitFailed, errors.New("the candidate regressed"))
 	}
 	return nil
