@@ -21,8 +21,8 @@ func TestDelay(t *testing.T) {
 	node := udpSocket(t, tp.node, "0.0.0.0:9101")
 
 	before := rtts(t, node, echoA, 20)
-	if slices.Max(before) >= 5*time.Millisecond {
-		t.Fatalf("before: max RTT to A %v, want < 5ms", slices.Max(before))
+	if median(before) >= 5*time.Millisecond {
+		t.Fatalf("before: median RTT to A %v, want < 5ms", median(before))
 	}
 	applied := p.apply(t, agent.Fault{ID: "d", Kind: agent.KindDelay,
 		Params: agent.Params{Peers: []string{peerA}, Delay: agent.Duration(50 * time.Millisecond)}})
@@ -36,11 +36,11 @@ func TestDelay(t *testing.T) {
 	if slices.Min(during) < 50*time.Millisecond {
 		t.Errorf("during: min RTT to A %v, want >= 50ms", slices.Min(during))
 	}
-	if slices.Max(other) >= 5*time.Millisecond {
-		t.Errorf("during: max RTT to B %v, want < 5ms (B is not delayed)", slices.Max(other))
+	if median(other) >= 5*time.Millisecond {
+		t.Errorf("during: median RTT to B %v, want < 5ms (B is not delayed)", median(other))
 	}
-	if slices.Max(after) >= 5*time.Millisecond {
-		t.Errorf("after: max RTT to A %v, want < 5ms", slices.Max(after))
+	if median(after) >= 5*time.Millisecond {
+		t.Errorf("after: median RTT to A %v, want < 5ms", median(after))
 	}
 	if m := healed.Measured; m.PacketsDelayed < 20 || m.MeanDelayMS < 50 || m.MeanDelayMS > 60 {
 		t.Errorf("agent measured %d packets delayed, mean %.1f ms; want >= 20 and 50..60 ms",
@@ -64,6 +64,13 @@ func TestDelayJitter(t *testing.T) {
 	if lo < 20*time.Millisecond || hi > 70*time.Millisecond || hi-lo < 10*time.Millisecond {
 		t.Errorf("RTT range %v..%v, want within 20..70ms and spread >= 10ms", lo, hi)
 	}
+}
+
+// median of durations; fast-path assertions use it because one sample can
+// always be late on a busy two-core machine, while a delay shows in all.
+func median(d []time.Duration) time.Duration {
+	s := slices.Sorted(slices.Values(d))
+	return s[len(s)/2]
 }
 
 // echoServer answers every datagram with itself, from inside ns.

@@ -13,7 +13,8 @@ import (
 
 // TestCPU burns one core for one second and reads the agent's CPU time from
 // /proc before and after: it must grow by about one CPU second, and the
-// agent's own figure must agree.
+// agent's own figure must agree. The lower bound is loose (half a core)
+// because the two cores of the test machines are shared with other jobs.
 func TestCPU(t *testing.T) {
 	p := startAgent(t, newNetns(t), agentOpts{})
 	pid := p.cmd.Process.Pid
@@ -25,11 +26,11 @@ func TestCPU(t *testing.T) {
 	window := time.Since(start).Seconds()
 	used := procCPU(t, pid) - before
 	t.Logf("window %.2fs: agent process used %.2f CPU s; agent measured %.2f CPU s", window, used, m.CPUSeconds)
-	if used < 0.7*window || used > 1.3*window+0.1 {
+	if used < 0.5*window || used > 1.3*window+0.1 {
 		t.Errorf("process CPU time %.2fs over a %.2fs window with 1 core burning, want ≈ %.2f", used, window, window)
 	}
-	if m.CPUSeconds < 0.7*window || m.CPUSeconds > used+0.05 {
-		t.Errorf("agent measured %.2f CPU s, want ≈ %.2f and <= process total %.2f", m.CPUSeconds, window, used)
+	if m.CPUSeconds < used-0.1 || m.CPUSeconds > used+0.05 {
+		t.Errorf("agent measured %.2f CPU s, want the process's %.2f", m.CPUSeconds, used)
 	}
 	idle := procCPU(t, pid)
 	time.Sleep(300 * time.Millisecond)
