@@ -35,7 +35,8 @@ const tinySample = 5
 // Direction says which way a metric gets worse.
 type Direction int
 
-// Directions.
+// The two directions. HigherIsWorse is RTO, lost writes and latency;
+// LowerIsWorse is availability and pass rates.
 const (
 	HigherIsWorse Direction = iota
 	LowerIsWorse

@@ -285,3 +285,28 @@ func TestMetricsPushToGateway(t *testing.T) {
 		t.Errorf("pushed RTO series %v: want 2.5 without a scenario label (the grouping key has it)", s)
 	}
 }
+
+// TestMetricsConcurrentUse drives the metrics as the runner does, from
+// many clients at once while the nemesis changes faults and primaries;
+// run it with -race.
+func TestMetricsConcurrentUse(t *testing.T) {
+	m := NewMetrics("s")
+	var wg sync.WaitGroup
+	for p := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				m.ObserveOp(history.Op{Process: p, Type: history.OK, F: history.Read}, time.Millisecond)
+				if i%100 == 0 {
+					m.SetPrimary([]string{"n1", "n2"}[i%2])
+					m.SetActiveFaults([]string{"pause"})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := sample(t, gather(t, m), "hadrill_ops_total", map[string]string{"f": "read"}).GetCounter().GetValue(); got != 4000 {
+		t.Errorf("ops counted %v, want 4000", got)
+	}
+}

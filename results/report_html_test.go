@@ -2,6 +2,7 @@ package results
 
 import (
 	"math"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -141,4 +142,56 @@ func longestPath(t *testing.T, page, clr string) []float64 {
 		t.Fatalf("no stroked path of colour %s in the page", clr)
 	}
 	return best
+}
+
+func TestWriteReportDegradedRuns(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		spoil func(t *testing.T, dir RunDir)
+		want  string
+	}{
+		{"no history", func(t *testing.T, dir RunDir) { removeFile(t, dir.File(HistoryFile)) }, "No history was found"},
+		{"torn history", func(t *testing.T, dir RunDir) { appendFile(t, dir.File(HistoryFile), `{"index":99999,"pro`) }, "torn line"},
+		{"no faults", func(t *testing.T, dir RunDir) {
+			v, _ := ReadVerdict(dir.Path)
+			v.Faults = nil
+			if err := WriteVerdict(dir, v); err != nil {
+				t.Fatal(err)
+			}
+		}, "No faults were injected"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := defaultRun(t0).write(t, t.TempDir())
+			c.spoil(t, dir)
+			if err := WriteReport(dir); err != nil {
+				t.Fatal(err)
+			}
+			page := readFile(t, dir.File(ReportFile))
+			if !strings.Contains(page, c.want) || !strings.Contains(page, "<svg") {
+				t.Errorf("report lacks %q or its plots", c.want)
+			}
+		})
+	}
+	if err := WriteReport(RunDir{Path: t.TempDir()}); err == nil {
+		t.Error("WriteReport without a verdict succeeded")
+	}
+}
+
+func removeFile(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
 }
