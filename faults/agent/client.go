@@ -43,6 +43,7 @@ type APIError struct {
 	Message string
 }
 
+// Error gives the status and the agent's message.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("agent answered %d: %s", e.Status, e.Message)
 }
