@@ -41,7 +41,9 @@ type Nemesis struct {
 
 	mu     sync.Mutex
 	active map[int]*activeFault
-	errs   []error
+	// injectErrs are injection failures, returned by Run; healErrs are heal
+	// failures, returned by HealAll.
+	injectErrs, healErrs []error
 }
 
 type activeFault struct {
@@ -88,7 +90,7 @@ func (n *Nemesis) Run(ctx context.Context) error {
 	wg.Wait()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return errors.Join(n.errs...)
+	return errors.Join(n.injectErrs...)
 }
 
 // inject resolves the target, applies the fault and records it.
@@ -99,6 +101,7 @@ func (n *Nemesis) inject(ctx context.Context, p Planned) *activeFault {
 	hit, names, err := n.hit(ctx, p)
 	if err != nil {
 		n.record(base, history.FaultError, "", nil, err)
+		n.addErr(&n.injectErrs, base, err)
 		return nil
 	}
 	heal, err := in.Inject(ctx, hit)
@@ -110,6 +113,7 @@ func (n *Nemesis) inject(ctx context.Context, p Planned) *activeFault {
 	}
 	if err != nil {
 		n.record(base, history.FaultError, "", nil, err)
+		n.addErr(&n.injectErrs, base, err)
 		slog.Warn("inject fault", "fault", p.ID, "kind", p.Kind, "err", err)
 		return af
 	}
@@ -177,6 +181,7 @@ func (n *Nemesis) heal(af *activeFault) {
 		measured, err := af.heal(ctx)
 		if err != nil {
 			n.record(base, history.FaultError, "", nil, fmt.Errorf("heal: %w", err))
+			n.addErr(&n.healErrs, base, fmt.Errorf("heal: %w", err))
 		}
 		for i, name := range af.nodes {
 			var m map[string]float64
@@ -207,7 +212,7 @@ func (n *Nemesis) HealAll() error {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return errors.Join(n.errs...)
+	return errors.Join(n.healErrs...)
 }
 
 // Active describes the faults in force now, for the progress line.
@@ -227,15 +232,18 @@ func (n *Nemesis) record(base history.FaultEvent, typ history.FaultEventType, no
 	e.Type, e.Node, e.Measured, e.Time = typ, node, m, n.env.Clock()
 	if err != nil {
 		e.Error = err.Error()
-		n.mu.Lock()
-		n.errs = append(n.errs, fmt.Errorf("fault %d (%s): %w", base.Fault, base.Kind, err))
-		n.mu.Unlock()
 	}
 	if n.env.Record != nil {
 		if werr := n.env.Record.Append(e); werr != nil {
 			slog.Error("record fault event", "err", werr)
 		}
 	}
+}
+
+func (n *Nemesis) addErr(list *[]error, base history.FaultEvent, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	*list = append(*list, fmt.Errorf("fault %d (%s): %w", base.Fault, base.Kind, err))
 }
 
 // sleepUntil waits until the clock reads at least t; false if ctx ended.

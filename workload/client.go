@@ -136,8 +136,16 @@ func (r *router) do(ctx context.Context, fn func(node string) error) (string, er
 		}
 		node = next
 	}
-	if err == nil {
+	switch {
+	case err == nil || errors.Is(err, ErrPrecondition):
+		// The node served the operation: it is the primary.
 		r.guess = node
+	case !errors.Is(err, ErrNotApplied):
+		// A timeout or a reset: the node may be paused, partitioned or
+		// dead. The next operation starts at the next node, which either
+		// serves or hints at the primary; staying would time out on every
+		// operation for as long as the fault lasts.
+		r.guess = nodes[(indexOf(nodes, node)+1)%len(nodes)]
 	}
 	return node, err
 }

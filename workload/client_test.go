@@ -15,22 +15,26 @@ import (
 func TestRouter(t *testing.T) {
 	indeterminate := errors.New("reset after send")
 	tests := []struct {
-		name     string
-		answer   map[string]error // node -> its answer; absent means ok
-		guess    string
-		want     string   // node returned
-		tried    []string // nodes attempted, in order
-		wantType history.Type
+		name      string
+		answer    map[string]error // node -> its answer; absent means ok
+		guess     string
+		want      string   // node returned
+		tried     []string // nodes attempted, in order
+		wantType  history.Type
+		nextGuess string // where the next operation starts; "" = not checked
 	}{
 		{name: "guess is primary", guess: "n2", want: "n2", tried: []string{"n2"}, wantType: history.OK},
 		{name: "follow hint", answer: map[string]error{"n1": &NotPrimaryError{Node: "n1", Primary: "n3"}},
 			want: "n3", tried: []string{"n1", "n3"}, wantType: history.OK},
 		{name: "skip unreachable", answer: map[string]error{"n1": ErrUnreachable},
 			want: "n2", tried: []string{"n1", "n2"}, wantType: history.OK},
-		{name: "no retry after indeterminate", answer: map[string]error{"n1": indeterminate},
-			want: "n1", tried: []string{"n1"}, wantType: history.Info},
-		{name: "no retry after 412", answer: map[string]error{"n1": ErrPrecondition},
-			want: "n1", tried: []string{"n1"}, wantType: history.Fail},
+		// A paused or partitioned primary times out: this operation is not
+		// retried, but the next one starts elsewhere instead of timing out
+		// on the same node for as long as the fault lasts.
+		{name: "no retry after indeterminate, next op moves on", answer: map[string]error{"n1": indeterminate},
+			want: "n1", tried: []string{"n1"}, wantType: history.Info, nextGuess: "n2"},
+		{name: "no retry after 412, next op stays", answer: map[string]error{"n1": ErrPrecondition},
+			want: "n1", tried: []string{"n1"}, wantType: history.Fail, nextGuess: "n1"},
 		{name: "hint to a dead node, attempts run out", answer: map[string]error{
 			"n1": &NotPrimaryError{Node: "n1", Primary: "n2"},
 			"n2": ErrUnreachable,
@@ -53,6 +57,9 @@ func TestRouter(t *testing.T) {
 			}
 			if !slices.Equal(tried, tc.tried) {
 				t.Errorf("tried %v, want %v", tried, tc.tried)
+			}
+			if tc.nextGuess != "" && r.guess != tc.nextGuess {
+				t.Errorf("next operation starts at %q, want %q", r.guess, tc.nextGuess)
 			}
 		})
 	}

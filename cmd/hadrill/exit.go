@@ -31,16 +31,19 @@ func (e *exitError) Error() string {
 }
 func (e *exitError) Unwrap() error { return e.err }
 
-// withCode tags err with an exit code; nil stays nil.
+// withCode tags err with an exit code. A nil err gives an error that only
+// carries the code (a failed verdict: the summary already said why).
 func withCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
 	return &exitError{code: code, err: err}
 }
 
-// badInput marks a usage or input error (exit 2).
-func badInput(err error) error { return withCode(exitBadInput, err) }
+// badInput marks a usage or input error (exit 2); nil stays nil.
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return withCode(exitBadInput, err)
+}
 
 // codeOf maps an error to the exit code of the CLI contract.
 func codeOf(err error) int {
