@@ -124,9 +124,12 @@ func renderSVG(w, h vg.Length, paint func(draw.Canvas), shades ...*shading) (tem
 	return template.HTML(out), nil
 }
 
-// renderPlot renders one plot; see renderSVG.
+// renderPlot renders one plot; see renderSVG. A right margin keeps the
+// last tick label, which gonum centres on the axis end, inside the image.
 func renderPlot(p *plot.Plot, w, h vg.Length, shades ...*shading) (template.HTML, error) {
-	return renderSVG(w, h, p.Draw, shades...)
+	return renderSVG(w, h, func(c draw.Canvas) {
+		p.Draw(draw.Crop(c, 0, -vg.Length(28), 0, 0))
+	}, shades...)
 }
 
 // insertShades writes rects right after the opening of vgsvg's flipping
