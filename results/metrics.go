@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hadrill/hadrill/checker"
@@ -182,13 +183,27 @@ func setOneHot(g *prometheus.GaugeVec, r checker.Result, labels ...string) {
 // scraper is elsewhere) until ctx ends, then shuts the server down. It
 // returns once listening, so that a bad address is reported before the run
 // starts rather than lost in a goroutine.
+//
+// The port may still be held for a moment by the server of a run whose ctx
+// just ended (--repeat runs one after another on one address), so a busy
+// address is retried for up to two seconds before giving up.
 func (m *Metrics) Serve(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("serve metrics: %w", err)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			m.serve(ctx, ln)
+			return nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return fmt.Errorf("serve metrics: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("serve metrics: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	m.serve(ctx, ln)
-	return nil
 }
 
 // serve runs the HTTP server on ln in the background until ctx ends.

@@ -310,3 +310,33 @@ func TestMetricsConcurrentUse(t *testing.T) {
 		t.Errorf("ops counted %v, want 4000", got)
 	}
 }
+
+// TestMetricsServeOneAddressRunAfterRun serves two runs in turn on one
+// address, as --repeat does: the second waits for the first to let go.
+func TestMetricsServeOneAddressRunAfterRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	if err := NewMetrics("first").Serve(ctx1, addr); err != nil {
+		t.Fatal(err)
+	}
+	cancel1()
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	if err := NewMetrics("second").Serve(ctx2, addr); err != nil {
+		t.Fatalf("second run could not serve on %s: %v", addr, err)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if strings.Contains(string(body), `scenario="first"`) {
+		t.Error("the first run's server still answers")
+	}
+}
