@@ -234,6 +234,7 @@ func (a *Agent) supervise(ctx context.Context, sigs <-chan os.Signal) error {
 		return err
 	}
 	var stop <-chan time.Time
+	cancelled := ctx.Done()
 	for {
 		select {
 		case code := <-a.sup.exit:
@@ -242,8 +243,8 @@ func (a *Agent) supervise(ctx context.Context, sigs <-chan os.Signal) error {
 			if code, done := a.stopProcess(sig.(syscall.Signal)); done {
 				return exitResult(code)
 			}
-		case <-ctx.Done():
-			ctx = context.Background() // once
+		case <-cancelled:
+			cancelled = nil // handled once; now wait for the exit
 			if code, done := a.stopProcess(syscall.SIGTERM); done {
 				return exitResult(code)
 			}
@@ -323,6 +324,9 @@ func (a *Agent) Apply(f Fault) (Applied, error) {
 	}
 	impl, err := apply(a, f)
 	if err != nil {
+		if errors.Is(err, os.ErrPermission) && !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: %w (run the node with --cap-add NET_ADMIN)", ErrUnavailable, err)
+		}
 		return Applied{}, fmt.Errorf("apply %s: %w", f.Kind, err)
 	}
 	res := Applied{ID: f.ID, Kind: f.Kind, ReceivedNS: received.UnixNano(),

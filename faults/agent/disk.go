@@ -78,10 +78,23 @@ func mountDisk(dir, backing string) (*diskFS, error) {
 	server, err := fs.Mount(dir, root, opts)
 	if err != nil {
 		d.closeHeld()
-		return nil, fmt.Errorf("mount fuse at %s: %w", dir, err)
+		return nil, fmt.Errorf("mount fuse at %s: %w%s", dir, err, mountHint(err))
 	}
 	d.server = server
 	return d, nil
+}
+
+// mountHint says what a container usually lacks when the mount fails.
+func mountHint(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if _, serr := os.Stat("/dev/fuse"); serr != nil {
+			return " (no /dev/fuse: run the container with --device /dev/fuse)"
+		}
+	case errors.Is(err, os.ErrPermission):
+		return " (mounting needs CAP_SYS_ADMIN, and apparmor=unconfined where AppArmor is enforced)"
+	}
+	return ""
 }
 
 // unmount releases every hook (a stalled operation would keep the mount
