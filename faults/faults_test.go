@@ -167,7 +167,7 @@ func TestNemesisHealsWindowedFaultsAndRecordsStages(t *testing.T) {
 	if err := n.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := n.Active(); !reflect.DeepEqual(got, []string{"kill(n3)"}) {
+	if got := n.Active(); len(got) != 1 || got[0].String() != "kill(n3)" || got[0].Kind != "kill" {
 		t.Fatalf("active after run = %v, want the unwindowed kill only", got)
 	}
 	if err := n.HealAll(); err != nil {

@@ -215,15 +215,28 @@ func (n *Nemesis) HealAll() error {
 	return errors.Join(n.healErrs...)
 }
 
-// Active describes the faults in force now, for the progress line.
-func (n *Nemesis) Active() []string {
+// ActiveFault is a fault in force, as the progress line and live metrics
+// show it.
+type ActiveFault struct {
+	ID    int
+	Kind  string
+	Nodes []string
+}
+
+// String renders the fault as kind(nodes), e.g. "kill(n1)".
+func (a ActiveFault) String() string {
+	return fmt.Sprintf("%s(%s)", a.Kind, strings.Join(a.Nodes, ","))
+}
+
+// Active lists the faults in force now, in schedule order.
+func (n *Nemesis) Active() []ActiveFault {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var out []string
+	out := make([]ActiveFault, 0, len(n.active))
 	for _, af := range n.active {
-		out = append(out, fmt.Sprintf("%s(%s)", af.p.Kind, joinNames(af.nodes)))
+		out = append(out, ActiveFault{ID: af.p.ID, Kind: af.p.Kind, Nodes: af.nodes})
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
@@ -261,5 +274,3 @@ func sleepUntil(ctx context.Context, clock func() int64, t int64) bool {
 		return true
 	}
 }
-
-func joinNames(ns []string) string { return strings.Join(ns, ",") }

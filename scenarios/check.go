@@ -24,8 +24,9 @@ type CheckOptions struct {
 	LinearizabilityTimeout time.Duration
 }
 
-// CheckRun checks a run folder and writes its verdict, JUnit file and (on a
-// linearizability failure) the porcupine visualization. A live run calls it
+// CheckRun checks a run folder and writes its verdict, JUnit file, report
+// and summary, and (on a linearizability failure) the porcupine
+// visualization. A live run calls it
 // on its own folder once the cluster is gone, and `hadrill check` calls it on
 // a saved one: both read the same files the same way, so they reach the same
 // verdict.
@@ -53,11 +54,34 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 		LinearizabilityTimeout: opt.LinearizabilityTimeout,
 		Settle:                 s.Targets.SettleWindow.Std(),
 	})
+	if meta.Interrupted {
+		interrupted(&rep)
+	}
 	v := verdict(s, meta, rep, folded)
 	if err := writeVerdictFiles(dir, v, rep); err != nil {
 		return v, err
 	}
 	return v, nil
+}
+
+// interrupted adjusts a report for a run cut short by the user: a fault
+// that had not been recovered from when the run stopped says nothing about
+// the system, so its unbounded RTO is unknown rather than a failure.
+// Findings that a prefix can prove (a non-linearizable history, lost
+// writes) stand.
+func interrupted(rep *checker.Report) {
+	c, ok := rep.Checks[checker.CheckRTO]
+	if !ok || !c.Unbounded || c.Result != checker.Fail {
+		return
+	}
+	c.Result = checker.Unknown
+	c.Detail = "the run was interrupted before recovery; " + c.Detail
+	rep.Checks[checker.CheckRTO] = c
+	results := make([]checker.Result, 0, len(rep.Checks))
+	for _, c := range rep.Checks {
+		results = append(results, c.Result)
+	}
+	rep.Verdict = checker.Merge(results...)
 }
 
 // readJSONL reads one of the run's JSONL files. A torn last line (the run
@@ -144,5 +168,8 @@ func writeVerdictFiles(dir results.RunDir, v *results.Verdict, rep checker.Repor
 			return fmt.Errorf("write linearizability visualization: %w", err)
 		}
 	}
-	return nil
+	if err := results.WriteReport(dir); err != nil {
+		return err
+	}
+	return results.WriteSummary(dir)
 }

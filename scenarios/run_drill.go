@@ -102,10 +102,15 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 			wg.Wait()
 			return loadErr, faultErr
 		case <-tick.C:
-			st, active := load.Stats(), nem.Active()
+			st := load.Stats()
+			var kinds, active []string
+			for _, a := range nem.Active() {
+				kinds = append(kinds, a.Kind)
+				active = append(active, a.String())
+			}
 			if r.opt.Observer != nil {
 				r.opt.Observer.SetPrimary(st.Primary)
-				r.opt.Observer.SetActiveFaults(active)
+				r.opt.Observer.SetActiveFaults(kinds)
 			}
 			r.progress(st, active)
 		}

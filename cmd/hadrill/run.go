@@ -25,6 +25,12 @@ type runFlags struct {
 	junit   string
 	sets    []string
 	hakv    string
+	metrics metricsFlags
+}
+
+// metricsFlags say where the run's Prometheus metrics go.
+type metricsFlags struct {
+	addr, pushgateway, file string
 }
 
 func newRunCmd() *cobra.Command {
@@ -48,6 +54,9 @@ interrupted (after healing faults and removing containers).`,
 	fl.IntVar(&f.repeat, "repeat", 1, "run each scenario N times with seeds derived from the first")
 	fl.StringVar(&f.junit, "junit", "", "also write one JUnit file covering every run")
 	fl.StringArrayVar(&f.sets, "set", nil, "override a scenario field, e.g. --set cluster.image=hadrill/hakv:v2 (repeatable)")
+	fl.StringVar(&f.metrics.addr, "metrics-addr", "", "serve live Prometheus metrics on this address during the run, e.g. 127.0.0.1:9477")
+	fl.StringVar(&f.metrics.pushgateway, "pushgateway", "", "push the final metrics to this Prometheus pushgateway URL")
+	fl.StringVar(&f.metrics.file, "metrics-file", "", "write the final metrics in node_exporter textfile format (name it *.prom)")
 	fl.StringVar(&f.hakv, "hakv", "", "static hakv binary for the hakv image (default: hakv beside hadrill, then $PATH)")
 	return cmd
 }
@@ -82,7 +91,7 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 				seed = scenarios.DeriveSeed(base, i)
 			}
 			run.Seed = &seed
-			v, err := runOne(ctx, &run, opt)
+			v, err := runOne(ctx, &run, opt, f.metrics)
 			if v != nil {
 				verdicts = append(verdicts, v)
 				failed = failed || v.Verdict != checker.Pass
@@ -102,11 +111,23 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 }
 
 // runOne runs one scenario with a progress line and prints its summary.
-func runOne(ctx context.Context, s *scenarios.Scenario, opt scenarios.RunOptions) (*results.Verdict, error) {
+func runOne(ctx context.Context, s *scenarios.Scenario, opt scenarios.RunOptions, mf metricsFlags) (*results.Verdict, error) {
+	m := results.NewMetrics(s.Name)
+	if mf.addr != "" {
+		mctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := m.Serve(mctx, mf.addr); err != nil {
+			return nil, badInput(fmt.Errorf("serve metrics on %s: %w", mf.addr, err))
+		}
+	}
+	opt.Observer = m
 	p := newProgress(os.Stderr, s.Name)
 	opt.Progress = p.update
 	out, err := scenarios.Run(ctx, s, opt)
 	p.done()
+	if v := verdictOf(out); v != nil {
+		err = errors.Join(err, exportMetrics(context.WithoutCancel(ctx), m, v, mf))
+	}
 	if out != nil && out.Verdict != nil {
 		printSummary(os.Stdout, out.Dir.Path, out.Verdict)
 	} else if out != nil {
@@ -124,6 +145,20 @@ func runOne(ctx context.Context, s *scenarios.Scenario, opt scenarios.RunOptions
 		return verdictOf(out), badInput(err)
 	}
 	return verdictOf(out), err
+}
+
+// exportMetrics records the verdict in the metrics and sends them where the
+// flags ask.
+func exportMetrics(ctx context.Context, m *results.Metrics, v *results.Verdict, mf metricsFlags) error {
+	m.Finish(v)
+	var errs []error
+	if mf.pushgateway != "" {
+		errs = append(errs, m.Push(ctx, mf.pushgateway, "hadrill"))
+	}
+	if mf.file != "" {
+		errs = append(errs, m.WriteTextfile(mf.file))
+	}
+	return errors.Join(errs...)
 }
 
 func verdictOf(o *scenarios.Outcome) *results.Verdict {

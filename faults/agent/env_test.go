@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -201,8 +202,12 @@ func startAgent(t testing.TB, ns netns.NsHandle, o agentOpts) *agentProc {
 	}()
 	t.Cleanup(func() {
 		p.stop(t)
+		log := p.stderr.String()
+		if strings.Contains(log, "DATA RACE") || strings.Contains(log, "level=ERROR") {
+			t.Errorf("the agent logged an error or a data race")
+		}
 		if t.Failed() {
-			t.Logf("agent log:\n%s", p.stderr.String())
+			t.Logf("agent log:\n%s", log)
 		}
 	})
 	if o.host == "" {
