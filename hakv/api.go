@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 )
 
 // PrimaryHeader names the primary on a 503. Its presence (even empty, when
@@ -59,8 +60,9 @@ func (n *Node) routes() *http.ServeMux {
 // comes once the write is as durable as the replication mode promises.
 func (n *Node) handlePut(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
-	if key == "" {
-		http.Error(w, "empty key", http.StatusBadRequest)
+	if key == "" || !utf8.ValidString(key) {
+		// Keys travel in JSON, which would silently rewrite invalid UTF-8.
+		http.Error(w, "key must be non-empty UTF-8", http.StatusBadRequest)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxValue))

@@ -109,6 +109,12 @@ func ParseFlags(args []string, usage io.Writer) (Config, error) {
 		}
 		return cfg, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
+	heartbeatSet := false
+	fs.Visit(func(f *flag.Flag) { heartbeatSet = heartbeatSet || f.Name == "heartbeat" })
+	if !heartbeatSet && 2*cfg.Heartbeat >= cfg.FailoverTimeout {
+		// Only --failover-timeout was shortened: keep the default's ratio.
+		cfg.Heartbeat = cfg.FailoverTimeout / 10
+	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("%w: unexpected argument %q (flags only)", ErrUsage, fs.Arg(0))
 	}

@@ -75,6 +75,14 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if cfg.Replication != SemiSync || cfg.Election != Unilateral || cfg.FsyncAlways || !cfg.StaleReads {
 		t.Errorf("spec line: %+v", cfg)
 	}
+	cfg, err = ParseFlags(append(spec, "--failover-timeout=300ms"), io.Discard)
+	if err == nil {
+		t.Errorf("--heartbeat 200ms with --failover-timeout 300ms accepted")
+	}
+	short := []string{"--id", "n1", "--peers", "n1=a:1", "--data", "/d", "--failover-timeout=300ms"}
+	if cfg, err = ParseFlags(short, io.Discard); err != nil || cfg.Heartbeat != 30*time.Millisecond {
+		t.Errorf("a short --failover-timeout alone should shorten the default heartbeat: %v %v", cfg.Heartbeat, err)
+	}
 	if cfg.lease() >= cfg.voteGuard() || cfg.voteGuard() >= cfg.FailoverTimeout {
 		t.Errorf("want lease < vote guard < failover timeout: %s %s %s", cfg.lease(), cfg.voteGuard(), cfg.FailoverTimeout)
 	}

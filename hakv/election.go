@@ -61,7 +61,7 @@ func (n *Node) campaign() {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.role == RoleCandidate && n.epoch == req.Epoch {
+	if n.role == RoleCandidate && n.epoch == req.Epoch && n.broken == nil {
 		n.becomePrimary(fmt.Sprintf("won the election for epoch %d", req.Epoch))
 	}
 }

@@ -34,8 +34,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	hakvBin = filepath.Join(dir, "hakv")
-	cmd := exec.Command("go", "build", "-o", hakvBin, "github.com/hadrill/hadrill/cmd/hakv")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// HAKV_TEST_RACE=1 builds the processes under test with the race
+	// detector (which needs cgo); the default is the static binary.
+	args, env := []string{"build", "-o", hakvBin}, "CGO_ENABLED=0"
+	if os.Getenv("HAKV_TEST_RACE") == "1" {
+		args, env = append(args, "-race"), "CGO_ENABLED=1"
+	}
+	cmd := exec.Command("go", append(args, "github.com/hadrill/hadrill/cmd/hakv")...)
+	cmd.Env = append(os.Environ(), env)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build hakv: %v\n%s", err, out)
 		os.RemoveAll(dir)
@@ -158,6 +164,11 @@ func (c *testCluster) shutdown() {
 		}
 	}
 	c.hc.CloseIdleConnections()
+	for i, n := range c.nodes {
+		if strings.Contains(c.logOf(i), "WARNING: DATA RACE") {
+			c.t.Errorf("%s reported a data race", n.id)
+		}
+	}
 	if !c.t.Failed() {
 		return
 	}
