@@ -276,8 +276,12 @@ func exitResult(code int) error {
 	return &ExitError{Code: code}
 }
 
-// shutdown heals everything, then stops the API.
+// shutdown heals everything, then stops the API. The process has ended
+// (or is not restarted any more), so heal-all does not expect it running.
 func (a *Agent) shutdown(srv *http.Server) {
+	if a.sup != nil {
+		a.sup.stopping()
+	}
 	res := a.HealAll()
 	if !res.Verified.OK || len(res.Errors) > 0 {
 		a.log.Error("heal at exit incomplete", "errors", res.Errors, "problems", res.Verified.Problems)

@@ -61,8 +61,8 @@ func TestDelayJitter(t *testing.T) {
 	p.heal(t, "j")
 	lo, hi := slices.Min(during), slices.Max(during)
 	t.Logf("RTT with 40ms±20ms: %v..%v", lo, hi)
-	if lo < 20*time.Millisecond || hi > 70*time.Millisecond || hi-lo < 10*time.Millisecond {
-		t.Errorf("RTT range %v..%v, want within 20..70ms and spread >= 10ms", lo, hi)
+	if lo < 20*time.Millisecond || hi > 100*time.Millisecond || hi-lo < 10*time.Millisecond {
+		t.Errorf("RTT range %v..%v, want from >= 20ms, spread >= 10ms, and (allowing for a busy machine) <= 100ms", lo, hi)
 	}
 }
 
