@@ -191,6 +191,9 @@ func Run(ctx context.Context, cfg Config) error {
 // Before returning it heals every fault and unmounts the data folder.
 func (a *Agent) Run(ctx context.Context) error {
 	a.started = time.Now()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
 	a.resetLeftovers()
 	if a.cfg.FuseData != "" {
 		if a.disk, a.diskErr = mountDisk(a.cfg.FuseData, a.cfg.FuseBacking); a.diskErr != nil {
@@ -210,9 +213,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}()
 	a.log.Info("agent listening", "addr", ln.Addr().String())
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+	go a.qdiscKinds() // probe now, so the first delay does not pay for it
 	err = a.supervise(ctx, sigs)
 	a.shutdown(srv)
 	return err

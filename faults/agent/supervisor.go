@@ -144,7 +144,7 @@ func (s *supervisor) current() int {
 // container runtime would have delivered it to the original PID 1.
 func (s *supervisor) forward(sig syscall.Signal) bool {
 	pid := s.current()
-	if pid == 0 {
+	if pid <= 0 {
 		return false
 	}
 	_ = unix.Kill(pid, sig)
@@ -154,6 +154,9 @@ func (s *supervisor) forward(sig syscall.Signal) bool {
 // signalGroup sends sig to the child's process group and to the child (in
 // case it left the group).
 func signalGroup(pid int, sig syscall.Signal) error {
+	if pid <= 0 { // kill(0) and kill(-1) would hit the agent itself or everything
+		return fmt.Errorf("send %s: no process", sig)
+	}
 	gerr := unix.Kill(-pid, sig)
 	perr := unix.Kill(pid, sig)
 	if gerr != nil && perr != nil {
