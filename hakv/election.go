@@ -123,6 +123,13 @@ func (n *Node) collectVotes(req VoteRequest) bool {
 	return ok
 }
 
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // handleVote is the voter's side (POST /internal/vote). A vote goes only to
 // a candidate whose log is at least as up to date as this node's, and only
 // from a node that has not heard a live primary within the vote guard; a
@@ -149,6 +156,11 @@ func (n *Node) handleVote(req VoteRequest) VoteResponse {
 	}
 	upToDate := req.LastEpoch > n.lastEpoch() ||
 		req.LastEpoch == n.lastEpoch() && req.LastIndex >= n.lastIndex()
+	if !upToDate {
+		// The primary is gone and this node has more of the log than the
+		// candidate: stand soon, rather than wait out a whole timeout.
+		n.electAt = minTime(n.electAt, now.Add(rand.N(n.cfg.FailoverTimeout/8+1)))
+	}
 	if req.PreVote {
 		if !upToDate {
 			return deny("log behind")

@@ -92,10 +92,12 @@ func TestSyncQuorumFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 		np, nst := c.failover(killed, fastFailover+time.Second, func(i int, s Status) bool {
 			return i != p && s.Epoch > st.Epoch
 		})
-		worst = max(worst, time.Since(killed))
+		took := time.Since(killed)
+		worst = max(worst, took)
 		c.start(p)
 		c.waitRejoined(p, nst)
-		t.Logf("round %d: %s -> %s (epoch %d), %d writes acknowledged so far", r+1, c.nodes[p].id, c.nodes[np].id, nst.Epoch, l.count())
+		t.Logf("round %d: %s -> %s (epoch %d) in %s, %d writes acknowledged so far",
+			r+1, c.nodes[p].id, c.nodes[np].id, nst.Epoch, took.Round(time.Millisecond), l.count())
 		p, st = np, nst
 	}
 	acked := l.finish()
