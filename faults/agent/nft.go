@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 
@@ -195,13 +196,18 @@ func (n *nft) deleteTable() error {
 	return nil
 }
 
-// tableGone reports whether the agent's table is absent.
+// tableGone reports whether the agent's table is absent. Without
+// CAP_NET_ADMIN the agent cannot list tables, but then it cannot have
+// created one either.
 func (n *nft) tableGone() (bool, error) {
 	c, err := nftables.New()
 	if err != nil {
 		return false, fmt.Errorf("open nftables: %w", err)
 	}
 	tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
+	if errors.Is(err, os.ErrPermission) {
+		return true, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("list nftables tables: %w", err)
 	}
