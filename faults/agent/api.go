@@ -103,7 +103,9 @@ type Params struct {
 	Peers []string `json:"peers,omitempty"`
 	// Direction applies to partition and loss; empty means both.
 	Direction Direction `json:"direction,omitempty"`
-	// Percent is the loss rate, 0 < Percent <= 100, with 0.01 resolution.
+	// Percent is the loss rate (0 < Percent <= 100, with 0.01 resolution),
+	// or for cpu the share of the node's CPU to burn (of its cgroup quota
+	// when it has one, else of all its CPUs).
 	Percent float64 `json:"percent,omitempty"`
 	// Delay is the added latency of delay (per packet) and disk-slow (per
 	// operation).
@@ -113,11 +115,18 @@ type Params struct {
 	// Seed seeds the jitter generator so runs repeat; 0 derives one from the
 	// fault id.
 	Seed int64 `json:"seed,omitempty"`
-	// RateKbit is the bandwidth limit in kilobits per second.
+	// Rate is the bandwidth limit in tc syntax: "1mbit", "500kbit" (bits
+	// per second) or "1mbps" (bytes per second, as tc reads it). A plain
+	// number is bits per second.
+	Rate string `json:"rate,omitempty"`
+	// RateKbit is the bandwidth limit in kilobits per second, for callers
+	// that prefer a number; give Rate or RateKbit, not both.
 	RateKbit uint64 `json:"rate_kbit,omitempty"`
 	// BurstBytes is the token bucket size; 0 picks max(rate/100, 16 KiB).
 	BurstBytes uint32 `json:"burst_bytes,omitempty"`
-	// Cores is how many threads cpu spins; 0 means 1.
+	// Cores is how many threads cpu spins: full threads when Percent is
+	// not given (0 means 1), else the threads Percent is spread over (0
+	// means as few as can carry it).
 	Cores int `json:"cores,omitempty"`
 	// MiB is how much memory the memory fault allocates and touches.
 	MiB int `json:"mib,omitempty"`
@@ -258,6 +267,9 @@ type Capabilities struct {
 	// so a cpu fault competes with the workload for the same quota.
 	CgroupCPU bool `json:"cgroup_cpu"`
 	CPUs      int  `json:"cpus"`
+	// CPULimit is the CPU the node may use (cgroup quota, else CPUs): what
+	// a cpu fault's percent is a share of.
+	CPULimit float64 `json:"cpu_limit"`
 	// Process is true when the agent supervises a process (crash, sigstop).
 	Process bool   `json:"process"`
 	PID     int    `json:"pid,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -144,5 +145,45 @@ func TestClientContract(t *testing.T) {
 	}
 	if _, err := c.Heal(ctx, "burn"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second heal: %v", err)
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]uint64{
+		"1mbit": 1e6, "500kbit": 5e5, "2.5Gbit": 2.5e9, "100kbps": 8e5, "1mbps": 8e6, "64000": 64000, "8bit": 8,
+	} {
+		if got, err := parseRate(in); err != nil || got != want {
+			t.Errorf("parseRate(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "fast", "1 parsec", "-1mbit", "mbit", "0kbit"} {
+		if _, err := parseRate(in); !errors.Is(err, ErrInvalid) {
+			t.Errorf("parseRate(%q) accepted", in)
+		}
+	}
+	if _, err := rateBits(Params{Rate: "1mbit", RateKbit: 1000}); !errors.Is(err, ErrInvalid) {
+		t.Error("rate and rate_kbit together accepted")
+	}
+}
+
+func TestCPUPlan(t *testing.T) {
+	cpus := nodeCPUs()
+	for _, tc := range []struct {
+		p       Params
+		threads int
+		duty    float64
+	}{
+		{Params{}, 1, 1},
+		{Params{Cores: 2}, 2, 1},
+		{Params{Percent: 100}, int(math.Ceil(cpus)), cpus / math.Ceil(cpus)},
+		{Params{Percent: 50, Cores: 4}, 4, min(1, cpus/2/4)},
+	} {
+		threads, duty, err := cpuPlan(tc.p)
+		if err != nil || threads != tc.threads || math.Abs(duty-tc.duty) > 1e-9 {
+			t.Errorf("cpuPlan(%+v) = %d threads at %.2f (%v); want %d at %.2f", tc.p, threads, duty, err, tc.threads, tc.duty)
+		}
+	}
+	if _, _, err := cpuPlan(Params{Percent: 150}); !errors.Is(err, ErrInvalid) {
+		t.Error("150% accepted")
 	}
 }

@@ -13,7 +13,7 @@ import (
 // limit while shaped, the full stream before and after, and no qdisc of the
 // agent's left on the link.
 func TestBandwidth(t *testing.T) {
-	const rateKbit = 2000
+	const rateKbit = 2000 // "2mbit"
 	tp := newTopo(t)
 	p := startAgent(t, tp.node, agentOpts{dialNS: tp.a, host: nodeA})
 	node := udpSocket(t, tp.node, nodeA+":9200")
@@ -21,7 +21,7 @@ func TestBandwidth(t *testing.T) {
 
 	before := throughput(t, node, a)
 	applied := p.apply(t, agent.Fault{ID: "bw", Kind: agent.KindBandwidth,
-		Params: agent.Params{Peers: []string{peerA}, RateKbit: rateKbit}})
+		Params: agent.Params{Peers: []string{peerA}, Rate: "2mbit"}})
 	during := throughput(t, node, a)
 	if _, err := p.client.Health(t.Context()); err != nil {
 		t.Errorf("control API while shaped: %v", err)

@@ -10,7 +10,7 @@ func (a *Agent) Capabilities() Capabilities {
 	kinds := a.qdiscKinds()
 	c := Capabilities{
 		Nftables: a.nfOK, NFQueue: a.nfq, Netem: kinds["netem"], HTB: kinds["htb"], TBF: kinds["tbf"],
-		Fuse: a.disk != nil, FuseDir: a.cfg.FuseData, CgroupCPU: cgroupCPU(), CPUs: runtime.NumCPU(),
+		Fuse: a.disk != nil, FuseDir: a.cfg.FuseData, CgroupCPU: cgroupCPU(), CPUs: runtime.NumCPU(), CPULimit: nodeCPUs(),
 		Process: a.sup != nil, Kinds: Kinds(), DelayMechanism: "nfqueue",
 	}
 	if a.diskErr != nil {

@@ -3,12 +3,14 @@ package agent
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,52 +20,115 @@ import (
 // workload for the container's CPU quota, and memory touched here counts
 // against its memory limit, exactly like a noisy neighbour process would.
 
+// burnPeriod is the duty-cycle period of a partial burn: short against the
+// scheduler's 100 ms quota period, so the load looks continuous.
+const burnPeriod = 10 * time.Millisecond
+
 // cpuFault is an applied CPU burn.
 type cpuFault struct {
 	a       *Agent
+	duty    float64 // share of each period a thread spins
 	stop    atomic.Bool
 	wg      sync.WaitGroup
 	threads []atomic.Int64 // CPU ns each burner thread consumed so far
 }
 
-// applyCPU starts one spinning thread per core asked for. Each goroutine is
-// locked to its OS thread, so the Go scheduler cannot fold them together.
+// applyCPU starts the burner threads. Each goroutine is locked to its OS
+// thread, so the Go scheduler cannot fold them together.
 func applyCPU(a *Agent, f Fault) (fault, error) {
-	cores := f.Params.Cores
-	if cores == 0 {
-		cores = 1
+	threads, duty, err := cpuPlan(f.Params)
+	if err != nil {
+		return nil, err
 	}
-	if cores < 0 || cores > 4*runtime.NumCPU() {
-		return nil, badParams("cores %d is not in [1, %d]", cores, 4*runtime.NumCPU())
-	}
-	c := &cpuFault{a: a, threads: make([]atomic.Int64, cores)}
-	a.burners.Add(int64(cores))
-	started := make(chan struct{}, cores)
-	for i := range cores {
+	c := &cpuFault{a: a, duty: duty, threads: make([]atomic.Int64, threads)}
+	a.burners.Add(int64(threads))
+	started := make(chan struct{}, threads)
+	for i := range threads {
 		c.wg.Add(1)
 		go c.spin(&c.threads[i], started)
 	}
-	for range cores {
+	for range threads {
 		<-started
 	}
 	return c, nil
 }
 
-// spin burns one thread until stopped. The thread is not unlocked at the
-// end, so it exits with the goroutine rather than returning to the pool.
+// cpuPlan turns the parameters into threads and a duty cycle. Cores alone
+// burns that many full threads. Percent is a share of the node's CPU (its
+// cgroup quota when it has one, else its CPU count), spread over Cores
+// threads or over as few as can carry it.
+func cpuPlan(p Params) (threads int, duty float64, err error) {
+	limit := 4 * runtime.NumCPU()
+	if p.Cores < 0 || p.Cores > limit {
+		return 0, 0, badParams("cores %d is not in [1, %d]", p.Cores, limit)
+	}
+	if p.Percent < 0 || p.Percent > 100 {
+		return 0, 0, badParams("cpu percent %v is not in (0, 100]", p.Percent)
+	}
+	if p.Percent == 0 {
+		return max(p.Cores, 1), 1, nil
+	}
+	load := p.Percent / 100 * nodeCPUs()
+	threads = p.Cores
+	if threads == 0 {
+		threads = max(int(math.Ceil(load)), 1)
+	}
+	return threads, min(1, load/float64(threads)), nil
+}
+
+// spin burns one thread until stopped: duty of every burnPeriod busy, the
+// rest asleep. The thread is not unlocked at the end, so it exits with the
+// goroutine rather than returning to the pool.
 func (c *cpuFault) spin(used *atomic.Int64, started chan<- struct{}) {
 	defer c.wg.Done()
 	runtime.LockOSThread()
 	base := threadCPU()
 	started <- struct{}{}
-	for i := 0; ; i++ {
-		if i&0xfffff == 0 {
-			used.Store(threadCPU() - base)
-			if c.stop.Load() {
-				return
+	busy := time.Duration(c.duty * float64(burnPeriod))
+	for {
+		period := time.Now()
+		for i := 0; ; i++ {
+			if i&0x3ff == 0 && time.Since(period) >= busy {
+				break
+			}
+		}
+		used.Store(threadCPU() - base)
+		if c.stop.Load() {
+			return
+		}
+		if c.duty < 1 {
+			time.Sleep(time.Until(period.Add(burnPeriod)))
+		}
+	}
+}
+
+// nodeCPUs is how much CPU the node may use: its cgroup's quota (v2
+// cpu.max or v1 cfs quota) when set, else the CPU count.
+func nodeCPUs() float64 {
+	if b, err := os.ReadFile("/sys/fs/cgroup/cpu.max"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) == 2 && f[0] != "max" {
+			if q, p := atof(f[0]), atof(f[1]); q > 0 && p > 0 {
+				return q / p
 			}
 		}
 	}
+	for _, dir := range []string{"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"} {
+		q, _ := os.ReadFile(dir + "/cpu.cfs_quota_us")
+		p, _ := os.ReadFile(dir + "/cpu.cfs_period_us")
+		if qv, pv := atof(string(q)), atof(string(p)); qv > 0 && pv > 0 {
+			return qv / pv
+		}
+	}
+	return float64(runtime.NumCPU())
+}
+
+func atof(s string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }
 
 // threadCPU is the calling thread's user+system CPU time in ns.

@@ -45,6 +45,29 @@ func TestCPU(t *testing.T) {
 	}
 }
 
+// TestCPUPercent burns a quarter of the node's CPU: a duty-cycled share,
+// not full threads.
+func TestCPUPercent(t *testing.T) {
+	p := startAgent(t, newNetns(t), agentOpts{})
+	caps, err := p.client.Capabilities(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := p.cmd.Process.Pid
+	before := procCPU(t, pid)
+	start := time.Now()
+	p.apply(t, agent.Fault{ID: "cpu", Kind: agent.KindCPU, Params: agent.Params{Percent: 25}})
+	time.Sleep(time.Second)
+	m := p.heal(t, "cpu").Measured
+	used, window := procCPU(t, pid)-before, time.Since(start).Seconds()
+	want := 0.25 * caps.CPULimit * window
+	t.Logf("25%% of %.1f CPUs over %.2fs: process used %.2f CPU s (agent measured %.2f), want ≈ %.2f",
+		caps.CPULimit, window, used, m.CPUSeconds, want)
+	if used < 0.4*want || used > 1.3*want+0.1 { // loose below: shared machines
+		t.Errorf("used %.2f CPU s, want ≈ %.2f", used, want)
+	}
+}
+
 // spin busy-loops one locked thread for d and returns the CPU seconds that
 // thread got.
 func spin(d time.Duration) float64 {
