@@ -39,6 +39,16 @@ func TestKillPrimaryFailsOver(t *testing.T) {
 	if len(c.Nodes()) != 3 {
 		t.Fatalf("nodes = %d, want 3", len(c.Nodes()))
 	}
+	// Each node has its own private address on the run's network, where
+	// partitions will name it.
+	ips := map[string]bool{}
+	for _, n := range c.Nodes() {
+		ip, err := n.IP(ctx)
+		if err != nil || !ip.IsPrivate() || ips[ip.String()] {
+			t.Fatalf("IP of %s = %v, %v: want a distinct private address", n.Name(), ip, err)
+		}
+		ips[ip.String()] = true
+	}
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	first, err := c.WaitPrimary(wctx)

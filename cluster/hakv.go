@@ -138,7 +138,7 @@ func (HAKV) Container(cfg NodeConfig) (ContainerSpec, error) {
 		}
 		args = append(args, opt.flag+"="+v)
 	}
-	return ContainerSpec{Cmd: args}, nil
+	return ContainerSpec{Entrypoint: []string{"/hakv"}, Cmd: args}, nil
 }
 
 func knownHAKVOptions() string {

@@ -411,3 +411,24 @@ func (w healthWait) WaitUntilReady(ctx context.Context, target wait.StrategyTarg
 		}
 	}
 }
+
+// IP is the node's address on the run's network, where the other nodes
+// reach it. Network faults (partitions, per-peer loss) name peers by it.
+// It is read from the engine each time, because a restarted container may
+// get a new address.
+func (n *Node) IP(ctx context.Context) (netip.Addr, error) {
+	id := n.ContainerID()
+	if id == "" {
+		return netip.Addr{}, fmt.Errorf("find address of node %s: %w", n.name, errNotCreated)
+	}
+	res, err := n.cluster.docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("find address of node %s: %w", n.name, err)
+	}
+	if ns := res.Container.NetworkSettings; ns != nil {
+		if ep, ok := ns.Networks[n.cluster.Network]; ok && ep != nil && ep.IPAddress.IsValid() {
+			return ep.IPAddress, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("find address of node %s: not attached to network %s", n.name, n.cluster.Network)
+}

@@ -50,11 +50,19 @@ type Spec struct {
 // Hit is what one injection acts on: the targeted nodes, every node of the
 // cluster, and for partitions the sides to cut apart.
 type Hit struct {
+	// ID is the fault's number in the schedule; injectors use it to name
+	// the fault where it is applied (the agent's fault id).
+	ID     int
 	Nodes  []Node
 	All    []Node
 	Sides  [][]Node
 	OneWay bool
 	Params map[string]string
+	// Effective, when set, receives the wall-clock time at which the fault
+	// took effect on a node, as the node itself reported it. Injectors that
+	// cannot tell leave it uncalled; the nemesis then uses the time Inject
+	// returned.
+	Effective func(node string, at time.Time)
 }
 
 // Heal undoes a fault. It returns what the injector measured while the fault

@@ -27,6 +27,9 @@ type Env struct {
 	Primary func(ctx context.Context) (string, error)
 	// Clock returns ns since the run's start (the history's time base).
 	Clock func() int64
+	// Start is the wall-clock time of the run's start, to place times that
+	// nodes report (a fault's effective time) on the history's time base.
+	Start time.Time
 	// Record receives each fault event as it happens.
 	Record Recorder
 	// Seed makes target choices ("one", "minority") reproducible.
@@ -104,6 +107,15 @@ func (n *Nemesis) inject(ctx context.Context, p Planned) *activeFault {
 		n.addErr(&n.injectErrs, base, err)
 		return nil
 	}
+	var emu sync.Mutex
+	reported := map[string]int64{}
+	if !n.env.Start.IsZero() {
+		hit.Effective = func(node string, at time.Time) {
+			emu.Lock()
+			defer emu.Unlock()
+			reported[node] = int64(at.Sub(n.env.Start))
+		}
+	}
 	heal, err := in.Inject(ctx, hit)
 	af := &activeFault{p: p, nodes: names, heal: heal}
 	if heal != nil {
@@ -117,8 +129,16 @@ func (n *Nemesis) inject(ctx context.Context, p Planned) *activeFault {
 		slog.Warn("inject fault", "fault", p.ID, "kind", p.Kind, "err", err)
 		return af
 	}
+	now := n.env.Clock()
+	emu.Lock()
+	defer emu.Unlock()
 	for _, name := range names {
-		n.record(base, history.FaultEffective, name, nil, nil)
+		e := base
+		e.Type, e.Node, e.Time = history.FaultEffective, name, now
+		if t, ok := reported[name]; ok {
+			e.Time = t
+		}
+		n.append(e)
 	}
 	slog.Info("fault in force", "fault", p.ID, "kind", p.Kind, "nodes", names)
 	return af
@@ -148,7 +168,7 @@ func (n *Nemesis) hit(ctx context.Context, p Planned) (Hit, []string, error) {
 		}
 		return out
 	}
-	h := Hit{All: n.env.Nodes, Params: p.Params, OneWay: p.Target.OneWay()}
+	h := Hit{ID: p.ID, All: n.env.Nodes, Params: p.Params, OneWay: p.Target.OneWay()}
 	if p.Kind == "partition" {
 		sides, err := p.Target.Sides(all, primary, rng)
 		if err != nil {
@@ -246,6 +266,10 @@ func (n *Nemesis) record(base history.FaultEvent, typ history.FaultEventType, no
 	if err != nil {
 		e.Error = err.Error()
 	}
+	n.append(e)
+}
+
+func (n *Nemesis) append(e history.FaultEvent) {
 	if n.env.Record != nil {
 		if werr := n.env.Record.Append(e); werr != nil {
 			slog.Error("record fault event", "err", werr)

@@ -51,10 +51,11 @@ const (
 	ParamJitter       = "jitter"
 	ParamRate         = "rate"
 	ParamGrace        = "grace"
+	ParamMiB          = "mib"
 )
 
 // paramOrder is the order in which parameters are checked and listed.
-var paramOrder = []string{ParamDuration, ParamRestartAfter, ParamPercent, ParamDelay, ParamJitter, ParamRate, ParamGrace}
+var paramOrder = []string{ParamDuration, ParamRestartAfter, ParamPercent, ParamDelay, ParamJitter, ParamRate, ParamGrace, ParamMiB}
 
 // FaultKindInfo describes a fault kind for validation and for hadrill list.
 type FaultKindInfo struct {
@@ -89,12 +90,12 @@ var faultKinds = []FaultKindInfo{
 		"block all I/O on the node's data folder for duration"},
 	{DiskSlow, Agent, []string{ParamDuration, ParamDelay}, nil,
 		"add delay to every I/O operation on the node's data folder for duration"},
-	{DiskError, Agent, []string{ParamDuration, ParamPercent}, nil,
-		"fail percent of the I/O operations on the node's data folder with EIO for duration"},
+	{DiskError, Agent, []string{ParamDuration}, nil,
+		"fail every write and fsync on the node's data folder with EIO for duration"},
 	{CPU, Agent, []string{ParamDuration, ParamPercent}, nil,
 		"burn percent of the node's CPU for duration"},
-	{Memory, Agent, []string{ParamDuration, ParamPercent}, nil,
-		"hold percent of the node's memory limit for duration"},
+	{Memory, Agent, []string{ParamDuration, ParamMiB}, nil,
+		"allocate and touch mib MiB inside the node's container for duration"},
 	{DNS, Agent, []string{ParamDuration}, nil,
 		"make name resolution fail inside the node for duration"},
 	{Crash, Agent, nil, []string{ParamRestartAfter},

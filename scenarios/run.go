@@ -31,6 +31,10 @@ type RunOptions struct {
 	Results string
 	// HakvBinary is the static hakv binary the hakv image is built from.
 	HakvBinary string
+	// AgentBinary is the static binary that runs the node agent
+	// (`hadrill agent`): the hadrill binary itself. When empty, nodes run
+	// without an agent and only container-level faults are available.
+	AgentBinary string
 	// Progress, when set, is called about once a second during the run and
 	// at each phase change.
 	Progress func(Progress)
@@ -104,6 +108,7 @@ type run struct {
 	started time.Time
 	dir     results.RunDir
 	meta    results.Meta
+	agent   *agentSetup
 
 	mu    sync.Mutex
 	phase string
@@ -151,8 +156,10 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err := os.WriteFile(r.dir.File(results.ScenarioFile), dump, 0o644); err != nil {
 		return fmt.Errorf("write scenario as run: %w", err)
 	}
-	if len(r.s.AgentKinds()) > 0 && !agentReady {
-		return fmt.Errorf("scenario %s uses %v faults, which need the node agent; %w", r.s.Name, r.s.AgentKinds(), errAgentMissing)
+	if r.opt.AgentBinary != "" || len(r.s.AgentKinds()) > 0 {
+		if r.agent, err = newAgentSetup(r.opt.AgentBinary, r.s.hasDiskFaults()); err != nil {
+			return fmt.Errorf("scenario %s uses %v faults, which need the node agent: %w", r.s.Name, r.s.AgentKinds(), err)
+		}
 	}
 	r.setPhase("build")
 	if err := cluster.Available(ctx); err != nil {
@@ -190,6 +197,13 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 		return envError("wait for a primary", err)
 	}
+	if r.agent != nil {
+		for _, n := range c.Nodes() {
+			if err := r.agent.client(n).WaitReady(wctx); err != nil {
+				return envError("wait for the node agent of "+n.Name(), err)
+			}
+		}
+	}
 	return r.drill(ctx, c)
 }
 
@@ -201,19 +215,31 @@ func (r *run) clusterSpec() (cluster.Spec, error) {
 	if r.s.Cluster.Image == "" && r.opt.HakvBinary == "" {
 		return cluster.Spec{}, envError("find hakv", errors.New("no hakv binary given (build it with make build)"))
 	}
-	return cluster.Spec{
+	spec := cluster.Spec{
 		RunID:   r.meta.RunID,
 		System:  cluster.HAKV{Binary: r.opt.HakvBinary},
 		Nodes:   r.s.Cluster.Nodes,
 		Options: r.s.Cluster.Options,
 		Image:   r.s.Cluster.Image,
 		LogDir:  r.dir.Nodes(),
-	}, nil
+	}
+	if r.agent != nil {
+		spec.Customize = r.agent.customize
+	}
+	return spec, nil
 }
 
-var (
-	errAgentMissing  = errors.New("the node agent is not available in this build")
-	errSystemMissing = errors.New("only hakv is supported in this build")
-	// agentReady turns on agent-level faults once the agent is wired in.
-	agentReady = false
-)
+// hasDiskFaults reports whether the scenario injects disk faults, which need
+// the FUSE layer (and the privileges it takes) in every node.
+func (s *Scenario) hasDiskFaults() bool {
+	for _, k := range s.AgentKinds() {
+		if k == DiskStall || k == DiskSlow || k == DiskError {
+			return true
+		}
+	}
+	return false
+}
+
+// errSystemMissing is returned for systems other than hakv, which the
+// cluster package does not implement yet.
+var errSystemMissing = errors.New("only hakv is supported in this build")

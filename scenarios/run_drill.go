@@ -9,6 +9,7 @@ import (
 
 	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/faults"
+	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/workload"
@@ -39,13 +40,18 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 
 	var nodes []faults.Node
 	for _, n := range c.Nodes() {
-		nodes = append(nodes, faultNode{Node: n, onStart: func() { kv.SetEndpoints(endpoints(c)) }})
+		fn := faultNode{Node: n, onStart: func() { kv.SetEndpoints(endpoints(c)) }}
+		if r.agent != nil {
+			nodes = append(nodes, agentNode{faultNode: fn, agent: r.agent.client(n)})
+			continue
+		}
+		nodes = append(nodes, fn)
 	}
 	schedule, err := r.schedule()
 	if err != nil {
 		return err
 	}
-	nem, err := faults.New(faults.Env{Nodes: nodes, Primary: c.Primary, Clock: rec.Now, Record: fw, Seed: r.seed}, schedule)
+	nem, err := faults.New(faults.Env{Nodes: nodes, Primary: c.Primary, Clock: rec.Now, Start: r.meta.LoadStart, Record: fw, Seed: r.seed}, schedule)
 	if err != nil {
 		return fmt.Errorf("prepare faults: %w", err)
 	}
@@ -60,7 +66,11 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	loadErr, faultErr := r.loadWithFaults(ctx, load, nem)
 	r.meta.LoadEnd = rec.Now()
 	r.setPhase("heal")
-	healErr := errors.Join(nem.HealAll(), waitHealthy(ctx, c))
+	healErr := nem.HealAll()
+	if r.agent != nil {
+		healErr = errors.Join(healErr, r.agent.healAndVerify(ctx, c))
+	}
+	healErr = errors.Join(healErr, waitHealthy(ctx, c))
 	if r.opt.Observer != nil {
 		r.opt.Observer.SetActiveFaults(nil)
 	}
@@ -196,6 +206,15 @@ func (n faultNode) Start(ctx context.Context) error {
 	n.onStart()
 	return err
 }
+
+// agentNode is a node with a node agent: it offers the faults package's
+// AgentNode capability.
+type agentNode struct {
+	faultNode
+	agent *agent.Client
+}
+
+func (n agentNode) Agent() *agent.Client { return n.agent }
 
 // observe wraps the history sink so that an Observer sees each completed
 // operation with its latency.

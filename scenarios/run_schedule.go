@@ -90,5 +90,8 @@ func params(p Params) map[string]string {
 	if p.Grace > 0 {
 		m["grace"] = p.Grace.Std().String()
 	}
+	if p.MiB > 0 {
+		m["mib"] = strconv.Itoa(p.MiB)
+	}
 	return m
 }

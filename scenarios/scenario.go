@@ -140,6 +140,8 @@ type Params struct {
 	Rate BitRate `yaml:"rate,omitempty"`
 	// Grace is the time between SIGTERM and SIGKILL (stop). Default 10s.
 	Grace Duration `yaml:"grace,omitempty"`
+	// MiB is how much memory a memory fault allocates and touches.
+	MiB int `yaml:"mib,omitempty"`
 }
 
 // faultYAML has Fault's fields without its methods, for MarshalYAML.

@@ -63,6 +63,9 @@ func (v *validator) checkParams(p string, pr Params) {
 	if v.has(p+".grace") && pr.Grace <= 0 {
 		v.errorf(p+".grace", "must be more than 0s (use kill for no grace)")
 	}
+	if v.has(p+".mib") && pr.MiB <= 0 {
+		v.errorf(p+".mib", "must be more than 0, got %d", pr.MiB)
+	}
 }
 
 // checkWindow requires the fault to start and end inside the run, so every

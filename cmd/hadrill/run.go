@@ -79,7 +79,7 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 		}
 		list = append(list, s)
 	}
-	opt := scenarios.RunOptions{Results: f.results, HakvBinary: findHakv(f.hakv)}
+	opt := scenarios.RunOptions{Results: f.results, HakvBinary: findHakv(f.hakv), AgentBinary: self()}
 	var verdicts []*results.Verdict
 	var failed bool
 	for _, s := range list {
@@ -200,6 +200,15 @@ func findHakv(flag string) string {
 		return p
 	}
 	return ""
+}
+
+// self is this executable, which also serves as the node agent.
+func self() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return exe
 }
 
 // writeJUnit writes one JUnit document over every run, when asked.

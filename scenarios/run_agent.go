@@ -1,0 +1,107 @@
+package scenarios
+
+import (
+	"context"
+	"crypto/rand"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/faults/agent"
+)
+
+// agentPath is where the node agent's binary is placed in every container.
+const agentPath = "/hadrill-agent"
+
+// agentSetup is how a run puts the node agent into its nodes.
+type agentSetup struct {
+	binary string
+	token  string
+	// disk asks for the FUSE layer over the data folder, and the
+	// SYS_ADMIN capability and /dev/fuse it needs: only when the scenario
+	// has disk faults.
+	disk bool
+}
+
+// newAgentSetup checks the agent binary and makes the run's token. The
+// binary is copied into containers of any image, so it must be static.
+func newAgentSetup(binary string, disk bool) (*agentSetup, error) {
+	if binary == "" {
+		return nil, envError("find the node agent", errors.New("no agent binary given"))
+	}
+	f, err := elf.Open(binary)
+	if err != nil {
+		return nil, envError("read the node agent binary", err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return nil, envError("check the node agent binary", fmt.Errorf("%s is dynamically linked; build it with CGO_ENABLED=0 (make build)", binary))
+		}
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("make agent token: %w", err)
+	}
+	return &agentSetup{binary: binary, token: hex.EncodeToString(b), disk: disk}, nil
+}
+
+// customize wraps a node's container so that the agent is its entrypoint
+// and runs the original command as its child.
+func (a *agentSetup) customize(_ string, cs *cluster.ContainerSpec) error {
+	if len(cs.Entrypoint) == 0 {
+		return errors.New("wrap node with the agent: the system gives no entrypoint")
+	}
+	cs.Files = append(cs.Files, cluster.File{Path: agentPath, HostPath: a.binary, Mode: 0o755})
+	wrap := []string{agentPath, "agent", "--port", fmt.Sprint(agent.DefaultPort)}
+	if a.disk {
+		wrap = append(wrap, "--fuse-data", cluster.DataDir)
+		cs.CapAdd = append(cs.CapAdd, "SYS_ADMIN")
+		cs.Devices = append(cs.Devices, "/dev/fuse")
+	}
+	cs.Entrypoint = append(append(wrap, "--"), cs.Entrypoint...)
+	if cs.Env == nil {
+		cs.Env = map[string]string{}
+	}
+	cs.Env["HADRILL_AGENT_TOKEN"] = a.token
+	cs.Ports = append(cs.Ports, agent.DefaultPort)
+	if !slices.Contains(cs.CapAdd, "NET_ADMIN") {
+		cs.CapAdd = append(cs.CapAdd, "NET_ADMIN")
+	}
+	return nil
+}
+
+// client returns the agent client of a node.
+func (a *agentSetup) client(n *cluster.Node) *agent.Client {
+	return agent.NewClient(n.Addr(agent.DefaultPort), a.token)
+}
+
+// healAndVerify asks every node's agent to heal whatever is still in force
+// and to verify that the node is back to normal (no nftables table, no
+// qdisc, disk unblocked, process running). It is the last step of every
+// schedule, after the nemesis has healed its own faults.
+func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var errs []error
+	for _, n := range c.Nodes() {
+		cl := a.client(n)
+		if err := cl.WaitReady(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("reach agent of %s: %w", n.Name(), err))
+			continue
+		}
+		r, err := cl.HealAllReport(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("heal all on %s: %w", n.Name(), err))
+			continue
+		}
+		if !r.Verified.OK {
+			errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
+		}
+	}
+	return errors.Join(errs...)
+}
