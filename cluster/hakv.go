@@ -56,6 +56,7 @@ var hakvOptions = map[string]struct {
 	"heartbeat":        {"--heartbeat", isDuration},
 	"fsync":            {"--fsync", oneOf("always", "never")},
 	"stale_reads":      {"--stale-reads", isBool},
+	"ship_delay":       {"--ship-delay", isDuration},
 }
 
 // Name returns "hakv".

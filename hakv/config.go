@@ -61,6 +61,11 @@ type Config struct {
 	SemiSyncTimeout time.Duration
 	WriteTimeout    time.Duration
 	FlushInterval   time.Duration
+	// ShipDelay makes asynchronous replication a delayed standby: an entry
+	// is shipped only once it is at least this old (MySQL's MASTER_DELAY,
+	// PostgreSQL's recovery_min_apply_delay). The standbys then lag by it,
+	// and a primary that dies takes that much acknowledged history with it.
+	ShipDelay time.Duration
 }
 
 // ErrUsage marks a bad command line; the binary exits 2 on it.
@@ -102,6 +107,7 @@ func ParseFlags(args []string, usage io.Writer) (Config, error) {
 	fs.DurationVar(&cfg.SemiSyncTimeout, "semi-sync-timeout", time.Second, "semi-sync: wait this long for a standby before acknowledging alone")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 5*time.Second, "longest a write waits for replication before its outcome is unknown (500)")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "fsync=never: how often the log buffer is handed to the OS")
+	fs.DurationVar(&cfg.ShipDelay, "ship-delay", 0, "async: ship each entry to the standbys only once it is this old (a delayed standby)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			writeUsage(fs, usage)
@@ -188,6 +194,10 @@ func (c *Config) validate() error {
 		return errors.New("flag --write-timeout must be positive")
 	case c.FlushInterval <= 0:
 		return errors.New("flag --flush-interval must be positive")
+	case c.ShipDelay < 0:
+		return errors.New("flag --ship-delay must not be negative")
+	case c.ShipDelay > 0 && c.Replication != Async:
+		return errors.New("flag --ship-delay needs --replication=async (sync and semi-sync wait for the standbys)")
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("flag --listen: %w", err)

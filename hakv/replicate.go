@@ -23,6 +23,9 @@ type leadership struct {
 	startIndex uint64 // the no-op that opened the epoch
 	selfMatch  uint64 // last index durable on this node
 	semiSyncOn bool
+	// appendedAt[i] is when entry startIndex+i was appended, for
+	// --ship-delay.
+	appendedAt []time.Time
 	peers      []*progress
 	cancel     context.CancelFunc
 }
@@ -99,6 +102,7 @@ func (n *Node) appendLocal(e Entry) (uint64, uint64, error) {
 		return 0, 0, err
 	}
 	n.entries = append(n.entries, e)
+	n.lead.appendedAt = append(n.lead.appendedAt, time.Now())
 	for _, pr := range n.lead.peers {
 		select {
 		case pr.wake <- struct{}{}:
@@ -214,7 +218,7 @@ func (n *Node) nextAppend(ls *leadership, pr *progress) (AppendRequest, bool) {
 		PrevEpoch: n.epochAt(prev), LeaderCommit: n.commit,
 	}
 	end, size := pr.next, 0
-	for end <= n.lastIndex() && end-pr.next < maxBatchEntries && (size < maxBatchBytes || end == pr.next) {
+	for end <= n.shippable(ls) && end-pr.next < maxBatchEntries && (size < maxBatchBytes || end == pr.next) {
 		e := n.entries[end-1]
 		size += len(e.Key) + len(e.Value) + len(e.If) + 64
 		end++
@@ -222,6 +226,25 @@ func (n *Node) nextAppend(ls *leadership, pr *progress) (AppendRequest, bool) {
 	// A copy: a later truncation must not change what is being encoded.
 	req.Entries = slices.Clone(n.entries[pr.next-1 : end-1])
 	return req, true
+}
+
+// shippable is the last index the replicators may send: every entry, or
+// with --ship-delay only those at least that old. Entries of an earlier
+// epoch (before this leadership's no-op) are always old enough.
+func (n *Node) shippable(ls *leadership) uint64 {
+	last := n.lastIndex()
+	if n.cfg.ShipDelay <= 0 || ls.startIndex == 0 {
+		return last
+	}
+	cutoff := time.Now().Add(-n.cfg.ShipDelay)
+	// appendedAt is in append order, so the entries old enough are a prefix.
+	k, _ := slices.BinarySearchFunc(ls.appendedAt, cutoff, func(t, c time.Time) int {
+		if t.After(c) {
+			return 1
+		}
+		return -1
+	})
+	return min(last, ls.startIndex+uint64(k)-1)
 }
 
 // handleAppendResult updates a standby's progress; true means "send again

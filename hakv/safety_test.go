@@ -88,6 +88,55 @@ func TestAsyncLosesAcknowledgedWritesWhenLaggingPrimaryDies(t *testing.T) {
 	}
 }
 
+// TestShipDelayKeepsStandbysBehind runs async replication as a delayed
+// standby (--ship-delay 1s): writes acknowledged within the last second are
+// not on the standbys yet, while older ones are. Killing the primary right
+// after a burst of writes loses that burst, with no other fault needed.
+func TestShipDelayKeepsStandbysBehind(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, 3, append(fast, "--replication=async", "--ship-delay=1s")...)
+	p, st := c.waitPrimary(5*time.Second, anyPrimary)
+	mustPut(t, c, p, "old", "v")
+	standbys := others(c, p)
+	c.waitCaughtUp(p, standbys)
+	var acked []string
+	for k := range 50 {
+		key := fmt.Sprintf("recent-%d", k)
+		mustPut(t, c, p, key, "v")
+		acked = append(acked, key)
+	}
+	// Well inside the delay, the standbys hold none of the burst.
+	pst, err := c.status(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range standbys {
+		sst, err := c.status(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sst.LastIndex+uint64(len(acked)) > pst.LastIndex {
+			t.Fatalf("standby %s is at index %d, primary at %d: less than %d writes behind within the delay",
+				c.nodes[s].id, sst.LastIndex, pst.LastIndex, len(acked))
+		}
+	}
+	c.kill(p)
+	np, _ := c.waitPrimary(5*time.Second, func(i int, s Status) bool { return i != p && s.Epoch > st.Epoch })
+	if code, v, _ := c.get(np, "old"); code != http.StatusOK || v != "v" {
+		t.Fatalf("a write older than the delay is missing on the new primary: %d %q", code, v)
+	}
+	lost := 0
+	for _, k := range acked {
+		if code, _, _ := c.get(np, k); code == http.StatusNotFound {
+			lost++
+		}
+	}
+	t.Logf("%d of %d recent acknowledged writes lost", lost, len(acked))
+	if lost == 0 {
+		t.Fatal("no recent acknowledged write was lost with a 1s ship delay")
+	}
+}
+
 // TestStaleEpochReplicationIsRefused freezes a primary until a successor is
 // elected. Replication in the old epoch is then refused by every node
 // (fencing), and the old primary, thawed, neither acknowledges writes nor

@@ -100,7 +100,7 @@ var invalidCases = []struct {
 		"options.yaml:9: cluster.options.heartbeat: duration needs a unit, like 10s",
 		"options.yaml:10: cluster.options.fsync: invalid value \"sometimes\" (want always or never)",
 		"options.yaml:11: cluster.options.stale_reads: invalid value \"yes\" (want true or false)",
-		"options.yaml:12: cluster.options.colour: unknown option for hakv (known: replication, election, failover_timeout, heartbeat, fsync, stale_reads)",
+		"options.yaml:12: cluster.options.colour: unknown option for hakv (known: replication, election, failover_timeout, heartbeat, fsync, stale_reads, ship_delay)",
 	}},
 	{"partition-targets.yaml", []string{
 		"partition-targets.yaml:4: faults[0].target: isolating all nodes cuts nothing off",
@@ -155,7 +155,7 @@ var invalidCases = []struct {
 		"targets.yaml:6: targets.settle_window: must be more than 0s",
 	}},
 	{"timers.yaml", []string{
-		"timers.yaml:4: cluster.options.failover_timeout: must be longer than heartbeat (1s)",
+		"timers.yaml:4: cluster.options.failover_timeout: must be more than twice heartbeat (1s)",
 	}},
 	{"two-documents.yaml", []string{
 		"two-documents.yaml:2: a scenario file holds one YAML document, found another",

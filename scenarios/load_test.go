@@ -28,7 +28,7 @@ func sec(n float64) Duration { return Duration(n * float64(time.Second)) }
 // hakvDefaults are the hakv options a file that gives none runs with.
 var hakvDefaults = Options{
 	"replication": "sync", "election": "quorum", "failover_timeout": "2s",
-	"heartbeat": "200ms", "fsync": "always", "stale_reads": "false",
+	"heartbeat": "200ms", "fsync": "always", "stale_reads": "false", "ship_delay": "0s",
 }
 
 func TestDesignExampleLoadsAsWritten(t *testing.T) {
@@ -181,7 +181,7 @@ func TestDumpShowsDefaultsAndSeed(t *testing.T) {
 	}
 	for _, line := range []string{
 		"name: minimal", "seed: 99", "duration: 30s", "  system: hakv", "  nodes: 3",
-		"  options: {election: quorum, failover_timeout: 2s, fsync: always, heartbeat: 200ms, replication: sync, stale_reads: false}",
+		"  options: {election: quorum, failover_timeout: 2s, fsync: always, heartbeat: 200ms, replication: sync, ship_delay: 0s, stale_reads: false}",
 		"  rate: 200/s", "  timeout: 1s", "settle: 5s", "  linearizable: true", "  settle_window: 1s",
 	} {
 		if !slices.Contains(strings.Split(string(out), "\n"), line) {

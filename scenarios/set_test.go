@@ -75,7 +75,7 @@ func TestSetErrorsAreChecksOfTheFile(t *testing.T) {
 		{"cluster[0]=1", "--set: cluster[0]: cluster is not a list"},
 		{"cluster.nodes=0", "--set: cluster.nodes: must be at least 1"},
 		{"cluster.options.replication=eventually", `--set: cluster.options.replication: invalid value "eventually" (want sync, semi-sync or async)`},
-		{"cluster.options.colour=red", "--set: cluster.options.colour: unknown option for hakv (known: replication, election, failover_timeout, heartbeat, fsync, stale_reads)"},
+		{"cluster.options.colour=red", "--set: cluster.options.colour: unknown option for hakv (known: replication, election, failover_timeout, heartbeat, fsync, stale_reads, ship_delay)"},
 		{"faults[0].target={isolate: n2}", "--set: faults[0].target: isolate, groups, from and to are for partitions; kill takes one target like primary"},
 		{"faults[0].target=n4", "--set: faults[0].target: n4 names no node (the cluster has n1..n3)"},
 		// A change that breaks a rule of another field reports that field,

@@ -71,12 +71,13 @@ var systems = []SystemInfo{{
 	Name: HAKV,
 	Doc:  "the reference primary/standby key-value store (built in)",
 	Options: []OptionInfo{
-		{"replication", OptionEnum, []string{"sync", "semi-sync", "async"}, "sync", "when the primary acknowledges a write: after all standbys, one standby, or none have it"},
+		{"replication", OptionEnum, []string{"sync", "semi-sync", "async"}, "sync", "when the primary acknowledges a write: once a majority, one standby, or only the primary has it"},
 		{"election", OptionEnum, []string{"quorum", "unilateral"}, "quorum", "whether a standby needs a majority to become primary (unilateral allows split brain)"},
 		{"failover_timeout", OptionDuration, nil, "2s", "heartbeat silence after which a standby starts a failover"},
 		{"heartbeat", OptionDuration, nil, "200ms", "interval of the primary's heartbeats"},
 		{"fsync", OptionEnum, []string{"always", "never"}, "always", "whether the write-ahead log is fsynced before acknowledging"},
 		{"stale_reads", OptionBool, nil, "false", "whether standbys answer reads from their own copy"},
+		{"ship_delay", OptionDuration, nil, "0s", "async only: ship each entry to the standbys once it is this old (a delayed standby)"},
 	},
 }}
 

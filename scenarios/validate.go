@@ -95,13 +95,19 @@ func (v *validator) checkCluster() {
 	v.checkTimers(c.Options)
 }
 
-// checkTimers catches a failure detector that would fire between two
-// heartbeats, which makes every run a stream of spurious failovers.
+// checkTimers catches settings hakv would refuse at start, so they fail as
+// bad input before anything runs: a failure detector that fires between
+// heartbeats (hakv's lease is half the failover timeout, and must outlast
+// two heartbeats), and a ship delay without asynchronous replication.
 func (v *validator) checkTimers(opts Options) {
 	hb, err1 := ParseDuration(valueOr(opts, "heartbeat", "200ms"))
 	ft, err2 := ParseDuration(valueOr(opts, "failover_timeout", "2s"))
-	if err1 == nil && err2 == nil && ft <= hb {
-		v.errorf("cluster.options.failover_timeout", "must be longer than heartbeat (%s)", hb)
+	if err1 == nil && err2 == nil && ft <= 2*hb {
+		v.errorf("cluster.options.failover_timeout", "must be more than twice heartbeat (%s)", hb)
+	}
+	sd, err := ParseDuration(valueOr(opts, "ship_delay", "0s"))
+	if err == nil && sd > 0 && valueOr(opts, "replication", "sync") != "async" {
+		v.errorf("cluster.options.ship_delay", "needs replication: async (sync and semi-sync wait for the standbys)")
 	}
 }
 

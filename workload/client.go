@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hadrill/hadrill/history"
 )
@@ -108,7 +109,19 @@ func Classify(err error, write bool) history.Type {
 type router struct {
 	kv    KV
 	guess string // current primary guess; "" means start with the first node
+	// home is the node this client reads from first. Jepsen binds each
+	// client to a node for the same reason: a standby that serves stale
+	// reads, or a second primary after a split brain, is then read from,
+	// as some real client would. Writes follow the primary guess instead,
+	// so that recovery time measures the cluster, not the client's routing.
+	home string
+	// homeDown is when a home that timed out or was unreachable may be
+	// tried again; until then reads start at the primary guess.
+	homeDown time.Time
 }
+
+// homeBackoff is how long reads avoid a home node that did not answer.
+const homeBackoff = 2 * time.Second
 
 // maxAttemptsPerNode bounds retries within one operation: enough to follow a
 // hint and go round the cluster twice, few enough not to spin during an
@@ -116,20 +129,33 @@ type router struct {
 const maxAttemptsPerNode = 2
 
 // do runs fn against nodes until it succeeds, fails for a reason other than
-// "try elsewhere", or the attempts or ctx run out. It returns the node of the
-// last attempt, which is the node that answered when err is nil.
-func (r *router) do(ctx context.Context, fn func(node string) error) (string, error) {
+// "try elsewhere", or the attempts or ctx run out. A read starts at the
+// client's home node, anything else at the primary guess. It returns the
+// node of the last attempt, which is the node that answered when err is nil.
+func (r *router) do(ctx context.Context, read bool, fn func(node string) error) (string, error) {
 	nodes := r.kv.Nodes()
 	if len(nodes) == 0 {
 		return "", fmt.Errorf("choose node: %w", definite("no nodes"))
 	}
 	node := r.guess
+	fromHome := read && r.home != "" && indexOf(nodes, r.home) >= 0 && time.Now().After(r.homeDown)
+	if fromHome {
+		node = r.home
+	}
 	if indexOf(nodes, node) < 0 {
 		node = nodes[0]
 	}
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = fn(node)
+		if attempt == 1 && fromHome && err != nil && !refused(err) && !errors.Is(err, ErrPrecondition) {
+			r.homeDown = time.Now().Add(homeBackoff)
+		}
+		if read && attempt == 1 && fromHome && err == nil {
+			// A home standby serving its own copy says nothing about
+			// where the primary is: keep the guess.
+			return node, nil
+		}
 		next, retry := r.next(nodes, node, err)
 		if !retry || attempt >= maxAttemptsPerNode*len(nodes) || ctx.Err() != nil {
 			break
@@ -169,6 +195,12 @@ func (r *router) next(nodes []string, node string, err error) (string, bool) {
 	n := nodes[(indexOf(nodes, node)+1)%len(nodes)]
 	r.guess = n
 	return n, true
+}
+
+// refused reports whether err is a node saying "not primary".
+func refused(err error) bool {
+	var np *NotPrimaryError
+	return errors.As(err, &np)
 }
 
 func indexOf(nodes []string, node string) int {

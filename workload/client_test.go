@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/hadrill/hadrill/history"
 )
@@ -18,6 +19,9 @@ func TestRouter(t *testing.T) {
 		name      string
 		answer    map[string]error // node -> its answer; absent means ok
 		guess     string
+		home      string   // the client's home node
+		read      bool     // a read starts at home
+		homeDown  bool     // after the op, reads avoid home for a while
 		want      string   // node returned
 		tried     []string // nodes attempted, in order
 		wantType  history.Type
@@ -35,6 +39,18 @@ func TestRouter(t *testing.T) {
 			want: "n1", tried: []string{"n1"}, wantType: history.Info, nextGuess: "n2"},
 		{name: "no retry after 412, next op stays", answer: map[string]error{"n1": ErrPrecondition},
 			want: "n1", tried: []string{"n1"}, wantType: history.Fail, nextGuess: "n1"},
+		// Reads start at the client's home, so a standby serving stale
+		// reads, or a second primary, is read from.
+		{name: "read starts at home and keeps the guess", guess: "n1", home: "n3", read: true,
+			want: "n3", tried: []string{"n3"}, wantType: history.OK, nextGuess: "n1"},
+		{name: "read at a refusing home follows its hint", guess: "n1", home: "n2", read: true,
+			answer: map[string]error{"n2": &NotPrimaryError{Node: "n2", Primary: "n1"}},
+			want:   "n1", tried: []string{"n2", "n1"}, wantType: history.OK, nextGuess: "n1"},
+		{name: "read at a dead home backs off from it", guess: "n1", home: "n3", read: true,
+			answer: map[string]error{"n3": ErrUnreachable},
+			want:   "n1", tried: []string{"n3", "n1"}, wantType: history.OK, homeDown: true},
+		{name: "write ignores home", guess: "n1", home: "n3",
+			want: "n1", tried: []string{"n1"}, wantType: history.OK},
 		{name: "hint to a dead node, attempts run out", answer: map[string]error{
 			"n1": &NotPrimaryError{Node: "n1", Primary: "n2"},
 			"n2": ErrUnreachable,
@@ -43,9 +59,9 @@ func TestRouter(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := router{kv: newScriptKV("n1", "n2", "n3"), guess: tc.guess}
+			r := router{kv: newScriptKV("n1", "n2", "n3"), guess: tc.guess, home: tc.home}
 			var tried []string
-			node, err := r.do(context.Background(), func(n string) error {
+			node, err := r.do(context.Background(), tc.read, func(n string) error {
 				tried = append(tried, n)
 				return tc.answer[n]
 			})
@@ -57,6 +73,9 @@ func TestRouter(t *testing.T) {
 			}
 			if !slices.Equal(tried, tc.tried) {
 				t.Errorf("tried %v, want %v", tried, tc.tried)
+			}
+			if down := time.Now().Before(r.homeDown); down != tc.homeDown {
+				t.Errorf("home backed off = %v, want %v", down, tc.homeDown)
 			}
 			if tc.nextGuess != "" && r.guess != tc.nextGuess {
 				t.Errorf("next operation starts at %q, want %q", r.guess, tc.nextGuess)

@@ -36,8 +36,9 @@ const finalRetryPause = 100 * time.Millisecond
 // value seen, or "" when the key is absent (a lost write).
 //
 // The pairs are recorded after the scan, one after another, so each pair's
-// interval follows the moment the scan read the data; the final reads are not
-// part of the linearizability check, only of RPO.
+// interval follows the moment the scan read the data. The checker treats
+// them as reads too: a lost acknowledged write is also a linearizability
+// violation.
 //
 // If no primary could be scanned in time, every final read is recorded as
 // fail with the reason, so RPO is unknown rather than a pass, and the error
@@ -51,11 +52,43 @@ func (r *Runner) FinalRead(ctx context.Context, wait time.Duration) (FinalStats,
 	defer cancel()
 	node, data, scanErr := r.scanPrimary(ctx)
 	st.Node = node
-	op := history.Op{Process: r.finalProcess, F: history.FinalRead}
+	if err := r.recordFinal(&st, r.finalProcess, node, data, scanErr); err != nil {
+		return st, err
+	}
+	if scanErr != nil {
+		return st, fmt.Errorf("final read: %w", scanErr)
+	}
+	// After a split brain more than one node may still claim to be the
+	// primary. Each one's copy is read back too: where they disagree, the
+	// history shows it, and a write missing from any of them is lost. Only
+	// a store that reports roles can say who claims it.
+	if _, ok := r.kv.(roleReporter); !ok {
+		return st, nil
+	}
+	for i, other := range r.kv.Nodes() {
+		if other == node {
+			continue
+		}
+		if odata, _, err := r.scanIfPrimary(ctx, other); err == nil {
+			var ost FinalStats
+			if err := r.recordFinal(&ost, r.finalProcess+1+i, other, odata, nil); err != nil {
+				return st, err
+			}
+			st.Absent += ost.Absent
+		}
+	}
+	return st, nil
+}
+
+// recordFinal records one final_read op pair per acknowledged ledger key,
+// as scanned on node: ok with the value seen, "" when absent, or fail with
+// scanErr when no scan could be made.
+func (r *Runner) recordFinal(st *FinalStats, process int, node string, data map[string]string, scanErr error) error {
+	op := history.Op{Process: process, F: history.FinalRead}
 	for _, key := range r.acked {
-		op.Key, op.Value = key, ""
+		op.Key, op.Value, op.Error = key, "", ""
 		if err := r.rec.Invoke(&op); err != nil {
-			return st, fmt.Errorf("final read: %w", err)
+			return fmt.Errorf("final read: %w", err)
 		}
 		op.Type, op.Node = history.OK, node
 		switch v, ok := data[key]; {
@@ -69,13 +102,10 @@ func (r *Runner) FinalRead(ctx context.Context, wait time.Duration) (FinalStats,
 			st.Absent++
 		}
 		if err := r.rec.Complete(&op); err != nil {
-			return st, fmt.Errorf("final read: %w", err)
+			return fmt.Errorf("final read: %w", err)
 		}
 	}
-	if scanErr != nil {
-		return st, fmt.Errorf("final read: %w", scanErr)
-	}
-	return st, nil
+	return nil
 }
 
 // scanPrimary scans the ledger keys on a node that is the primary, trying

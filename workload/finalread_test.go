@@ -119,3 +119,69 @@ func TestFinalReadNothingAcked(t *testing.T) {
 		t.Fatalf("%d events recorded, want none", n)
 	}
 }
+
+// roleKV is a scriptKV whose nodes report roles and hold their own data:
+// the state after a split brain, when two nodes claim to be primary.
+type roleKV struct {
+	*scriptKV
+	roles map[string]string
+	data  map[string]map[string]string
+}
+
+func (k *roleKV) Role(_ context.Context, node string) (string, string, error) {
+	return k.roles[node], "", nil
+}
+
+func (k *roleKV) Scan(_ context.Context, node, prefix string) (map[string]string, error) {
+	out := map[string]string{}
+	for key, v := range k.data[node] {
+		if strings.HasPrefix(key, prefix) {
+			out[key] = v
+		}
+	}
+	return out, nil
+}
+
+// TestFinalReadReadsEveryClaimedPrimary checks that after a split brain
+// both primaries' copies are read back, each under its own process, so a
+// write one of them lacks shows as lost.
+func TestFinalReadReadsEveryClaimedPrimary(t *testing.T) {
+	kv := &roleKV{
+		scriptKV: newScriptKV("n1", "n2", "n3"),
+		roles:    map[string]string{"n1": "primary", "n2": "primary", "n3": "standby"},
+		data: map[string]map[string]string{
+			"n1": {"ledger-0-1": "0-1", "ledger-0-2": "0-2"},
+			"n2": {"ledger-0-1": "0-1"},
+			"n3": {"ledger-0-1": "0-1", "ledger-0-2": "0-2"},
+		},
+	}
+	r, sink := finalRunner(kv, "ledger-0-1", "ledger-0-2")
+	st, err := r.FinalRead(context.Background(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Absent != 1 {
+		t.Errorf("absent = %d, want 1 (ledger-0-2 on n2)", st.Absent)
+	}
+	byNode := map[string]map[string]string{}
+	procs := map[string]int{}
+	for _, op := range sink.all() {
+		if op.Type == history.Invoke {
+			continue
+		}
+		if byNode[op.Node] == nil {
+			byNode[op.Node] = map[string]string{}
+		}
+		byNode[op.Node][op.Key] = op.Value
+		procs[op.Node] = op.Process
+	}
+	if len(byNode) != 2 || byNode["n3"] != nil {
+		t.Fatalf("final reads came from %v, want exactly the two primaries n1 and n2", byNode)
+	}
+	if byNode["n2"]["ledger-0-2"] != "" || byNode["n1"]["ledger-0-2"] != "0-2" {
+		t.Errorf("n1 %v, n2 %v: want ledger-0-2 present on n1 and absent on n2", byNode["n1"], byNode["n2"])
+	}
+	if procs["n1"] == procs["n2"] {
+		t.Errorf("both primaries read back under process %d: each needs its own", procs["n1"])
+	}
+}

@@ -144,13 +144,18 @@ func (r *Runner) newClients(cfg Config) []*client {
 		interval = time.Duration(float64(cfg.Clients) / cfg.Rate * float64(time.Second))
 	}
 	now := time.Now()
+	nodes := r.kv.Nodes()
 	cs := make([]*client, cfg.Clients)
 	for i := range cs {
+		rt := router{kv: r.kv}
+		if len(nodes) > 0 {
+			rt.home = nodes[i%len(nodes)]
+		}
 		cs[i] = &client{
 			process: i,
 			stride:  cfg.Clients,
 			gen:     newGenerator(cfg.Seed, i, cfg.Mix, keys),
-			route:   router{kv: r.kv},
+			route:   rt,
 			// Spread the clients' slots over one interval.
 			pace: pacer{interval: interval, next: now.Add(interval * time.Duration(i) / time.Duration(cfg.Clients))},
 		}
@@ -214,7 +219,7 @@ func (r *Runner) account(c *client, s spec, t history.Type, node, read string) {
 func (r *Runner) exec(ctx context.Context, rt *router, s spec, timeout time.Duration) (node, read string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	node, err = rt.do(ctx, func(n string) error {
+	node, err = rt.do(ctx, s.f == history.Read, func(n string) error {
 		switch s.f {
 		case history.Read:
 			v, _, err := r.kv.Get(ctx, n, s.key)
