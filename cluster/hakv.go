@@ -56,7 +56,7 @@ var hakvOptions = map[string]struct {
 	"heartbeat":        {"--heartbeat", isDuration},
 	"fsync":            {"--fsync", oneOf("always", "never")},
 	"stale_reads":      {"--stale-reads", isBool},
-	"ship_delay":       {"--ship-delay", isDuration},
+	"ship_delay":       {"--ship-delay", isDelay},
 }
 
 // Name returns "hakv".
@@ -164,6 +164,15 @@ func isDuration(v string) error {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return fmt.Errorf("want a positive duration such as 500ms, got %q", v)
+	}
+	return nil
+}
+
+// isDelay accepts zero too: no delay.
+func isDelay(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("want a duration of 0s or more, such as 1s, got %q", v)
 	}
 	return nil
 }

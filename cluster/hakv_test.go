@@ -30,6 +30,9 @@ func TestHAKVContainerFlags(t *testing.T) {
 		{"bad duration", map[string]string{"heartbeat": "fast"}, nil, "positive duration"},
 		{"negative duration", map[string]string{"failover_timeout": "-1s"}, nil, "positive duration"},
 		{"bad bool", map[string]string{"stale_reads": "sometimes"}, nil, "true or false"},
+		{"no ship delay", map[string]string{"ship_delay": "0s"}, []string{"--ship-delay=0s"}, ""},
+		{"ship delay", map[string]string{"replication": "async", "ship_delay": "1s"}, []string{"--ship-delay=1s"}, ""},
+		{"negative ship delay", map[string]string{"ship_delay": "-1s"}, nil, "0s or more"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
