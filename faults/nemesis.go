@@ -67,12 +67,16 @@ func New(env Env, schedule []Planned) (*Nemesis, error) {
 	return &Nemesis{env: env, schedule: schedule, active: map[int]*activeFault{}}, nil
 }
 
-// Run injects each fault at its time and heals it when its window ends. It
+// Run writes the schedule as it is planned, then injects each fault at its
+// time and heals it when its window ends. It
 // returns when every fault with a window has been healed, or when ctx ends.
 // Faults without a window stay in force until HealAll. Injection errors are
 // recorded in faults.jsonl and returned joined; they do not stop the
 // schedule.
 func (n *Nemesis) Run(ctx context.Context) error {
+	for _, p := range n.schedule {
+		n.append(history.FaultEvent{Fault: p.ID, Type: history.FaultScheduled, Kind: p.Kind, Target: p.Target.String(), At: int64(p.At)})
+	}
 	var wg sync.WaitGroup
 	for _, p := range n.schedule {
 		if !sleepUntil(ctx, n.env.Clock, int64(p.At)) {

@@ -5,9 +5,13 @@ import "sort"
 // FaultEventType is the stage of a fault that a FaultEvent records.
 type FaultEventType string
 
-// Fault stages, in the order they normally happen. Effective and Healed are
-// reported per node; Requested and HealRequested once per fault.
+// Fault stages, in the order they normally happen. Scheduled lines come
+// first, one per planned fault, and depend only on the scenario and its
+// seed: two runs with the same seed begin faults.jsonl with the same bytes.
+// Effective and Healed are reported per node; Requested and HealRequested
+// once per fault.
 const (
+	FaultScheduled     FaultEventType = "scheduled"
 	FaultRequested     FaultEventType = "requested"
 	FaultEffective     FaultEventType = "effective"
 	FaultHealRequested FaultEventType = "heal_requested"

@@ -229,6 +229,8 @@ var builtinExpectations = map[string]struct {
 	"packet-loss":        {Loss, "sync", true},
 	"delay-primary":      {Delay, "sync", true},
 	"disk-stall-primary": {DiskStall, "sync", true},
+	// No fixed fault: a random nemesis (kind "").
+	"random-faults": {"", "sync", true},
 }
 
 func TestBuiltinsAllLoadAndFitTheMachine(t *testing.T) {
@@ -256,7 +258,9 @@ func TestBuiltinsAllLoadAndFitTheMachine(t *testing.T) {
 				t.Errorf("options = %v", s.Cluster.Options)
 			case s.Cluster.Options["replication"] != exp.replication:
 				t.Errorf("replication = %s, want %s", s.Cluster.Options["replication"], exp.replication)
-			case len(s.Faults) != 1 || s.Faults[0].Kind != exp.kind:
+			case exp.kind == "" && (len(s.Faults) != 0 || s.Nemesis == nil):
+				t.Errorf("faults = %+v, nemesis %+v: want a nemesis only", s.Faults, s.Nemesis)
+			case exp.kind != "" && (len(s.Faults) != 1 || s.Faults[0].Kind != exp.kind):
 				t.Errorf("faults = %+v", s.Faults)
 			case (len(s.AgentKinds()) > 0) != exp.agent:
 				t.Errorf("AgentKinds = %v, want agent=%v", s.AgentKinds(), exp.agent)

@@ -172,6 +172,8 @@ func (r *run) execute(ctx context.Context) (err error) {
 	r.setPhase("start cluster")
 	c, err := cluster.Start(ctx, spec)
 	defer func() {
+		r.setPhase("stop")
+		stopNodes(ctx, c)
 		r.setPhase("teardown")
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
@@ -205,6 +207,31 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 	}
 	return r.drill(ctx, c)
+}
+
+// stopGrace is how long a node gets to stop after SIGTERM at the end of a
+// run before it is killed.
+const stopGrace = 5 * time.Second
+
+// stopNodes stops every node with SIGTERM, all at once, before teardown
+// removes them. The node agent then stops its child and unmounts its FUSE
+// layer itself; a forced removal would kill the FUSE server under a process
+// still using the mount, which the kernel takes seconds to untangle.
+func stopNodes(ctx context.Context, c *cluster.Cluster) {
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*stopGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, n := range c.Nodes() {
+		wg.Go(func() {
+			if err := n.Stop(ctx, stopGrace); err != nil {
+				slog.Debug("stop node", "node", n.Name(), "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // clusterSpec maps the scenario onto the Docker backend.

@@ -145,52 +145,6 @@ func readVerdict(t *testing.T, dir string) *results.Verdict {
 	return v
 }
 
-// TestKillPrimaryPassesAndRechecks is the first three checks: the
-// sync drill passes with an RTO above 0 and within 5 s, the async drill
-// loses acknowledged writes and exits 1, and an offline re-check reaches
-// the run's verdict.
-func TestKillPrimaryPassesAndRechecks(t *testing.T) {
-	requireDocker(t)
-	root := t.TempDir()
-	code, stdout, stderr := hadrill(t, "run", "kill-primary", "--results", root)
-	t.Logf("stdout:\n%s", stdout)
-	if code != exitOK {
-		t.Fatalf("kill-primary exit %d, want 0; stderr:\n%s", code, stderr)
-	}
-	latest := filepath.Join(root, "kill-primary", "latest")
-	v := readVerdict(t, latest)
-	rto := v.Checks["rto"]
-	if v.Verdict != "pass" || rto.Value == nil || *rto.Value <= 0 || *rto.Value > 5 {
-		t.Fatalf("verdict %s, rto %+v: want pass with 0 < rto <= 5s", v.Verdict, rto)
-	}
-	before, _ := os.ReadFile(filepath.Join(latest, results.VerdictFile))
-	code, _, stderr = hadrill(t, "check", latest)
-	if code != exitOK {
-		t.Fatalf("check exit %d, want 0; stderr:\n%s", code, stderr)
-	}
-	after, _ := os.ReadFile(filepath.Join(latest, results.VerdictFile))
-	if !bytes.Equal(before, after) {
-		t.Fatalf("check rewrote a different verdict:\nrun:   %s\ncheck: %s", before, after)
-	}
-	assertNothingLeft(t)
-}
-
-func TestKillPrimaryAsyncLosesWrites(t *testing.T) {
-	requireDocker(t)
-	root := t.TempDir()
-	code, stdout, stderr := hadrill(t, "run", "kill-primary-async", "--results", root)
-	t.Logf("stdout:\n%s", stdout)
-	if code != exitFailed {
-		t.Fatalf("kill-primary-async exit %d, want 1; stderr:\n%s", code, stderr)
-	}
-	v := readVerdict(t, filepath.Join(root, "kill-primary-async", "latest"))
-	rpo := v.Checks["rpo"]
-	if rpo.Result != "fail" || rpo.Value == nil || *rpo.Value <= 0 {
-		t.Fatalf("rpo %+v: want fail with lost writes > 0", rpo)
-	}
-	assertNothingLeft(t)
-}
-
 // TestInterruptHealsCleansUpAndKeepsHistory sends SIGINT in the middle of
 // the load, while a primary is down, as Ctrl-C would.
 func TestInterruptHealsCleansUpAndKeepsHistory(t *testing.T) {
