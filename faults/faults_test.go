@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"sync"
 	"testing"
@@ -252,5 +253,28 @@ func TestSameSeedWritesTheSameScheduleLines(t *testing.T) {
 	}
 	if a == c {
 		t.Fatal("different seeds wrote the same schedule lines")
+	}
+}
+
+// TestNemesisWaitsForAPrimary starts a fault on "primary" during an
+// election: it is injected on the new primary once one is known, rather
+// than failing.
+func TestNemesisWaitsForAPrimary(t *testing.T) {
+	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
+	rec := &memRecorder{}
+	env := testEnv(nodes, rec)
+	elected := time.Now().Add(300 * time.Millisecond)
+	env.Primary = func(context.Context) (string, error) {
+		if time.Now().Before(elected) {
+			return "", errors.New("election under way")
+		}
+		return "n2", nil
+	}
+	n, _ := New(env, Fixed([]Spec{{Kind: "pause", Target: Target{Selector: "primary"}, Duration: 10 * time.Millisecond}}))
+	if err := n.Run(context.Background()); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !reflect.DeepEqual(nodes[1].log, []string{"pause", "unpause"}) {
+		t.Fatalf("n2 %v: want the pause on the primary elected meanwhile", nodes[1].log)
 	}
 }

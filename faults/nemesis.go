@@ -148,8 +148,29 @@ func (n *Nemesis) inject(ctx context.Context, p Planned) *activeFault {
 	return af
 }
 
-// hit resolves a planned fault's target against the cluster as it is now.
+// primaryWait bounds how long a fault whose target depends on the primary
+// waits for one to be elected (after an earlier fault, say).
+const primaryWait = 10 * time.Second
+
+// hit resolves a planned fault's target against the cluster as it is now,
+// waiting for a primary when the target needs one and none is known.
 func (n *Nemesis) hit(ctx context.Context, p Planned) (Hit, []string, error) {
+	deadline := time.Now().Add(primaryWait)
+	for {
+		h, names, err := n.resolve(ctx, p)
+		if !errors.Is(err, ErrNoPrimary) || time.Now().After(deadline) {
+			return h, names, err
+		}
+		select {
+		case <-ctx.Done():
+			return h, names, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// resolve is one attempt of hit.
+func (n *Nemesis) resolve(ctx context.Context, p Planned) (Hit, []string, error) {
 	byName := map[string]Node{}
 	var all []string
 	for _, nd := range n.env.Nodes {

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -24,6 +25,10 @@ type Target struct {
 	// traffic from From to To is dropped, the reverse still flows.
 	From, To []string
 }
+
+// ErrNoPrimary is returned when a target depends on the primary and none is
+// known, as during an election: the nemesis waits and resolves again.
+var ErrNoPrimary = errors.New("no primary is known")
 
 // Selectors are the target words a scenario may use.
 var Selectors = []string{"primary", "standby", "standbys", "one", "minority", "majority", "all"}
@@ -69,16 +74,19 @@ func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string,
 	}
 	standbys := slices.DeleteFunc(slices.Clone(all), func(n string) bool { return n == primary })
 	switch sel {
-	case "primary":
+	case "primary", "standby", "standbys":
 		if primary == "" {
-			return nil, fmt.Errorf("target primary: no primary is known")
+			return nil, fmt.Errorf("target %s: %w", sel, ErrNoPrimary)
 		}
+	}
+	switch sel {
+	case "primary":
 		return []string{primary}, nil
 	case "standby":
 		// One standby, seeded: killing every standby would take the
 		// primary's quorum away, which is a different drill.
 		if len(standbys) == 0 {
-			return nil, fmt.Errorf("target standby: no standby")
+			return nil, errors.New("target standby: no standby")
 		}
 		return []string{standbys[rng.IntN(len(standbys))]}, nil
 	case "standbys":
