@@ -73,6 +73,7 @@ func Run(ctx context.Context, in Input, t Targets, opt Options) Report {
 	rto := RTO(in, t.RTO, opt)
 	rpo := RPO(in, t.RPO, t.RPOWindow, opt)
 	avail := Availability(in, t.Availability)
+	applied := FaultsApplied(in)
 	r := Report{
 		Ops: countOps(in.pairs),
 		Checks: map[string]Check{
@@ -80,13 +81,14 @@ func Run(ctx context.Context, in Input, t Targets, opt Options) Report {
 			CheckRTO:             rto.Check,
 			CheckRPO:             rpo.Check,
 			CheckAvailability:    avail.Check,
+			CheckFaults:          applied,
 		},
 		Faults:        faultReports(in, opt, rto, avail),
 		Latency:       Latency(in),
 		LostWrites:    rpo.Lost,
 		Linearization: lin,
 	}
-	r.Verdict = Merge(lin.Check.Result, rto.Check.Result, rpo.Check.Result, avail.Check.Result)
+	r.Verdict = Merge(lin.Check.Result, rto.Check.Result, rpo.Check.Result, avail.Check.Result, applied.Result)
 	return r
 }
 

@@ -26,6 +26,7 @@ func TestRunCleanOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"availability":{"result":"pass","value":0.6666666666666666,"target":0.5,"unit":"ratio","per_fault":[0.375]},` +
+		`"faults":{"result":"pass"},` +
 		`"linearizability":{"result":"pass"},` +
 		`"rpo":{"result":"pass","value":0,"target":0,"unit":"writes","window_seconds":0,"window_target_seconds":0},` +
 		`"rto":{"result":"pass","value":2.5,"target":5,"unit":"seconds","per_fault":[2.5]}}`

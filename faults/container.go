@@ -41,7 +41,7 @@ func (stop) Inject(ctx context.Context, h Hit) (Heal, error) {
 	if s, ok := h.Params["grace"]; ok {
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return nil, fmt.Errorf("parse grace %q: %w", s, err)
+			return restart(nil), fmt.Errorf("parse grace %q: %w", s, err)
 		}
 		grace = d
 	}

@@ -112,12 +112,18 @@ type fakeNode struct {
 	name string
 	mu   sync.Mutex
 	log  []string
+	// fail makes the named action fail this many more times.
+	fail map[string]int
 }
 
 func (f *fakeNode) Name() string { return f.name }
 func (f *fakeNode) do(s string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.fail[s] > 0 {
+		f.fail[s]--
+		return errors.New(s + " refused")
+	}
 	f.log = append(f.log, s)
 	return nil
 }
@@ -276,5 +282,64 @@ func TestNemesisWaitsForAPrimary(t *testing.T) {
 	}
 	if !reflect.DeepEqual(nodes[1].log, []string{"pause", "unpause"}) {
 		t.Fatalf("n2 %v: want the pause on the primary elected meanwhile", nodes[1].log)
+	}
+}
+
+// TestFailedHealIsRetriedAndNotRecordedAsHealed: an unpause that fails
+// leaves the fault in force, records the error and no healed event, and the
+// final HealAll retries it until it is healed.
+func TestFailedHealIsRetriedAndNotRecordedAsHealed(t *testing.T) {
+	nodes := []*fakeNode{{name: "n1", fail: map[string]int{"unpause": 1}}, {name: "n2"}, {name: "n3"}}
+	rec := &memRecorder{}
+	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "pause", Target: Target{Nodes: []string{"n1"}}, Duration: 10 * time.Millisecond}}))
+	if err := n.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f := history.FoldFaults(rec.events)[0]; f.Healed != 0 || len(f.Errors) != 1 || len(n.Active()) != 1 {
+		t.Fatalf("after a failed heal: %+v, active %v; want no healed time, one error, still active", f, n.Active())
+	}
+	if err := n.HealAll(); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if f := history.FoldFaults(rec.events)[0]; f.Healed == 0 || len(n.Active()) != 0 {
+		t.Fatalf("after the retry: %+v, active %v; want healed", f, n.Active())
+	}
+	if !reflect.DeepEqual(nodes[0].log, []string{"pause", "unpause"}) {
+		t.Fatalf("n1 %v", nodes[0].log)
+	}
+}
+
+// TestFailedInjectionIsRecordedAndHealsWhatItDid: a pause of all nodes that
+// fails on the second node records the error, and healing unpauses the one
+// node it did pause.
+func TestFailedInjectionIsRecordedAndHealsWhatItDid(t *testing.T) {
+	nodes := []*fakeNode{{name: "n1"}, {name: "n2", fail: map[string]int{"pause": 1}}, {name: "n3"}}
+	rec := &memRecorder{}
+	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "pause", Target: Target{Selector: "all"}}}))
+	if err := n.Run(context.Background()); err == nil {
+		t.Fatal("run hid the injection error")
+	}
+	if err := n.HealAll(); err != nil {
+		t.Fatal(err)
+	}
+	f := history.FoldFaults(rec.events)[0]
+	if f.Effective != 0 || len(f.Errors) != 1 {
+		t.Fatalf("fault %+v: want no effective time and the error recorded", f)
+	}
+	if !reflect.DeepEqual(nodes[0].log, []string{"pause", "unpause"}) || len(nodes[1].log) != 0 || len(nodes[2].log) != 0 {
+		t.Fatalf("n1 %v n2 %v n3 %v: want only n1 paused and unpaused", nodes[0].log, nodes[1].log, nodes[2].log)
+	}
+}
+
+// TestBadGraceStillHeals: a stop whose grace does not parse fails without
+// crashing the nemesis (its heal is a no-op, not nil).
+func TestBadGraceStillHeals(t *testing.T) {
+	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
+	n, _ := New(testEnv(nodes, &memRecorder{}), Fixed([]Spec{{Kind: "stop", Target: Target{Nodes: []string{"n1"}}, Duration: time.Millisecond, Params: map[string]string{"grace": "soon"}}}))
+	if err := n.Run(context.Background()); err == nil {
+		t.Fatal("bad grace accepted")
+	}
+	if err := n.HealAll(); err != nil {
+		t.Fatal(err)
 	}
 }

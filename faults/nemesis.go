@@ -44,16 +44,18 @@ type Nemesis struct {
 
 	mu     sync.Mutex
 	active map[int]*activeFault
-	// injectErrs are injection failures, returned by Run; healErrs are heal
-	// failures, returned by HealAll.
-	injectErrs, healErrs []error
+	// injectErrs are injection failures, returned by Run.
+	injectErrs []error
 }
 
 type activeFault struct {
 	p     Planned
 	nodes []string
 	heal  Heal
-	once  sync.Once
+	// mu serialises heal attempts; healed is set once one succeeded. A
+	// failed heal leaves the fault active, so the final HealAll retries it.
+	mu     sync.Mutex
+	healed bool
 }
 
 // New prepares a nemesis. Faults are looked up now, so an unknown kind is an
@@ -68,11 +70,12 @@ func New(env Env, schedule []Planned) (*Nemesis, error) {
 }
 
 // Run writes the schedule as it is planned, then injects each fault at its
-// time and heals it when its window ends. It
-// returns when every fault with a window has been healed, or when ctx ends.
-// Faults without a window stay in force until HealAll. Injection errors are
-// recorded in faults.jsonl and returned joined; they do not stop the
-// schedule.
+// time and heals it when its window ends. It returns when every fault with a
+// window has been healed, or when ctx ends; ctx only decides whether the
+// next fault starts, and an injection under way finishes under its own
+// deadline, so that what it did is known and can be healed. Faults without a
+// window stay in force until HealAll. Injection errors are recorded in
+// faults.jsonl and returned joined; they do not stop the schedule.
 func (n *Nemesis) Run(ctx context.Context) error {
 	for _, p := range n.schedule {
 		n.append(history.FaultEvent{Fault: p.ID, Type: history.FaultScheduled, Kind: p.Kind, Target: p.Target.String(), At: int64(p.At)})
@@ -82,7 +85,7 @@ func (n *Nemesis) Run(ctx context.Context) error {
 		if !sleepUntil(ctx, n.env.Clock, int64(p.At)) {
 			break
 		}
-		af := n.inject(ctx, p)
+		af := n.inject(p)
 		if af == nil || p.Duration <= 0 {
 			continue
 		}
@@ -90,7 +93,7 @@ func (n *Nemesis) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if sleepUntil(ctx, n.env.Clock, n.env.Clock()+int64(p.Duration)) {
-				n.heal(af)
+				_ = n.heal(af) // a failure stays active; HealAll retries it
 			}
 		}()
 	}
@@ -100,8 +103,14 @@ func (n *Nemesis) Run(ctx context.Context) error {
 	return errors.Join(n.injectErrs...)
 }
 
-// inject resolves the target, applies the fault and records it.
-func (n *Nemesis) inject(ctx context.Context, p Planned) *activeFault {
+// injectTimeout bounds one injection, target resolution included.
+const injectTimeout = primaryWait + 30*time.Second
+
+// inject resolves the target, applies the fault and records it. It returns
+// the fault in force, or nil when nothing was applied.
+func (n *Nemesis) inject(p Planned) *activeFault {
+	ctx, cancel := context.WithTimeout(context.Background(), injectTimeout)
+	defer cancel()
 	base := history.FaultEvent{Fault: p.ID, Kind: p.Kind, Target: p.Target.String(), At: int64(p.At)}
 	n.record(base, history.FaultRequested, "", nil, nil)
 	in, _ := Lookup(p.Kind)
@@ -121,8 +130,9 @@ func (n *Nemesis) inject(ctx context.Context, p Planned) *activeFault {
 		}
 	}
 	heal, err := in.Inject(ctx, hit)
-	af := &activeFault{p: p, nodes: names, heal: heal}
+	var af *activeFault
 	if heal != nil {
+		af = &activeFault{p: p, nodes: names, heal: heal}
 		n.mu.Lock()
 		n.active[p.ID] = af
 		n.mu.Unlock()
@@ -215,35 +225,44 @@ func (n *Nemesis) resolve(ctx context.Context, p Planned) (Hit, []string, error)
 	return h, names, nil
 }
 
-// heal undoes one fault once, with its own context so that it also works
-// when the run is being interrupted.
-func (n *Nemesis) heal(af *activeFault) {
-	af.once.Do(func() {
-		base := history.FaultEvent{Fault: af.p.ID, Kind: af.p.Kind, Target: af.p.Target.String(), At: int64(af.p.At)}
-		n.record(base, history.FaultHealRequested, "", nil, nil)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		measured, err := af.heal(ctx)
-		if err != nil {
-			n.record(base, history.FaultError, "", nil, fmt.Errorf("heal: %w", err))
-			n.addErr(&n.healErrs, base, fmt.Errorf("heal: %w", err))
+// heal undoes one fault, with its own context so that it also works when
+// the run is being interrupted. It is recorded as healed only when the heal
+// succeeded; a failed heal leaves the fault active for HealAll to retry.
+func (n *Nemesis) heal(af *activeFault) error {
+	af.mu.Lock()
+	defer af.mu.Unlock()
+	if af.healed {
+		return nil
+	}
+	base := history.FaultEvent{Fault: af.p.ID, Kind: af.p.Kind, Target: af.p.Target.String(), At: int64(af.p.At)}
+	n.record(base, history.FaultHealRequested, "", nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	measured, err := af.heal(ctx)
+	if err != nil {
+		err = fmt.Errorf("heal: %w", err)
+		n.record(base, history.FaultError, "", nil, err)
+		slog.Warn("heal fault", "fault", af.p.ID, "kind", af.p.Kind, "err", err)
+		return fmt.Errorf("fault %d (%s): %w", af.p.ID, af.p.Kind, err)
+	}
+	for i, name := range af.nodes {
+		var m map[string]float64
+		if i == 0 {
+			m = measured
 		}
-		for i, name := range af.nodes {
-			var m map[string]float64
-			if i == 0 {
-				m = measured
-			}
-			n.record(base, history.FaultHealed, name, m, nil)
-		}
-		n.mu.Lock()
-		delete(n.active, af.p.ID)
-		n.mu.Unlock()
-		slog.Info("fault healed", "fault", af.p.ID, "kind", af.p.Kind)
-	})
+		n.record(base, history.FaultHealed, name, m, nil)
+	}
+	af.healed = true
+	n.mu.Lock()
+	delete(n.active, af.p.ID)
+	n.mu.Unlock()
+	slog.Info("fault healed", "fault", af.p.ID, "kind", af.p.Kind)
+	return nil
 }
 
-// HealAll heals every fault still in force. Every schedule ends with it, on
-// every path, including an interrupted run.
+// HealAll heals every fault still in force, retrying any whose earlier heal
+// failed, and returns the errors of this call's heals. Every schedule ends
+// with it, on every path, including an interrupted run.
 func (n *Nemesis) HealAll() error {
 	n.mu.Lock()
 	var list []*activeFault
@@ -252,12 +271,11 @@ func (n *Nemesis) HealAll() error {
 	}
 	n.mu.Unlock()
 	sort.Slice(list, func(i, j int) bool { return list[i].p.ID < list[j].p.ID })
+	var errs []error
 	for _, af := range list {
-		n.heal(af)
+		errs = append(errs, n.heal(af))
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return errors.Join(n.healErrs...)
+	return errors.Join(errs...)
 }
 
 // ActiveFault is a fault in force, as the progress line and live metrics

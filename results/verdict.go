@@ -23,6 +23,9 @@ type Verdict struct {
 	Ops             checker.OpCounts         `json:"ops"`
 	Checks          map[string]checker.Check `json:"checks"`
 	Faults          []FaultRecord            `json:"faults"`
+	// LoadStart is the wall-clock time of the history's time zero: every
+	// time in seconds here (faults, latency windows) counts from it.
+	LoadStart time.Time `json:"load_start"`
 
 	// System and Image identify what was drilled, so that comparisons
 	// across versions can say what they compared.

@@ -54,6 +54,11 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 		LinearizabilityTimeout: opt.LinearizabilityTimeout,
 		Settle:                 s.Targets.SettleWindow.Std(),
 	})
+	if err := ctx.Err(); err != nil {
+		// An offline check cut short must not overwrite the verdict
+		// with a half-finished one.
+		return nil, fmt.Errorf("check interrupted: %w", err)
+	}
 	if meta.Interrupted {
 		interrupted(&rep)
 	}
@@ -121,6 +126,7 @@ func verdict(s *Scenario, meta results.Meta, rep checker.Report, folded []histor
 		Scenario:    s.Name,
 		Verdict:     rep.Verdict,
 		Started:     meta.Started,
+		LoadStart:   meta.LoadStart,
 		Ops:         rep.Ops,
 		Checks:      rep.Checks,
 		Faults:      results.FaultRecords(folded),

@@ -157,6 +157,10 @@ var invalidCases = []struct {
 	{"timers.yaml", []string{
 		"timers.yaml:4: cluster.options.failover_timeout: must be more than twice heartbeat (1s)",
 	}},
+	{"zero-timers.yaml", []string{
+		`zero-timers.yaml:4: cluster.options.heartbeat: invalid value "0s" (must be more than 0s)`,
+		`zero-timers.yaml:4: cluster.options.ship_delay: duration "-1s" is negative`,
+	}},
 	{"two-documents.yaml", []string{
 		"two-documents.yaml:2: a scenario file holds one YAML document, found another",
 	}},

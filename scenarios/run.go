@@ -74,6 +74,9 @@ type Outcome struct {
 // the partial run is still checked and written, and the error wraps
 // context.Canceled.
 func Run(ctx context.Context, s *Scenario, opt RunOptions) (*Outcome, error) {
+	if s.Cluster.System != HAKV {
+		return nil, fmt.Errorf("system %q: %w", s.Cluster.System, errors.Join(ErrInvalid, errSystemMissing))
+	}
 	r := &run{s: s, opt: opt, seed: s.EnsureSeed(), started: time.Now()}
 	if r.opt.Results == "" {
 		r.opt.Results = "results"
@@ -156,10 +159,8 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err := os.WriteFile(r.dir.File(results.ScenarioFile), dump, 0o644); err != nil {
 		return fmt.Errorf("write scenario as run: %w", err)
 	}
-	if r.opt.AgentBinary != "" || len(r.s.AgentKinds()) > 0 {
-		if r.agent, err = newAgentSetup(r.opt.AgentBinary, r.s.hasDiskFaults()); err != nil {
-			return fmt.Errorf("scenario %s uses %v faults, which need the node agent: %w", r.s.Name, r.s.AgentKinds(), err)
-		}
+	if err := r.setupAgent(); err != nil {
+		return err
 	}
 	r.setPhase("build")
 	if err := cluster.Available(ctx); err != nil {
@@ -236,9 +237,6 @@ func stopNodes(ctx context.Context, c *cluster.Cluster) {
 
 // clusterSpec maps the scenario onto the Docker backend.
 func (r *run) clusterSpec() (cluster.Spec, error) {
-	if r.s.Cluster.System != HAKV {
-		return cluster.Spec{}, fmt.Errorf("system %q: %w", r.s.Cluster.System, errSystemMissing)
-	}
 	if r.s.Cluster.Image == "" && r.opt.HakvBinary == "" {
 		return cluster.Spec{}, envError("find hakv", errors.New("no hakv binary given (build it with make build)"))
 	}
@@ -254,6 +252,27 @@ func (r *run) clusterSpec() (cluster.Spec, error) {
 		spec.Customize = r.agent.customize
 	}
 	return spec, nil
+}
+
+// setupAgent decides whether the nodes run the node agent: always when
+// the scenario has agent faults (and it is an error if it cannot), and
+// otherwise whenever an agent binary is at hand, so that every run exercises
+// the same node set-up.
+func (r *run) setupAgent() error {
+	kinds := r.s.AgentKinds()
+	if r.opt.AgentBinary == "" && len(kinds) == 0 {
+		return nil
+	}
+	a, err := newAgentSetup(r.opt.AgentBinary, r.s.hasDiskFaults())
+	switch {
+	case err == nil:
+		r.agent = a
+	case len(kinds) > 0:
+		return fmt.Errorf("prepare the node agent for %v faults: %w", kinds, err)
+	default:
+		slog.Warn("nodes run without the node agent", "err", err)
+	}
+	return nil
 }
 
 // hasDiskFaults reports whether the scenario injects disk faults, which need

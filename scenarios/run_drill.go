@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -55,7 +56,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	if err != nil {
 		return fmt.Errorf("prepare faults: %w", err)
 	}
-	// Heal on every path, even if the load phase panics or ctx is gone.
+	// Heal on every path: errors, a panic recovered by safely, or ctx gone.
 	defer func() {
 		if herr := nem.HealAll(); herr != nil {
 			err = errors.Join(err, herr)
@@ -95,13 +96,16 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 	go func() {
 		defer wg.Done()
 		defer close(done)
-		_, loadErr = load.Run(ctx, r.workloadConfig())
+		loadErr = safely("workload", func() error {
+			_, err := load.Run(ctx, r.workloadConfig())
+			return err
+		})
 	}()
 	nctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		defer wg.Done()
-		faultErr = nem.Run(nctx)
+		faultErr = safely("nemesis", func() error { return nem.Run(nctx) })
 	}()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -125,6 +129,18 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 			r.progress(st, active)
 		}
 	}
+}
+
+// safely runs fn and turns a panic into an error, so that a bug in the load
+// or the nemesis still ends in healed faults, removed containers and a
+// written history rather than a crashed process.
+func safely(what string, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s panicked: %v\n%s", what, p, debug.Stack())
+		}
+	}()
+	return fn()
 }
 
 // settleAndRead waits for the healed cluster to settle, then reads back

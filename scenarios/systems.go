@@ -136,8 +136,13 @@ func (o OptionInfo) check(value string) string {
 			return fmt.Sprintf("invalid value %q (want %s)", value, orList(o.Values))
 		}
 	case OptionDuration:
-		if _, err := ParseDuration(value); err != nil {
+		d, err := ParseDuration(value)
+		switch {
+		case err != nil:
 			return err.Error()
+		case d == 0 && o.Default != "0s":
+			// Zero is meaningful only where it is the default (no delay).
+			return fmt.Sprintf("invalid value %q (must be more than 0s)", value)
 		}
 	case OptionBool:
 		if value != "true" && value != "false" {

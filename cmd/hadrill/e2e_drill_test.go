@@ -94,7 +94,7 @@ func recheck(t *testing.T, dir string) {
 }
 
 // checkRunFiles checks the per-run reports: plots in report.html, a short
-// summary, and JUnit that parses with one case per check.
+// summary, and JUnit that parses with one case per check (five).
 func checkRunFiles(t *testing.T, dir string) {
 	t.Helper()
 	html, err := os.ReadFile(filepath.Join(dir, results.ReportFile))
@@ -106,7 +106,7 @@ func checkRunFiles(t *testing.T, dir string) {
 	}
 	b, err := os.ReadFile(filepath.Join(dir, results.JUnitFile))
 	var doc results.JUnit
-	if err != nil || xml.Unmarshal(b, &doc) != nil || doc.Tests != 4 {
-		t.Errorf("junit.xml does not parse to 4 cases: %v\n%s", err, b)
+	if err != nil || xml.Unmarshal(b, &doc) != nil || doc.Tests != 5 {
+		t.Errorf("junit.xml does not parse to 5 cases: %v\n%s", err, b)
 	}
 }

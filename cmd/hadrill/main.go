@@ -5,13 +5,33 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(execute(ctx, os.Args[1:]))
+	if len(os.Args) > 1 && os.Args[1] == "agent" {
+		// The node agent handles its own signals: it is PID 1 in a node
+		// container and forwards them to the system under test.
+		os.Exit(execute(context.Background(), os.Args[1:]))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal starts an orderly stop: heal every fault,
+		// remove the containers, keep the partial results. A second one
+		// is the user insisting: leave now, and say how to clean up.
+		<-sigs
+		fmt.Fprintln(os.Stderr, "hadrill: interrupted: healing faults and removing containers (interrupt again to quit at once)")
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "hadrill: interrupted again: quitting; `hadrill cleanup` removes what is left")
+		os.Exit(exitInterrupted)
+	}()
+	code := execute(ctx, os.Args[1:])
+	cancel()
+	os.Exit(code)
 }

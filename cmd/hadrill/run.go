@@ -96,8 +96,16 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 				verdicts = append(verdicts, v)
 				failed = failed || v.Verdict != checker.Pass
 			}
-			if err != nil {
+			switch c := codeOf(err); {
+			case err == nil:
+			case c == exitInterrupted || c == exitEnvironment:
+				// Nothing more can run: stop here.
 				return errors.Join(err, writeJUnit(f.junit, verdicts))
+			default:
+				// This run went wrong; the suite goes on, and the exit
+				// code says a run failed.
+				report(err)
+				failed = true
 			}
 		}
 	}
