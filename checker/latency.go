@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/hadrill/hadrill/history"
-	"gonum.org/v1/gonum/stat"
 )
 
 // LatencySummary describes the latencies of one kind of operation, in
@@ -83,9 +82,9 @@ func summary(xs []float64) LatencySummary {
 	slices.Sort(xs)
 	return LatencySummary{
 		Count: len(xs),
-		P50:   stat.Quantile(0.50, stat.Empirical, xs, nil),
-		P95:   stat.Quantile(0.95, stat.Empirical, xs, nil),
-		P99:   stat.Quantile(0.99, stat.Empirical, xs, nil),
+		P50:   Quantile(xs, 0.50),
+		P95:   Quantile(xs, 0.95),
+		P99:   Quantile(xs, 0.99),
 		Max:   xs[len(xs)-1],
 	}
 }

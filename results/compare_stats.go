@@ -1,6 +1,7 @@
 package results
 
 import (
+	"github.com/hadrill/hadrill/checker"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -100,7 +101,7 @@ func bootstrapCI(x, y []float64, center func([]float64) float64, resamples int, 
 		diffs[i] = difference(center(by), center(bx))
 	}
 	slices.Sort(diffs)
-	return quantile(diffs, alpha/2), quantile(diffs, 1-alpha/2)
+	return checker.Quantile(diffs, alpha/2), checker.Quantile(diffs, 1-alpha/2)
 }
 
 // difference is a − b, with equal values (two unbounded RTOs included)
@@ -113,11 +114,11 @@ func difference(a, b float64) float64 {
 }
 
 // medianOf is the center used for measured metrics: the empirical median
-// (see quantile; for an even count, the lower of the two middle values).
+// (see checker.Quantile; for an even count, the lower of the two middle values).
 // It sorts xs in place.
 func medianOf(xs []float64) float64 {
 	slices.Sort(xs)
-	return quantile(xs, 0.5)
+	return checker.Quantile(xs, 0.5)
 }
 
 // meanOf is the center used for pass rates (0/1 values): their share.

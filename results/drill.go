@@ -118,14 +118,14 @@ func scenarioDrill(name string, runs []Run) ScenarioDrill {
 	}
 	slices.Sort(rtos)
 	s.RTORuns = len(rtos)
-	s.RTOP50, s.RTOP95 = quantile(rtos, 0.5), quantile(rtos, 0.95)
+	s.RTOP50, s.RTOP95 = checker.Quantile(rtos, 0.5), checker.Quantile(rtos, 0.95)
 	s.RTOMax = math.NaN()
 	if len(rtos) > 0 {
 		s.RTOMax = rtos[len(rtos)-1]
 	}
 	slices.Sort(avail)
 	s.AvailRuns = len(avail)
-	s.AvailMedian, s.AvailMin = quantile(avail, 0.5), math.NaN()
+	s.AvailMedian, s.AvailMin = checker.Quantile(avail, 0.5), math.NaN()
 	if len(avail) > 0 {
 		s.AvailMin = avail[0]
 	}

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"github.com/hadrill/hadrill/checker"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -104,7 +105,7 @@ func spreadOf(xs []float64) Spread {
 		return Spread{Mean: math.NaN(), P50: math.NaN(), P95: math.NaN()}
 	}
 	slices.Sort(xs)
-	return Spread{Mean: stat.Mean(xs, nil), P50: quantile(xs, 0.5), P95: quantile(xs, 0.95)}
+	return Spread{Mean: stat.Mean(xs, nil), P50: checker.Quantile(xs, 0.5), P95: checker.Quantile(xs, 0.95)}
 }
 
 // projectRuns builds the projection's samples from drilled runs of one

@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"github.com/hadrill/hadrill/checker"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -158,7 +159,7 @@ func bucketQuantiles(lat [][]float64) (p50, p99 []float64) {
 	p50, p99 = make([]float64, len(lat)), make([]float64, len(lat))
 	for i, xs := range lat {
 		slices.Sort(xs)
-		p50[i], p99[i] = quantile(xs, 0.50), quantile(xs, 0.99)
+		p50[i], p99[i] = checker.Quantile(xs, 0.50), checker.Quantile(xs, 0.99)
 	}
 	return p50, p99
 }
