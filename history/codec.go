@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -24,7 +25,7 @@ type Writer struct {
 func Create(path string) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("create history file: %w", err)
+		return nil, fmt.Errorf("create %s: %w", filepath.Base(path), err)
 	}
 	return &Writer{f: f, enc: json.NewEncoder(f)}, nil
 }

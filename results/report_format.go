@@ -13,7 +13,7 @@ import (
 // checkOrder is the order checks are listed in, the order DESIGN.md
 // introduces them; other checks follow by name.
 var checkOrder = []string{
-	checker.CheckLinearizability, checker.CheckRTO, checker.CheckRPO, checker.CheckAvailability,
+	checker.CheckLinearizability, checker.CheckRTO, checker.CheckRPO, checker.CheckAvailability, checker.CheckFaults,
 }
 
 // checkNames lists a verdict's checks in checkOrder.
