@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,20 +41,23 @@ WORKDIR ` + DataDir + `
 ENTRYPOINT ["/hakv"]
 `
 
-// hakvOptions maps scenario option names to hakv flags, with the check each
-// value must pass. Unknown options are rejected rather than passed through,
-// so a typo fails validation instead of silently running the default.
-var hakvOptions = map[string]struct {
-	flag  string
-	check func(string) error
-}{
-	"replication":      {"--replication", oneOf("sync", "semi-sync", "async")},
-	"election":         {"--election", oneOf("quorum", "unilateral")},
-	"failover_timeout": {"--failover-timeout", isDuration},
-	"heartbeat":        {"--heartbeat", isDuration},
-	"fsync":            {"--fsync", oneOf("always", "never")},
-	"stale_reads":      {"--stale-reads", isBool},
-	"ship_delay":       {"--ship-delay", isDelay},
+// Options are hakv's settings: the one declaration that both the scenario
+// schema and the container set-up use.
+func (HAKV) Options() []Option {
+	return []Option{
+		{"replication", OptionEnum, []string{"sync", "semi-sync", "async"}, "sync",
+			"when the primary acknowledges a write: once a majority, one standby, or only the primary has it", "--replication"},
+		{"election", OptionEnum, []string{"quorum", "unilateral"}, "quorum",
+			"whether a standby needs a majority to become primary (unilateral allows split brain)", "--election"},
+		{"failover_timeout", OptionDuration, nil, "2s",
+			"heartbeat silence after which a standby starts a failover", "--failover-timeout"},
+		{"heartbeat", OptionDuration, nil, "200ms", "interval of the primary's heartbeats", "--heartbeat"},
+		{"fsync", OptionEnum, []string{"always", "never"}, "always",
+			"whether the write-ahead log is fsynced before acknowledging", "--fsync"},
+		{"stale_reads", OptionBool, nil, "false", "whether standbys answer reads from their own copy", "--stale-reads"},
+		{"ship_delay", OptionDuration, nil, "0s",
+			"async only: ship each entry to the standbys once it is this old (a delayed standby)", "--ship-delay"},
+	}
 }
 
 // Name returns "hakv".
@@ -123,65 +124,12 @@ func (HAKV) Container(cfg NodeConfig) (ContainerSpec, error) {
 		"--peers", strings.Join(peers, ","),
 		"--data", cfg.DataDir,
 	}
-	keys := make([]string, 0, len(cfg.Options))
-	for k := range cfg.Options {
-		keys = append(keys, k)
+	opts, err := flags(HAKV{}.Options(), cfg.Options)
+	if err != nil {
+		return ContainerSpec{}, fmt.Errorf("describe hakv node: %w", err)
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		opt, ok := hakvOptions[k]
-		if !ok {
-			return ContainerSpec{}, fmt.Errorf("check hakv option %q: unknown (known: %s)", k, knownHAKVOptions())
-		}
-		v := cfg.Options[k]
-		if err := opt.check(v); err != nil {
-			return ContainerSpec{}, fmt.Errorf("check hakv option %q: %w", k, err)
-		}
-		args = append(args, opt.flag+"="+v)
-	}
+	args = append(args, opts...)
 	return ContainerSpec{Entrypoint: []string{"/hakv"}, Cmd: args}, nil
-}
-
-func knownHAKVOptions() string {
-	names := make([]string, 0, len(hakvOptions))
-	for k := range hakvOptions {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return strings.Join(names, ", ")
-}
-
-func oneOf(values ...string) func(string) error {
-	return func(v string) error {
-		if slices.Contains(values, v) {
-			return nil
-		}
-		return fmt.Errorf("want one of %s, got %q", strings.Join(values, ", "), v)
-	}
-}
-
-func isDuration(v string) error {
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return fmt.Errorf("want a positive duration such as 500ms, got %q", v)
-	}
-	return nil
-}
-
-// isDelay accepts zero too: no delay.
-func isDelay(v string) error {
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return fmt.Errorf("want a duration of 0s or more, such as 1s, got %q", v)
-	}
-	return nil
-}
-
-func isBool(v string) error {
-	if _, err := strconv.ParseBool(v); err != nil {
-		return fmt.Errorf("want true or false, got %q", v)
-	}
-	return nil
 }
 
 // hakvStatus is the body of hakv's GET /status.

@@ -26,13 +26,14 @@ func TestHAKVContainerFlags(t *testing.T) {
 		}, []string{"--replication=semi-sync", "--election=unilateral", "--failover-timeout=2s",
 			"--heartbeat=200ms", "--fsync=never", "--stale-reads=true"}, ""},
 		{"unknown option", map[string]string{"replicaton": "sync"}, nil, `"replicaton": unknown`},
-		{"bad replication", map[string]string{"replication": "eventually"}, nil, "want one of sync, semi-sync, async"},
-		{"bad duration", map[string]string{"heartbeat": "fast"}, nil, "positive duration"},
-		{"negative duration", map[string]string{"failover_timeout": "-1s"}, nil, "positive duration"},
-		{"bad bool", map[string]string{"stale_reads": "sometimes"}, nil, "true or false"},
+		{"bad replication", map[string]string{"replication": "eventually"}, nil, `invalid value "eventually" for option replication`},
+		{"bad duration", map[string]string{"heartbeat": "fast"}, nil, `invalid value "fast" for option heartbeat`},
+		{"negative duration", map[string]string{"failover_timeout": "-1s"}, nil, `invalid value "-1s"`},
+		{"zero heartbeat", map[string]string{"heartbeat": "0s"}, nil, `invalid value "0s"`},
+		{"bad bool", map[string]string{"stale_reads": "sometimes"}, nil, `invalid value "sometimes"`},
 		{"no ship delay", map[string]string{"ship_delay": "0s"}, []string{"--ship-delay=0s"}, ""},
 		{"ship delay", map[string]string{"replication": "async", "ship_delay": "1s"}, []string{"--ship-delay=1s"}, ""},
-		{"negative ship delay", map[string]string{"ship_delay": "-1s"}, nil, "0s or more"},
+		{"negative ship delay", map[string]string{"ship_delay": "-1s"}, nil, `invalid value "-1s"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

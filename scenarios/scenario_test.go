@@ -92,7 +92,7 @@ func TestKnownListsForHadrillList(t *testing.T) {
 		t.Fatalf("systems = %+v", sys)
 	}
 	for _, o := range sys[0].Options {
-		if msg := o.check(o.Default); msg != "" {
+		if msg := checkOption(o, o.Default); msg != "" {
 			t.Errorf("default of %s is invalid: %s", o.Name, msg)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hadrill/hadrill/cluster"
 )
 
 // Options are a system's settings, by option name. Values stay strings
@@ -35,26 +37,21 @@ func (o Options) MarshalYAML() (any, error) {
 	return n, nil
 }
 
-// OptionKind says how an option's value is checked.
-type OptionKind string
+// OptionKind says how an option's value is checked (cluster.OptionKind).
+type OptionKind = cluster.OptionKind
 
 // Option kinds.
 const (
-	OptionEnum     OptionKind = "enum"     // one of Values
-	OptionDuration OptionKind = "duration" // a Duration like 2s
-	OptionBool     OptionKind = "bool"     // true or false
+	OptionEnum     = cluster.OptionEnum
+	OptionDuration = cluster.OptionDuration
+	OptionBool     = cluster.OptionBool
 )
 
-// OptionInfo describes one cluster option of a system. Options are kept as
-// strings in the scenario (Cluster.Options) because each system maps them to
-// its own flags or config; the schema only checks them.
-type OptionInfo struct {
-	Name    string
-	Kind    OptionKind
-	Values  []string // for OptionEnum
-	Default string
-	Doc     string
-}
+// OptionInfo describes one cluster option of a system. The system declares
+// it (cluster.Option), so the schema and the container set-up cannot
+// disagree; options are kept as strings in the scenario (Cluster.Options)
+// because each system maps them to its own flags or config.
+type OptionInfo = cluster.Option
 
 // SystemInfo describes a system under test that the schema knows, so that its
 // options are checked before anything starts.
@@ -68,17 +65,9 @@ type SystemInfo struct {
 const HAKV = "hakv"
 
 var systems = []SystemInfo{{
-	Name: HAKV,
-	Doc:  "the reference primary/standby key-value store (built in)",
-	Options: []OptionInfo{
-		{"replication", OptionEnum, []string{"sync", "semi-sync", "async"}, "sync", "when the primary acknowledges a write: once a majority, one standby, or only the primary has it"},
-		{"election", OptionEnum, []string{"quorum", "unilateral"}, "quorum", "whether a standby needs a majority to become primary (unilateral allows split brain)"},
-		{"failover_timeout", OptionDuration, nil, "2s", "heartbeat silence after which a standby starts a failover"},
-		{"heartbeat", OptionDuration, nil, "200ms", "interval of the primary's heartbeats"},
-		{"fsync", OptionEnum, []string{"always", "never"}, "always", "whether the write-ahead log is fsynced before acknowledging"},
-		{"stale_reads", OptionBool, nil, "false", "whether standbys answer reads from their own copy"},
-		{"ship_delay", OptionDuration, nil, "0s", "async only: ship each entry to the standbys once it is this old (a delayed standby)"},
-	},
+	Name:    HAKV,
+	Doc:     "the reference primary/standby key-value store (built in)",
+	Options: cluster.HAKV{}.Options(),
 }}
 
 // Systems lists the systems the schema knows. A cluster.system that is a path
@@ -128,8 +117,9 @@ func (s SystemInfo) optionNames() string {
 	return strings.Join(names, ", ")
 }
 
-// check returns a message when value is not valid for the option.
-func (o OptionInfo) check(value string) string {
+// checkOption returns a message when value is not valid for the option,
+// in the schema's terms (durations as ParseDuration reads them).
+func checkOption(o OptionInfo, value string) string {
 	switch o.Kind {
 	case OptionEnum:
 		if !slices.Contains(o.Values, value) {

@@ -88,7 +88,7 @@ func (v *validator) checkCluster() {
 		o, ok := sys.option(name)
 		if !ok {
 			v.errorf(p, "unknown option for %s (known: %s)", sys.Name, sys.optionNames())
-		} else if msg := o.check(c.Options[name]); msg != "" {
+		} else if msg := checkOption(o, c.Options[name]); msg != "" {
 			v.errorf(p, "%s", msg)
 		}
 	}
