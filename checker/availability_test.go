@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,7 +52,7 @@ func TestAvailability(t *testing.T) {
 			if c.Result != tc.want || value(c.Value) != tc.value || r.OK != tc.ok || r.Total != tc.total {
 				t.Errorf("got %q %v (%d/%d), want %q %v (%d/%d)", c.Result, value(c.Value), r.OK, r.Total, tc.want, tc.value, tc.ok, tc.total)
 			}
-			if got := values(c.PerFault); !equalFloats(got, tc.perFault) {
+			if got := values(c.PerFault); !slices.Equal(got, tc.perFault) {
 				t.Errorf("per fault %v, want %v", got, tc.perFault)
 			}
 			if !strings.Contains(c.Detail, tc.detail) {
@@ -59,16 +60,4 @@ func TestAvailability(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/hadrill/hadrill/history"
@@ -38,27 +39,15 @@ func sequence(seed uint64, client, n int, processStep int) []kindKey {
 // of kinds and keys, whatever happens to process ids.
 func TestGeneratorDeterministic(t *testing.T) {
 	a := sequence(42, 3, 2000, 0)
-	if b := sequence(42, 3, 2000, 8); !equal(a, b) {
+	if b := sequence(42, 3, 2000, 8); !slices.Equal(a, b) {
 		t.Fatal("same seed and client, different sequence")
 	}
-	if c := sequence(43, 3, 2000, 0); equal(a, c) {
+	if c := sequence(43, 3, 2000, 0); slices.Equal(a, c) {
 		t.Fatal("different seeds, same sequence")
 	}
-	if d := sequence(42, 4, 2000, 0); equal(a, d) {
+	if d := sequence(42, 4, 2000, 0); slices.Equal(a, d) {
 		t.Fatal("different clients, same sequence")
 	}
-}
-
-func equal(a, b []kindKey) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestGeneratorMix checks the shares of each kind against the mix, loosely.
