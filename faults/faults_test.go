@@ -99,9 +99,9 @@ func TestRandomScheduleIsDeterministic(t *testing.T) {
 	if len(s) != 5 {
 		t.Fatalf("got %d faults over 60s every 10s from 5s, want 5", len(s))
 	}
-	for _, p := range s {
+	for i, p := range s {
 		if p.At+p.Duration > 60*time.Second {
-			t.Errorf("fault %d ends at %v, after the run", p.ID, p.At+p.Duration)
+			t.Errorf("fault %d ends at %v, after the run", i, p.At+p.Duration)
 		}
 	}
 }
@@ -237,7 +237,7 @@ func TestSameSeedWritesTheSameScheduleLines(t *testing.T) {
 	lines := func(seed int64) string {
 		nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
 		rec := &memRecorder{}
-		n, err := New(testEnv(nodes, rec), Random(r, 100*time.Millisecond, seed))
+		n, err := New(testEnv(nodes, rec), Fixed(Random(r, 100*time.Millisecond, seed)))
 		if err != nil {
 			t.Fatal(err)
 		}

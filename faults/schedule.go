@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"cmp"
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
@@ -18,7 +19,7 @@ type Planned struct {
 // numbers them.
 func Fixed(specs []Spec) []Planned {
 	sorted := slices.Clone(specs)
-	slices.SortStableFunc(sorted, func(a, b Spec) int { return int(a.At - b.At) })
+	slices.SortStableFunc(sorted, func(a, b Spec) int { return cmp.Compare(a.At, b.At) })
 	out := make([]Planned, len(sorted))
 	for i, s := range sorted {
 		out[i] = Planned{ID: i, Spec: s}
@@ -38,12 +39,12 @@ type RandomSpec struct {
 	Params map[string]map[string]string
 }
 
-// Random expands a random nemesis into a schedule for a run of the given
-// length. The schedule depends only on its arguments: the same seed gives
+// Random expands a random nemesis into fault specs for a run of the given
+// length, in time order; Fixed numbers them together with any fixed faults. The schedule depends only on its arguments: the same seed gives
 // the same schedule. Every fault ends (is healed) before the run does, and a
 // quarter of each interval is left quiet so the cluster can recover between
 // faults.
-func Random(r RandomSpec, runFor time.Duration, seed int64) []Planned {
+func Random(r RandomSpec, runFor time.Duration, seed int64) []Spec {
 	if r.Interval <= 0 || len(r.Kinds) == 0 || len(r.Targets) == 0 {
 		return nil
 	}
@@ -65,7 +66,7 @@ func Random(r RandomSpec, runFor time.Duration, seed int64) []Planned {
 			Params:   r.Params[kind],
 		})
 	}
-	return Fixed(specs)
+	return specs
 }
 
 // Rand returns a deterministic source for one purpose of one run, so that

@@ -5,6 +5,8 @@
 // the checkers and the reports can all depend on it without cycles.
 package history
 
+import "strings"
+
 // Type is the outcome class of an event. The meanings are Jepsen's: Fail is a
 // definite "did not happen", Info is indeterminate (a timeout: the operation
 // may or may not have taken effect).
@@ -75,7 +77,7 @@ func (o Op) Served() bool {
 
 // IsLedger reports whether the op is on a write-once ledger key.
 func (o Op) IsLedger() bool {
-	return len(o.Key) >= len(LedgerPrefix) && o.Key[:len(LedgerPrefix)] == LedgerPrefix
+	return strings.HasPrefix(o.Key, LedgerPrefix)
 }
 
 // Operation is an invocation paired with its completion. Completion is the

@@ -63,10 +63,10 @@ func Suite(v *Verdict) JUnitSuite {
 		tc := JUnitCase{Name: n, Classname: s.Name}
 		msg := &JUnitMessage{Message: string(c.Result), Body: checkText(c)}
 		switch c.Result {
-		case "fail":
+		case checker.Fail:
 			tc.Failure = msg
 			s.Failures++
-		case "unknown":
+		case checker.Unknown:
 			tc.Skipped = msg
 			s.Skipped++
 		}

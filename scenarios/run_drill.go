@@ -48,11 +48,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 		}
 		nodes = append(nodes, fn)
 	}
-	schedule, err := r.schedule()
-	if err != nil {
-		return err
-	}
-	nem, err := faults.New(faults.Env{Nodes: nodes, Primary: c.Primary, Clock: rec.Now, Start: r.meta.LoadStart, Record: fw, Seed: r.seed}, schedule)
+	nem, err := faults.New(faults.Env{Nodes: nodes, Primary: c.Primary, Clock: rec.Now, Start: r.meta.LoadStart, Record: fw, Seed: r.seed}, r.schedule())
 	if err != nil {
 		return fmt.Errorf("prepare faults: %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 // schedule turns the scenario's fixed faults and its nemesis into one
 // schedule. The nemesis part depends only on the seed, so equal seeds give
 // equal schedules.
-func (r *run) schedule() ([]faults.Planned, error) {
+func (r *run) schedule() []faults.Planned {
 	var specs []faults.Spec
 	for _, f := range r.s.Faults {
 		start, end := f.Window(time.Duration(r.s.Duration))
@@ -40,11 +40,9 @@ func (r *run) schedule() ([]faults.Planned, error) {
 		for _, t := range n.Targets {
 			rs.Targets = append(rs.Targets, faultTarget(Target{Selector: t}))
 		}
-		for _, p := range faults.Random(rs, time.Duration(r.s.Duration), r.seed) {
-			specs = append(specs, p.Spec)
-		}
+		specs = append(specs, faults.Random(rs, time.Duration(r.s.Duration), r.seed)...)
 	}
-	return faults.Fixed(specs), nil
+	return faults.Fixed(specs)
 }
 
 // faultTarget converts the scenario's target into the faults package's.
