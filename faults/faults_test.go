@@ -343,3 +343,32 @@ func TestBadGraceStillHeals(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// reportingInjector is a test kind whose node says the fault took effect
+// 50 ms before Inject returns, as a node agent reports it.
+type reportingInjector struct{}
+
+func (reportingInjector) Kind() string { return "test-reporting" }
+
+func (reportingInjector) Inject(_ context.Context, h Hit) (Heal, error) {
+	for _, n := range h.Nodes {
+		h.Effective(n.Name(), time.Now().Add(-50*time.Millisecond))
+	}
+	return func(context.Context) (map[string]float64, error) { return nil, nil }, nil
+}
+
+// TestEffectiveTimeIsTheNodesOwn places a node's reported effective time on
+// the run's clock: 50 ms before the injection returned, not when it did.
+func TestEffectiveTimeIsTheNodesOwn(t *testing.T) {
+	Register(reportingInjector{})
+	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
+	rec := &memRecorder{}
+	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "test-reporting", Target: Target{Nodes: []string{"n1"}}, At: 100 * time.Millisecond}}))
+	if err := n.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f := history.FoldFaults(rec.events)[0]
+	if lead := time.Duration(f.Requested - f.Effective); lead < 40*time.Millisecond || lead > 60*time.Millisecond {
+		t.Fatalf("effective %v before the request, want the node's own 50 ms earlier time", lead)
+	}
+}

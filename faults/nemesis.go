@@ -27,9 +27,6 @@ type Env struct {
 	Primary func(ctx context.Context) (string, error)
 	// Clock returns ns since the run's start (the history's time base).
 	Clock func() int64
-	// Start is the wall-clock time of the run's start, to place times that
-	// nodes report (a fault's effective time) on the history's time base.
-	Start time.Time
 	// Record receives each fault event as it happens.
 	Record Recorder
 	// Seed makes target choices ("one", "minority") reproducible.
@@ -122,12 +119,14 @@ func (n *Nemesis) inject(p Planned) *activeFault {
 	}
 	var emu sync.Mutex
 	reported := map[string]int64{}
-	if !n.env.Start.IsZero() {
-		hit.Effective = func(node string, at time.Time) {
-			emu.Lock()
-			defer emu.Unlock()
-			reported[node] = int64(at.Sub(n.env.Start))
-		}
+	hit.Effective = func(node string, at time.Time) {
+		// A node reports wall-clock time. Placed by its age now (a few
+		// ms, read off the wall clock) rather than against a start time
+		// minutes old, a wall-clock step during the run cannot skew it.
+		age := max(0, time.Since(at))
+		emu.Lock()
+		defer emu.Unlock()
+		reported[node] = n.env.Clock() - int64(age)
 	}
 	heal, err := in.Inject(ctx, hit)
 	var af *activeFault

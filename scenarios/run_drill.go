@@ -48,7 +48,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 		}
 		nodes = append(nodes, fn)
 	}
-	nem, err := faults.New(faults.Env{Nodes: nodes, Primary: c.Primary, Clock: rec.Now, Start: r.meta.LoadStart, Record: fw, Seed: r.seed}, r.schedule())
+	nem, err := faults.New(faults.Env{Nodes: nodes, Primary: c.Primary, Clock: rec.Now, Record: fw, Seed: r.seed}, r.schedule())
 	if err != nil {
 		return fmt.Errorf("prepare faults: %w", err)
 	}
