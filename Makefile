@@ -3,7 +3,7 @@
 
 GO       ?= go
 GOFLAGS  ?=
-RESULTS  ?= results
+RESULTS  ?= runs
 SCENARIO ?= kill-primary
 
 # Static binaries: the hakv image is FROM scratch, and the node agent is
