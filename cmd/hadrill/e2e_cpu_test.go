@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCPUBurnShowsInContainerCPU proves the cpu fault by its effect as
+// Docker sees it: while the run burns node n1's CPUs, `docker stats` shows
+// n1's container far busier than its peers.
+func TestCPUBurnShowsInContainerCPU(t *testing.T) {
+	requireDocker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "hadrill"), "run", "testdata/cpu-burn.yaml", "--results", t.TempDir())
+	cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	peak := map[string]float64{} // node -> highest CPU % seen
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if code := cmd.ProcessState.ExitCode(); code != exitOK {
+				t.Fatalf("cpu-burn exit %d (%v):\n%s", code, err, out.String())
+			}
+			running = false
+		default:
+			for node, pct := range containerCPU(ctx) {
+				peak[node] = max(peak[node], pct)
+			}
+		}
+	}
+	t.Logf("peak CPU %% by node: %v", peak)
+	others := max(peak["n2"], peak["n3"])
+	if peak["n1"] < 60 || peak["n1"] < 3*others {
+		t.Fatalf("peak CPU: n1 %.0f%%, others %.0f%%: want n1 at least 60%% and 3 times its peers", peak["n1"], others)
+	}
+	assertNothingLeft(t)
+}
+
+// containerCPU samples `docker stats` once for the run's containers and
+// returns each node's CPU percentage (100 = one core).
+func containerCPU(ctx context.Context) map[string]float64 {
+	ids, err := exec.CommandContext(ctx, "docker", "ps", "-q", "--filter", "label=hadrill.run").Output()
+	if err != nil || len(bytes.TrimSpace(ids)) == 0 {
+		time.Sleep(200 * time.Millisecond)
+		return nil
+	}
+	args := append([]string{"stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}}"}, strings.Fields(string(ids))...)
+	b, err := exec.CommandContext(ctx, "docker", args...).Output()
+	if err != nil {
+		return nil
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		name := f[0][strings.LastIndex(f[0], "-")+1:] // hadrill-<run>-n1
+		if pct, err := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64); err == nil {
+			out[name] = pct
+		}
+	}
+	return out
+}
