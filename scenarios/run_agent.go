@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
@@ -82,8 +84,10 @@ func (a *agentSetup) client(n *cluster.Node) *agent.Client {
 
 // healAndVerify asks every node's agent to heal whatever is still in force
 // and to verify that the node is back to normal (no nftables table, no
-// qdisc, disk unblocked, process running). It is the last step of every
-// schedule, after the nemesis has healed its own faults.
+// qdisc, disk unblocked, process running), then checks from inside each
+// node that every peer resolves and accepts connections again. It is the
+// last step of every schedule, after the nemesis has healed its own faults
+// and the nodes are healthy.
 func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -102,6 +106,29 @@ func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) erro
 		if !r.Verified.OK {
 			errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
 		}
+		for _, peer := range c.Nodes() {
+			if peer != n {
+				errs = append(errs, reach(ctx, cl, n.Name(), peer.Name(), c.System().ClientPort()))
+			}
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// reach checks, from inside node, that peer's name resolves and its port
+// accepts a connection, retrying briefly: a healed network is usable at
+// once, but a process restarted by the heal may still be binding.
+func reach(ctx context.Context, cl *agent.Client, node, peer string, port int) error {
+	addr := net.JoinHostPort(peer, strconv.Itoa(port))
+	for {
+		p, err := cl.Probe(ctx, peer, addr)
+		if err == nil && p.OK() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("verify %s reaches %s after the heal: %+v %v", node, addr, p, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

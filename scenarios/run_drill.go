@@ -63,11 +63,10 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	loadErr, faultErr := r.loadWithFaults(ctx, load, nem)
 	r.meta.LoadEnd = rec.Now()
 	r.setPhase("heal")
-	healErr := nem.HealAll()
+	healErr := errors.Join(nem.HealAll(), waitHealthy(ctx, c))
 	if r.agent != nil {
 		healErr = errors.Join(healErr, r.agent.healAndVerify(ctx, c))
 	}
-	healErr = errors.Join(healErr, waitHealthy(ctx, c))
 	if r.opt.Observer != nil {
 		r.opt.Observer.SetActiveFaults(nil)
 	}

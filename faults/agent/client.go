@@ -135,6 +135,23 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 	return out, nil
 }
 
+// Probe asks the agent to resolve name and to connect to addr (host:port)
+// from inside its node; either may be empty.
+func (c *Client) Probe(ctx context.Context, name, addr string) (Probe, error) {
+	var out Probe
+	q := url.Values{}
+	if name != "" {
+		q.Set("resolve", name)
+	}
+	if addr != "" {
+		q.Set("connect", addr)
+	}
+	if err := c.do(ctx, http.MethodGet, "/probe?"+q.Encode(), nil, &out); err != nil {
+		return out, fmt.Errorf("probe from agent: %w", err)
+	}
+	return out, nil
+}
+
 // WaitReady polls /healthz until the agent answers or ctx ends; a container
 // is only usable for faults once its agent is ready.
 func (c *Client) WaitReady(ctx context.Context) error {

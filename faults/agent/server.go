@@ -21,6 +21,7 @@ const maxBody = 1 << 20
 //	POST   /heal-all                  -> 200|500 HealAllResult
 //	GET    /healthz                   -> 200 Health
 //	GET    /capabilities              -> 200 Capabilities
+//	GET    /probe?resolve=N&connect=A -> 200 Probe
 //
 // Errors answer ErrorBody with 400 (ErrInvalid), 401, 404 (ErrNotFound),
 // 409 (ErrConflict), 501 (ErrUnavailable) or 500.
@@ -33,6 +34,7 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("DELETE /faults/{id}", a.handleHeal)
 	mux.HandleFunc("POST /heal-all", a.handleHealAll)
 	mux.HandleFunc("GET /healthz", a.handleHealth)
+	mux.HandleFunc("GET /probe", a.handleProbe)
 	mux.HandleFunc("GET /capabilities", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, a.Capabilities())
 	})

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hadrill/hadrill/faults/agent"
+)
+
+// TestDNSFailureShowsInsideTheNode proves the dns fault by its effect in a
+// real node container: n1's own lookups of its peer n2 succeed before the
+// fault, fail while it is in force, and succeed again after the heal.
+func TestDNSFailureShowsInsideTheNode(t *testing.T) {
+	requireDocker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "hadrill"), "run", "testdata/dns-failure.yaml", "--results", t.TempDir())
+	cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	var seen []bool // n1 resolves n2, in time order
+	var cl *agent.Client
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-time.After(300 * time.Millisecond):
+			if cl == nil {
+				cl = agentOf(ctx, "n1")
+				continue
+			}
+			if p, err := cl.Probe(ctx, "n2", ""); err == nil {
+				seen = append(seen, p.ResolveError == "")
+			}
+		}
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitOK && code != exitFailed {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	t.Logf("n1 resolves n2, over time: %v", seen)
+	first := strings.Index(pattern(seen), "x")
+	last := strings.LastIndex(pattern(seen), "x")
+	if first < 1 || last < 0 || !strings.Contains(pattern(seen)[last:], "o") {
+		t.Fatalf("lookups %s: want ok, then failing while the fault is in force, then ok again", pattern(seen))
+	}
+	assertNothingLeft(t)
+}
+
+// pattern renders lookups as o (resolved) and x (failed).
+func pattern(seen []bool) string {
+	var b strings.Builder
+	for _, ok := range seen {
+		if ok {
+			b.WriteByte('o')
+		} else {
+			b.WriteByte('x')
+		}
+	}
+	return b.String()
+}
+
+// agentOf finds a node's agent from outside, as a user could: its
+// published port and its token, from the running container.
+func agentOf(ctx context.Context, node string) *agent.Client {
+	id, err := exec.CommandContext(ctx, "docker", "ps", "-q", "--filter", "label=hadrill.run", "--filter", "label=hadrill.node="+node).Output()
+	if err != nil || len(bytes.TrimSpace(id)) == 0 {
+		return nil
+	}
+	c := strings.TrimSpace(string(id))
+	env, err := exec.CommandContext(ctx, "docker", "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", c).Output()
+	if err != nil {
+		return nil
+	}
+	port, err := exec.CommandContext(ctx, "docker", "port", c, "7070/tcp").Output()
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(env), "\n") {
+		if tok, ok := strings.CutPrefix(line, "HADRILL_AGENT_TOKEN="); ok {
+			return agent.NewClient(strings.TrimSpace(strings.Split(string(port), "\n")[0]), tok)
+		}
+	}
+	return nil
+}
