@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,28 +17,15 @@ func TestCPUBurnShowsInContainerCPU(t *testing.T) {
 	requireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "hadrill"), "run", "testdata/cpu-burn.yaml", "--results", t.TempDir())
-	cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	run := startHadrill(ctx, t, "run", "testdata/cpu-burn.yaml", "--results", t.TempDir())
 	peak := map[string]float64{} // node -> highest CPU % seen
-	for running := true; running; {
-		select {
-		case err := <-done:
-			if code := cmd.ProcessState.ExitCode(); code != exitOK {
-				t.Fatalf("cpu-burn exit %d (%v):\n%s", code, err, out.String())
-			}
-			running = false
-		default:
-			for node, pct := range containerCPU(ctx) {
-				peak[node] = max(peak[node], pct)
-			}
+	code := run.sample(100*time.Millisecond, func() {
+		for node, pct := range containerCPU(ctx) {
+			peak[node] = max(peak[node], pct)
 		}
+	})
+	if code != exitOK {
+		t.Fatalf("cpu-burn exit %d:\n%s", code, run.out.String())
 	}
 	t.Logf("peak CPU %% by node: %v", peak)
 	others := max(peak["n2"], peak["n3"])

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,33 +18,20 @@ func TestDNSFailureShowsInsideTheNode(t *testing.T) {
 	requireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "hadrill"), "run", "testdata/dns-failure.yaml", "--results", t.TempDir())
-	cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
+	run := startHadrill(ctx, t, "run", "testdata/dns-failure.yaml", "--results", t.TempDir())
 	var seen []bool // n1 resolves n2, in time order
 	var cl *agent.Client
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		case <-time.After(300 * time.Millisecond):
-			if cl == nil {
-				cl = agentOf(ctx, "n1")
-				continue
-			}
-			if p, err := cl.Probe(ctx, "n2", ""); err == nil {
-				seen = append(seen, p.ResolveError == "")
-			}
+	code := run.sample(300*time.Millisecond, func() {
+		if cl == nil {
+			cl = agentOf(ctx, "n1")
+			return
 		}
-	}
-	if code := cmd.ProcessState.ExitCode(); code != exitOK && code != exitFailed {
-		t.Fatalf("exit %d:\n%s", code, out.String())
+		if p, err := cl.Probe(ctx, "n2", ""); err == nil {
+			seen = append(seen, p.ResolveError == "")
+		}
+	})
+	if code != exitOK && code != exitFailed {
+		t.Fatalf("exit %d:\n%s", code, run.out.String())
 	}
 	t.Logf("n1 resolves n2, over time: %v", seen)
 	first := strings.Index(pattern(seen), "x")

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// backgroundRun is hadrill running while a test watches the cluster from
+// outside (docker stats, the node agent).
+type backgroundRun struct {
+	cmd  *exec.Cmd
+	out  bytes.Buffer
+	done chan struct{}
+}
+
+// startHadrill starts hadrill with args in the background.
+func startHadrill(ctx context.Context, t *testing.T, args ...string) *backgroundRun {
+	t.Helper()
+	r := &backgroundRun{done: make(chan struct{})}
+	r.cmd = exec.CommandContext(ctx, filepath.Join(binDir, "hadrill"), args...)
+	r.cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")
+	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = r.cmd.Wait(); close(r.done) }()
+	return r
+}
+
+// sample calls fn every interval until the run ends, then returns the
+// run's exit code.
+func (r *backgroundRun) sample(every time.Duration, fn func()) int {
+	for {
+		select {
+		case <-r.done:
+			return r.cmd.ProcessState.ExitCode()
+		case <-time.After(every):
+			fn()
+		}
+	}
+}
