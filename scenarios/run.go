@@ -20,10 +20,18 @@ import (
 // build, a cluster that would not start. The CLI maps it to exit 3.
 var ErrEnvironment = errors.New("environment")
 
-// envError wraps err so that errors.Is(err, ErrEnvironment) holds.
-func envError(what string, err error) error {
-	return fmt.Errorf("%s: %w", what, errors.Join(ErrEnvironment, err))
+// envError wraps err so that errors.Is(err, ErrEnvironment) holds, without
+// adding the sentinel to the message.
+func envError(what string, err error) error { return &environmentError{what: what, err: err} }
+
+type environmentError struct {
+	what string
+	err  error
 }
+
+func (e *environmentError) Error() string        { return e.what + ": " + e.err.Error() }
+func (e *environmentError) Unwrap() error        { return e.err }
+func (e *environmentError) Is(target error) bool { return target == ErrEnvironment }
 
 // RunOptions configure one run of a scenario.
 type RunOptions struct {
@@ -75,7 +83,7 @@ type Outcome struct {
 // context.Canceled.
 func Run(ctx context.Context, s *Scenario, opt RunOptions) (*Outcome, error) {
 	if s.Cluster.System != HAKV {
-		return nil, fmt.Errorf("system %q: %w", s.Cluster.System, errors.Join(ErrInvalid, errSystemMissing))
+		return nil, fmt.Errorf("system %q: %w: %w", s.Cluster.System, ErrInvalid, errSystemMissing)
 	}
 	r := &run{s: s, opt: opt, seed: s.EnsureSeed(), started: time.Now()}
 	if r.opt.Results == "" {
@@ -83,7 +91,7 @@ func Run(ctx context.Context, s *Scenario, opt RunOptions) (*Outcome, error) {
 	}
 	dir, err := results.NewRunDir(r.opt.Results, s.Name, r.started)
 	if err != nil {
-		return nil, err
+		return nil, envError("prepare results", err)
 	}
 	r.dir = dir
 	out := &Outcome{Dir: dir}

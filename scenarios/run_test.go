@@ -1,0 +1,22 @@
+package scenarios
+
+import (
+	"errors"
+	"io"
+	"testing"
+)
+
+// TestEnvErrorIsEnvironmentAndReadsPlainly: the CLI maps an environment
+// error to exit 3 by errors.Is, and the user reads one plain line.
+func TestEnvErrorIsEnvironmentAndReadsPlainly(t *testing.T) {
+	err := envError("start cluster", io.ErrUnexpectedEOF)
+	if !errors.Is(err, ErrEnvironment) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("errors.Is fails on %v", err)
+	}
+	if got, want := err.Error(), "start cluster: unexpected EOF"; got != want {
+		t.Fatalf("message %q, want %q", got, want)
+	}
+	if errors.Is(io.EOF, ErrEnvironment) {
+		t.Fatal("a plain error matched ErrEnvironment")
+	}
+}
