@@ -18,20 +18,9 @@ func applyLoss(a *Agent, f Fault) (fault, error) {
 	if p.Percent <= 0 || p.Percent > 100 {
 		return nil, badParams("loss percent %v is not in (0, 100]", p.Percent)
 	}
-	peers, err := parsePeers(p.Peers)
+	spec, err := peerChains(p, func(m [][]expr.Any) []nftRule { return lossRules(m, p.Percent) })
 	if err != nil {
 		return nil, err
-	}
-	in, out, err := sides(p.Direction)
-	if err != nil {
-		return nil, err
-	}
-	var spec nftChains
-	if in {
-		spec.in = lossRules(peerMatches(peers, true), p.Percent)
-	}
-	if out {
-		spec.out = lossRules(peerMatches(peers, false), p.Percent)
 	}
 	rules, err := a.nft.install(KindLoss, spec)
 	if err != nil {

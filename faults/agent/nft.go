@@ -333,6 +333,28 @@ func parsePeers(peers []string) ([]net.IP, error) {
 	return out, nil
 }
 
+// peerChains builds the input and output chains of a per-peer packet
+// fault (partition, loss): one rule set per direction the fault asks for,
+// each made by build from the matches for the given peers.
+func peerChains(p Params, build func(matches [][]expr.Any) []nftRule) (nftChains, error) {
+	var spec nftChains
+	peers, err := parsePeers(p.Peers)
+	if err != nil {
+		return spec, err
+	}
+	in, out, err := sides(p.Direction)
+	if err != nil {
+		return spec, err
+	}
+	if in {
+		spec.in = build(peerMatches(peers, true))
+	}
+	if out {
+		spec.out = build(peerMatches(peers, false))
+	}
+	return spec, nil
+}
+
 // sides turns a direction into the chains it needs.
 func sides(d Direction) (in, out bool, err error) {
 	switch d {

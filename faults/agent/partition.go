@@ -17,20 +17,9 @@ func applyPartition(a *Agent, f Fault) (fault, error) {
 	if len(p.Peers) == 0 {
 		return nil, badParams("partition needs at least one peer")
 	}
-	peers, err := parsePeers(p.Peers)
+	spec, err := peerChains(p, dropRules)
 	if err != nil {
 		return nil, err
-	}
-	in, out, err := sides(p.Direction)
-	if err != nil {
-		return nil, err
-	}
-	var spec nftChains
-	if in {
-		spec.in = dropRules(peerMatches(peers, true))
-	}
-	if out {
-		spec.out = dropRules(peerMatches(peers, false))
 	}
 	rules, err := a.nft.install(KindPartition, spec)
 	if err != nil {
