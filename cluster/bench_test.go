@@ -29,7 +29,7 @@ func BenchmarkStartVsPlainRuns(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cli.Close()
-	is, err := HAKV{Binary: hakvBinary}.Image(ctx)
+	is, err := testHakv{Binary: hakvBinary}.Image(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func plainRuns(ctx context.Context, cli client.APIClient, ref, runID string, k i
 }
 
 func plainRun(ctx context.Context, cli client.APIClient, cfg *container.Config) (string, error) {
-	port := tcpPort(hakvPort)
+	port := tcpPort(testHakvPort)
 	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Config: cfg,
 		HostConfig: &container.HostConfig{PortBindings: network.PortMap{
@@ -107,7 +107,7 @@ func plainRun(ctx context.Context, cli client.APIClient, cfg *container.Config) 
 		return created.ID, err
 	}
 	addr := "127.0.0.1:" + info.Container.NetworkSettings.Ports[port][0].HostPort
-	check := HAKV{}.Health()
+	check := testHakv{}.Health()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for check.probe(ctx, addr) != nil {
@@ -123,11 +123,11 @@ func plainRun(ctx context.Context, cli client.APIClient, cfg *container.Config) 
 // containerConfig is a plain hakv container config for tests that bypass
 // Start, listening on hakv's port.
 func containerConfig(ref string, labels map[string]string, args ...string) *container.Config {
-	args = append(args, "--listen", fmt.Sprintf("0.0.0.0:%d", hakvPort), "--data", DataDir)
+	args = append(args, "--listen", fmt.Sprintf("0.0.0.0:%d", testHakvPort), "--data", DataDir)
 	return &container.Config{
 		Image:        ref,
 		Labels:       labels,
 		Cmd:          args,
-		ExposedPorts: network.PortSet{tcpPort(hakvPort): {}},
+		ExposedPorts: network.PortSet{tcpPort(testHakvPort): {}},
 	}
 }

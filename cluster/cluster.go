@@ -68,7 +68,8 @@ type Cluster struct {
 
 	spec   Spec
 	docker *testcontainers.DockerClient
-	nodes  []*Node
+	nodes  []*Node // data nodes
+	all    []*Node // every node, data nodes first
 
 	mu   sync.Mutex
 	done bool // torn down successfully
@@ -88,12 +89,21 @@ func NewRunID() string {
 // Validate checks the spec without touching Docker, so `hadrill validate`
 // can reject a bad node count or an unknown system option up front.
 func (s Spec) Validate() error {
-	_, err := s.containerSpecs()
+	_, err := s.members()
 	return err
 }
 
-// containerSpecs describes every node's container, checking the spec first.
-func (s Spec) containerSpecs() ([]ContainerSpec, error) {
+// member is one node to create: its name, role, serving port and health
+// check, and its container.
+type member struct {
+	Peer
+	health HealthCheck
+	spec   ContainerSpec
+}
+
+// members describes every node's container, data nodes first, checking the
+// spec first.
+func (s Spec) members() ([]member, error) {
 	switch {
 	case s.System == nil:
 		return nil, errors.New("check cluster spec: no system")
@@ -102,14 +112,29 @@ func (s Spec) containerSpecs() ([]ContainerSpec, error) {
 	case s.RunID != "" && !runIDPattern.MatchString(s.RunID):
 		return nil, fmt.Errorf("check cluster spec: run ID %q: want letters, digits, '_', '.', '-'", s.RunID)
 	}
-	peers := make([]Peer, s.Nodes)
-	for i := range peers {
-		name := nodeName(i)
-		peers[i] = Peer{Name: name, Host: name, Port: s.System.ClientPort()}
+	var ms []member
+	var peers, all []Peer
+	for i := range s.Nodes {
+		p := Peer{Name: nodeName(i), Role: DataRole, Host: nodeName(i), Port: s.System.ClientPort()}
+		ms = append(ms, member{Peer: p, health: s.System.Health()})
+		peers = append(peers, p)
 	}
-	specs := make([]ContainerSpec, s.Nodes)
-	for i := range specs {
-		cfg := NodeConfig{Name: nodeName(i), Peers: peers, Options: s.Options, DataDir: DataDir}
+	if r, ok := s.System.(Roler); ok {
+		for _, role := range r.Roles(s.Options) {
+			if role.Prefix == "" || role.Prefix == "n" || role.Name == DataRole {
+				return nil, fmt.Errorf("check cluster spec: role %q: prefix %q or name is taken by the data nodes", role.Name, role.Prefix)
+			}
+			for i := range role.Count {
+				name := fmt.Sprintf("%s%d", role.Prefix, i+1)
+				ms = append(ms, member{Peer: Peer{Name: name, Role: role.Name, Host: name, Port: role.Port}, health: role.Health})
+			}
+		}
+	}
+	for _, m := range ms {
+		all = append(all, m.Peer)
+	}
+	for i := range ms {
+		cfg := NodeConfig{Name: ms[i].Name, Role: ms[i].Role, Peers: peers, Members: all, Options: s.Options, DataDir: DataDir}
 		cs, err := s.System.Container(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("describe node %s: %w", cfg.Name, err)
@@ -119,9 +144,9 @@ func (s Spec) containerSpecs() ([]ContainerSpec, error) {
 				return nil, fmt.Errorf("customize node %s: %w", cfg.Name, err)
 			}
 		}
-		specs[i] = cs
+		ms[i].spec = cs
 	}
-	return specs, nil
+	return ms, nil
 }
 
 func nodeName(i int) string { return fmt.Sprintf("n%d", i+1) }
@@ -141,7 +166,7 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 		spec.StartTimeout = 60 * time.Second
 	}
 	c := &Cluster{RunID: spec.RunID, Network: "hadrill-" + spec.RunID, spec: spec}
-	specs, err := spec.containerSpecs()
+	members, err := spec.members()
 	if err != nil {
 		return c, err
 	}
@@ -156,12 +181,16 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 	if err := c.createNetwork(ctx); err != nil {
 		return c, err
 	}
-	for i, cs := range specs {
-		c.nodes = append(c.nodes, &Node{name: nodeName(i), cluster: c, spec: cs})
+	for _, m := range members {
+		n := &Node{name: m.Name, role: m.Role, port: m.Port, health: m.health, cluster: c, spec: m.spec}
+		c.all = append(c.all, n)
+		if m.Role == DataRole {
+			c.nodes = append(c.nodes, n)
+		}
 	}
-	errs := make([]error, len(c.nodes))
+	errs := make([]error, len(c.all))
 	var wg sync.WaitGroup
-	for i, n := range c.nodes {
+	for i, n := range c.all {
 		wg.Go(func() { errs[i] = n.create(ctx) })
 	}
 	wg.Wait()
@@ -221,9 +250,13 @@ func (c *Cluster) labels(node string) map[string]string {
 // modify it.
 func (c *Cluster) Nodes() []*Node { return c.nodes }
 
-// Node returns the node with the given name, or nil.
+// AllNodes are every node of every role, data nodes first. The slice is
+// shared: do not modify it.
+func (c *Cluster) AllNodes() []*Node { return c.all }
+
+// Node returns the node with the given name, of any role, or nil.
 func (c *Cluster) Node(name string) *Node {
-	for _, n := range c.nodes {
+	for _, n := range c.all {
 		if n.name == name {
 			return n
 		}
@@ -252,7 +285,7 @@ func (c *Cluster) Primary(ctx context.Context) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("find primary of %s: %w", c.spec.System.Name(), ErrNoFixedPrimary)
 	}
-	return pf.Primary(ctx, c.nodes)
+	return pf.Primary(ctx, c.all)
 }
 
 // Claims is every node's own view of its role (see ClaimReporter), so a
@@ -263,7 +296,7 @@ func (c *Cluster) Claims(ctx context.Context) ([]Claim, error) {
 	if !ok {
 		return nil, fmt.Errorf("ask roles of %s: %w", c.spec.System.Name(), ErrUnsupported)
 	}
-	return cr.Claims(ctx, c.nodes)
+	return cr.Claims(ctx, c.all)
 }
 
 // WaitPrimary polls Primary until a node holds the role or ctx ends. Start

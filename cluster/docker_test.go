@@ -49,7 +49,7 @@ func assertNoEngine(t *testing.T) {
 	if !errors.Is(err, ErrNoDocker) || !strings.HasPrefix(err.Error(), "no Docker engine reachable at unix:///var/run/docker.sock: ") {
 		t.Errorf("Available = %v, want ErrNoDocker naming the socket", err)
 	}
-	c, err := Start(ctx, Spec{System: HAKV{Binary: hakvBinary}, Nodes: 1})
+	c, err := Start(ctx, Spec{System: testHakv{Binary: hakvBinary, Args: fastFailover}, Nodes: 1})
 	if !errors.Is(err, ErrNoDocker) {
 		t.Errorf("Start = %v, want ErrNoDocker", err)
 	}

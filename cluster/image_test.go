@@ -56,7 +56,7 @@ func TestContextTag(t *testing.T) {
 func TestImageCacheHit(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()
-	spec, err := HAKV{Binary: hakvBinary}.Image(ctx)
+	spec, err := testHakv{Binary: hakvBinary}.Image(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,21 +81,6 @@ func TestImageCacheHit(t *testing.T) {
 	}
 	if second.Took > time.Second {
 		t.Errorf("cache hit took %v", second.Took)
-	}
-	byBinary, err := EnsureImage(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromSource, err := HAKV{SourceDir: ".."}.Image(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bySource, err := EnsureImage(ctx, fromSource)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bySource.Built || bySource.Ref != byBinary.Ref {
-		t.Errorf("image from source: %s built=%v; want a cache hit on %s", bySource.Ref, bySource.Built, byBinary.Ref)
 	}
 }
 
@@ -125,7 +110,7 @@ func TestCleanupRemovesLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	spec, err := HAKV{Binary: hakvBinary}.Image(ctx)
+	spec, err := testHakv{Binary: hakvBinary}.Image(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,13 +83,9 @@ func testRunID(tb testing.TB) string {
 // hakvSpec is a fast-failover hakv cluster of three nodes.
 func hakvSpec(tb testing.TB) Spec {
 	return Spec{
-		RunID:  testRunID(tb),
-		System: HAKV{Binary: hakvBinary},
-		Nodes:  3,
-		Options: map[string]string{
-			"replication": "sync", "election": "quorum",
-			"heartbeat": "100ms", "failover_timeout": "1s",
-		},
+		RunID:        testRunID(tb),
+		System:       testHakv{Binary: hakvBinary, Args: fastFailover},
+		Nodes:        3,
 		LogDir:       tb.TempDir(),
 		StartTimeout: 30 * time.Second,
 	}

@@ -25,6 +25,9 @@ import (
 // requires of faults. A Node is safe for concurrent use.
 type Node struct {
 	name    string
+	role    string
+	port    int // the port it serves on (the client port for data nodes)
+	health  HealthCheck
 	cluster *Cluster
 	spec    ContainerSpec
 
@@ -55,6 +58,9 @@ var errNotCreated = errors.New("container not created")
 // the small node interfaces its users declare (faults.Node).
 func (n *Node) Name() string { return n.name }
 
+// Role is the node's role: cluster.DataRole, or one of the system's Roles.
+func (n *Node) Role() string { return n.role }
+
 // ContainerID is the Docker container ID, for tools that act on the
 // container directly (docker logs, the node agent's setup).
 func (n *Node) ContainerID() string {
@@ -71,7 +77,7 @@ func (n *Node) ContainerID() string {
 // the node is down, Start fails ("port is already allocated") rather than
 // move the node behind its clients' backs.
 func (n *Node) ClientAddr() string {
-	return n.Addr(n.cluster.spec.System.ClientPort())
+	return n.Addr(n.port)
 }
 
 // Addr is the host address of any published container port (the client port
@@ -225,7 +231,7 @@ func (n *Node) State(ctx context.Context) (NodeState, error) {
 // Healthy runs the system's health check once against the node, bounded by
 // the check's timeout: nil when the node answers.
 func (n *Node) Healthy(ctx context.Context) error {
-	if err := n.cluster.spec.System.Health().probe(ctx, n.ClientAddr()); err != nil {
+	if err := n.health.probe(ctx, n.ClientAddr()); err != nil {
 		return fmt.Errorf("check health of node %s: %w", n.name, err)
 	}
 	return nil
@@ -279,7 +285,7 @@ func (n *Node) setContainer(ctr testcontainers.Container) {
 
 // published lists the container ports to publish: the client port first.
 func (n *Node) published() []int {
-	return append([]int{n.cluster.spec.System.ClientPort()}, n.spec.Ports...)
+	return append([]int{n.port}, n.spec.Ports...)
 }
 
 // pickPorts chooses a fresh host port for every published container port.
@@ -377,11 +383,7 @@ type healthWait struct{ n *Node }
 
 // String describes the wait in testcontainers' debug log.
 func (w healthWait) String() string {
-	h := w.n.cluster.spec.System.Health()
-	if h.Path == "" {
-		return "TCP connect to " + w.n.ClientAddr()
-	}
-	return "HTTP 200 from GET " + h.Path + " on " + w.n.ClientAddr()
+	return w.n.health.Describe(w.n.ClientAddr())
 }
 
 // WaitUntilReady implements wait.Strategy; it also runs on every Node.Start.
@@ -394,7 +396,7 @@ func (w healthWait) WaitUntilReady(ctx context.Context, target wait.StrategyTarg
 		return fmt.Errorf("inspect node %s: %w", n.name, err)
 	}
 	n.refreshPorts(info)
-	check := n.cluster.spec.System.Health()
+	check := n.health
 	for {
 		last := check.probe(ctx, n.ClientAddr())
 		if last == nil {

@@ -40,13 +40,45 @@ type System interface {
 	Health() HealthCheck
 }
 
+// DataRole is the role of the nodes that hold the data and serve clients
+// (n1..nN). Fault targets select them unless a scenario names a role.
+const DataRole = "data"
+
+// Role is a kind of auxiliary node a system runs besides its data nodes: a
+// Sentinel, pg_auto_failover's monitor, a proxy. Its nodes are named Prefix1,
+// Prefix2, ... and are described by the same System.Container, with
+// NodeConfig.Role set.
+type Role struct {
+	// Name is the role's name ("sentinel"), as scenarios address it.
+	Name string
+	// Prefix starts the names of the role's nodes ("s" gives s1, s2, ...).
+	// It must not be "n", which the data nodes use.
+	Prefix string
+	// Count is how many nodes of the role to run.
+	Count int
+	// Port is the TCP port the role's nodes serve on; it is published on
+	// 127.0.0.1 like the data nodes' client port.
+	Port int
+	// Health is how the backend decides that a node of the role has started.
+	Health HealthCheck
+}
+
+// Roler is the optional capability of a System that runs auxiliary nodes.
+// The options are the scenario's, so that an option can move a process to
+// nodes of its own (Sentinels beside Redis or on their own nodes).
+type Roler interface {
+	Roles(opts map[string]string) []Role
+}
+
 // PrimaryFinder is implemented by systems that have a single writable primary
 // at a time. Systems without one (etcd: any member takes writes) simply do not
 // implement it, and Cluster.Primary then reports ErrNoFixedPrimary, so fault
 // targets such as "primary" can be rejected instead of guessed.
 type PrimaryFinder interface {
 	// Primary names the node that is primary now, or returns an error wrapping
-	// ErrNoPrimary while none is (an election is in progress).
+	// ErrNoPrimary while none is (an election is in progress). nodes are all
+	// the cluster's nodes, of every role (data nodes first), so that a system
+	// whose primary is named by auxiliary nodes (Sentinels) can ask them.
 	Primary(ctx context.Context, nodes []*Node) (string, error)
 }
 
@@ -85,11 +117,17 @@ var (
 
 // NodeConfig is what a System needs to know to describe one node.
 type NodeConfig struct {
-	// Name is the node's name, n1..nN. It is also its host name and its alias
-	// on the run's network, so peers reach it as Name:port.
+	// Name is the node's name, n1..nN (or a role's prefix and number). It is
+	// also its host name and its alias on the run's network, so peers reach it
+	// as Name:port.
 	Name string
-	// Peers lists every node of the cluster, this one included, in order.
+	// Role is DataRole or the name of one of the system's Roles.
+	Role string
+	// Peers lists every data node of the cluster, this one included when it
+	// is a data node, in order.
 	Peers []Peer
+	// Members lists every node of every role, data nodes first.
+	Members []Peer
 	// Options are the scenario's system options (cluster.options), verbatim.
 	Options map[string]string
 	// DataDir is the data folder inside the container (always DataDir).
@@ -102,6 +140,7 @@ type NodeConfig struct {
 // ports) pairs Host with its own.
 type Peer struct {
 	Name string
+	Role string
 	Host string
 	Port int
 }
@@ -145,11 +184,14 @@ type File struct {
 	Mode int64
 }
 
-// HealthCheck says how to tell that a node is up: an HTTP GET of Path on the
-// client port that answers 200, or, when Path is empty, a TCP connect (weak
-// with Docker's userland proxy, which accepts before the node listens; prefer
-// HTTP where the system has it).
+// HealthCheck says how to tell that a node is up: Probe when set (a system's
+// own protocol: a Redis PING, an etcd /health), else an HTTP GET of Path on
+// the client port that answers 200, else a TCP connect (weak with Docker's
+// userland proxy, which accepts before the node listens; prefer the others).
 type HealthCheck struct {
+	// Probe, when set, checks the node at addr (127.0.0.1:port) in the
+	// system's own protocol and returns nil when it serves.
+	Probe func(ctx context.Context, addr string) error
 	// Path is the HTTP path to GET ("/healthz").
 	Path string
 	// Timeout bounds one probe; 0 means one second. A paused node fails the
@@ -165,6 +207,9 @@ func (h HealthCheck) probe(ctx context.Context, addr string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if h.Probe != nil {
+		return h.Probe(ctx, addr)
+	}
 	if h.Path == "" {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", addr)
@@ -186,6 +231,17 @@ func (h HealthCheck) probe(ctx context.Context, addr string) error {
 		return fmt.Errorf("get %s: status %d", h.Path, resp.StatusCode)
 	}
 	return nil
+}
+
+// Describe says what the check does, for logs.
+func (h HealthCheck) Describe(addr string) string {
+	switch {
+	case h.Probe != nil:
+		return "system probe of " + addr
+	case h.Path == "":
+		return "TCP connect to " + addr
+	}
+	return "HTTP 200 from GET " + h.Path + " on " + addr
 }
 
 // probeClient keeps no idle connections: a health probe must open a fresh

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hadrill/hadrill/systems/registry"
 )
 
 // invalidCases pairs each file of testdata/invalid with every error Parse
@@ -16,7 +18,7 @@ var invalidCases = []struct {
 	want []string
 }{
 	{"cluster.yaml", []string{
-		"cluster.yaml:4: cluster.system: unknown system \"mysql\" (known: hakv, or a path to a system .yaml file)",
+		"cluster.yaml:4: cluster.system: unknown system \"mysql\" (known: " + strings.Join(registry.Names(), ", ") + ")",
 		"cluster.yaml:5: cluster.nodes: must be at least 1",
 	}},
 	{"durations.yaml", []string{

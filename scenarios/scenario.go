@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hadrill/hadrill/systems/registry"
 	"gopkg.in/yaml.v3"
 )
 
@@ -222,7 +223,7 @@ type Targets struct {
 // fields.
 func Default() *Scenario {
 	return &Scenario{
-		Cluster: Cluster{System: HAKV, Nodes: 3},
+		Cluster: Cluster{System: registry.Default, Nodes: 3},
 		Workload: Workload{
 			Kind:        Register,
 			LedgerRatio: 0.2,
@@ -246,11 +247,11 @@ const defaultGrace = Duration(10 * time.Second)
 // fillDerived fills the defaults that depend on other fields. It runs after
 // validation, so that an explicit bad value is reported rather than replaced.
 func (s *Scenario) fillDerived() {
-	if sys, ok := systemInfo(s.Cluster.System); ok {
+	if sys, ok := system(s.Cluster.System); ok {
 		if s.Cluster.Options == nil {
 			s.Cluster.Options = Options{}
 		}
-		for _, o := range sys.Options {
+		for _, o := range sys.Options() {
 			if _, set := s.Cluster.Options[o.Name]; !set {
 				s.Cluster.Options[o.Name] = o.Default
 			}

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/systems"
+	"github.com/hadrill/hadrill/systems/registry"
 )
 
 func TestFaultWindow(t *testing.T) {
@@ -87,21 +90,22 @@ func TestKnownListsForHadrillList(t *testing.T) {
 	if len(Selectors()) != 7 || len(Workloads()) != 1 || Workloads()[0].Kind != Register {
 		t.Errorf("selectors %v, workloads %v", Selectors(), Workloads())
 	}
-	sys := Systems()
-	if len(sys) != 1 || sys[0].Name != HAKV {
-		t.Fatalf("systems = %+v", sys)
-	}
-	for _, o := range sys[0].Options {
-		if msg := checkOption(o, o.Default); msg != "" {
-			t.Errorf("default of %s is invalid: %s", o.Name, msg)
-		}
-	}
 }
 
-func TestIsSystemPath(t *testing.T) {
-	for s, want := range map[string]bool{"hakv": false, "etcd": false, "my.yaml": true, "sys.yml": true, "systems/x": true, `c:\x`: true} {
-		if IsSystemPath(s) != want {
-			t.Errorf("IsSystemPath(%q) = %v", s, !want)
+// TestSystemDefaultsAreValid checks every registered system's declared
+// defaults against the schema's own checks: a default the schema would
+// refuse is a bug in the system's declaration.
+func TestSystemDefaultsAreValid(t *testing.T) {
+	for _, sys := range registry.All() {
+		for _, o := range sys.Options() {
+			if msg := checkOption(o, o.Default); msg != "" {
+				t.Errorf("%s: default of %s is invalid: %s", sys.Name(), o.Name, msg)
+			}
+		}
+		if oc, ok := sys.(systems.OptionChecker); ok {
+			if name, msg := oc.CheckOptions(map[string]string{}); name != "" {
+				t.Errorf("%s: defaults break the rule on %s: %s", sys.Name(), name, msg)
+			}
 		}
 	}
 }

@@ -2,13 +2,14 @@ package scenarios
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/systems"
+	"github.com/hadrill/hadrill/systems/registry"
 )
 
 // Options are a system's settings, by option name. Values stay strings
@@ -37,95 +38,18 @@ func (o Options) MarshalYAML() (any, error) {
 	return n, nil
 }
 
-// OptionKind says how an option's value is checked (cluster.OptionKind).
-type OptionKind = cluster.OptionKind
-
-// Option kinds.
-const (
-	OptionEnum     = cluster.OptionEnum
-	OptionDuration = cluster.OptionDuration
-	OptionBool     = cluster.OptionBool
-)
-
-// OptionInfo describes one cluster option of a system. The system declares
-// it (cluster.Option), so the schema and the container set-up cannot
-// disagree; options are kept as strings in the scenario (Cluster.Options)
-// because each system maps them to its own flags or config.
-type OptionInfo = cluster.Option
-
-// SystemInfo describes a system under test that the schema knows, so that its
-// options are checked before anything starts.
-type SystemInfo struct {
-	Name    string
-	Doc     string
-	Options []OptionInfo
-}
-
-// HAKV is the reference store, the default system.
-const HAKV = "hakv"
-
-var systems = []SystemInfo{{
-	Name:    HAKV,
-	Doc:     "the reference primary/standby key-value store (built in)",
-	Options: cluster.HAKV{}.Options(),
-}}
-
-// Systems lists the systems the schema knows. A cluster.system that is a path
-// to a .yaml system definition is accepted too; its options are not checked
-// here.
-func Systems() []SystemInfo { return slices.Clone(systems) }
-
-func systemInfo(name string) (SystemInfo, bool) {
-	for _, s := range systems {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return SystemInfo{}, false
-}
-
-// IsSystemPath reports whether a cluster.system value names a user-defined
-// system file rather than a known system.
-func IsSystemPath(system string) bool {
-	ext := filepath.Ext(system)
-	return strings.ContainsAny(system, `/\`) || ext == ".yaml" || ext == ".yml"
-}
-
-func systemNames() string {
-	names := make([]string, len(systems))
-	for i, s := range systems {
-		names[i] = s.Name
-	}
-	return strings.Join(names, ", ")
-}
-
-// option returns the named option, if the system has it.
-func (s SystemInfo) option(name string) (OptionInfo, bool) {
-	for _, o := range s.Options {
-		if o.Name == name {
-			return o, true
-		}
-	}
-	return OptionInfo{}, false
-}
-
-func (s SystemInfo) optionNames() string {
-	names := make([]string, len(s.Options))
-	for i, o := range s.Options {
-		names[i] = o.Name
-	}
-	return strings.Join(names, ", ")
-}
+// system returns the registered system of the given name.
+func system(name string) (systems.System, bool) { return registry.Lookup(name) }
 
 // checkOption returns a message when value is not valid for the option,
 // in the schema's terms (durations as ParseDuration reads them).
-func checkOption(o OptionInfo, value string) string {
+func checkOption(o systems.Option, value string) string {
 	switch o.Kind {
-	case OptionEnum:
+	case systems.OptionEnum:
 		if !slices.Contains(o.Values, value) {
 			return fmt.Sprintf("invalid value %q (want %s)", value, orList(o.Values))
 		}
-	case OptionDuration:
+	case systems.OptionDuration:
 		d, err := ParseDuration(value)
 		switch {
 		case err != nil:
@@ -134,7 +58,15 @@ func checkOption(o OptionInfo, value string) string {
 			// Zero is meaningful only where it is the default (no delay).
 			return fmt.Sprintf("invalid value %q (must be more than 0s)", value)
 		}
-	case OptionBool:
+	case systems.OptionInt:
+		n, err := strconv.ParseInt(value, 10, 64)
+		switch {
+		case err != nil:
+			return fmt.Sprintf("invalid value %q (want a whole number)", value)
+		case n < o.Min:
+			return fmt.Sprintf("invalid value %q (must be at least %d)", value, o.Min)
+		}
+	case systems.OptionBool:
 		if value != "true" && value != "false" {
 			return fmt.Sprintf("invalid value %q (want true or false)", value)
 		}

@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/hadrill/hadrill/systems"
+	"github.com/hadrill/hadrill/systems/registry"
 )
 
 // The validator checks what the types alone cannot: ranges, references to
@@ -68,9 +71,9 @@ func (v *validator) checkTop() {
 
 func (v *validator) checkCluster() {
 	c := v.s.Cluster
-	sys, known := systemInfo(c.System)
-	if !known && !IsSystemPath(c.System) {
-		v.errorf("cluster.system", "unknown system %q (known: %s, or a path to a system .yaml file)", c.System, systemNames())
+	sys, known := system(c.System)
+	if !known {
+		v.errorf("cluster.system", "unknown system %q (known: %s)", c.System, strings.Join(registry.Names(), ", "))
 	}
 	if c.Nodes < 1 {
 		v.errorf("cluster.nodes", "must be at least 1")
@@ -78,44 +81,29 @@ func (v *validator) checkCluster() {
 	if !known {
 		return
 	}
+	decl := sys.Options()
 	names := make([]string, 0, len(c.Options))
 	for name := range c.Options {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	bad := false
 	for _, name := range names {
 		p := "cluster.options." + name
-		o, ok := sys.option(name)
+		o, ok := systems.Find(decl, name)
 		if !ok {
-			v.errorf(p, "unknown option for %s (known: %s)", sys.Name, sys.optionNames())
+			v.errorf(p, "unknown option for %s (known: %s)", sys.Name(), strings.Join(systems.Names(decl), ", "))
+			bad = true
 		} else if msg := checkOption(o, c.Options[name]); msg != "" {
 			v.errorf(p, "%s", msg)
+			bad = true
 		}
 	}
-	v.checkTimers(c.Options)
-}
-
-// checkTimers catches settings hakv would refuse at start, so they fail as
-// bad input before anything runs: a failure detector that fires between
-// heartbeats (hakv's lease is half the failover timeout, and must outlast
-// two heartbeats), and a ship delay without asynchronous replication.
-func (v *validator) checkTimers(opts Options) {
-	hb, err1 := ParseDuration(valueOr(opts, "heartbeat", "200ms"))
-	ft, err2 := ParseDuration(valueOr(opts, "failover_timeout", "2s"))
-	if err1 == nil && err2 == nil && ft <= 2*hb {
-		v.errorf("cluster.options.failover_timeout", "must be more than twice heartbeat (%s)", hb)
+	if oc, ok := sys.(systems.OptionChecker); ok && !bad {
+		if name, msg := oc.CheckOptions(c.Options); name != "" {
+			v.errorf("cluster.options."+name, "%s", msg)
+		}
 	}
-	sd, err := ParseDuration(valueOr(opts, "ship_delay", "0s"))
-	if err == nil && sd > 0 && valueOr(opts, "replication", "sync") != "async" {
-		v.errorf("cluster.options.ship_delay", "needs replication: async (sync and semi-sync wait for the standbys)")
-	}
-}
-
-func valueOr(opts Options, name, def string) string {
-	if val, ok := opts[name]; ok {
-		return val
-	}
-	return def
 }
 
 func (v *validator) checkWorkload() {

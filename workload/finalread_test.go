@@ -90,16 +90,15 @@ func TestFinalReadNoPrimary(t *testing.T) {
 
 // TestFinalReadFindsPrimary checks that the scan goes to the node that is
 // the primary, even when the clients last saw another one, and that a
-// standby is not scanned.
+// standby is not scanned: only n3 holds the key.
 func TestFinalReadFindsPrimary(t *testing.T) {
-	fc := newFakeCluster(t, "n1", "n2", "n3")
-	kv := NewHakvClient(fc.endpoints(), 1)
-	defer kv.CloseIdleConnections()
-	fc.data["ledger-0-1"] = "0-1"
+	sk := newScriptKV("n1", "n2", "n3")
+	sk.data["ledger-0-1"] = "0-1"
+	kv := &roleKV{scriptKV: sk, roles: map[string]string{"n1": "standby", "n2": "standby", "n3": "primary"},
+		data: map[string]map[string]string{"n3": sk.data}}
 	r, sink := finalRunner(kv, "ledger-0-1")
 	n1 := "n1"
 	r.stats.primary.Store(&n1)
-	fc.setPrimary("n3")
 	st, err := r.FinalRead(context.Background(), 2*time.Second)
 	if err != nil || st.Node != "n3" || st.Present != 1 {
 		t.Fatalf("final read = %+v, %v; want one present key from n3", st, err)

@@ -7,13 +7,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hadrill/hadrill/checker"
-	"github.com/hadrill/hadrill/scenarios"
+	"github.com/hadrill/hadrill/drill"
 )
 
 func init() { subcommands = append(subcommands, newCheckCmd) }
 
 func newCheckCmd() *cobra.Command {
-	var opt scenarios.CheckOptions
+	var opt drill.CheckOptions
 	cmd := &cobra.Command{
 		Use:   "check RUNDIR",
 		Short: "Re-check a saved run offline and rewrite its verdict",
@@ -22,9 +22,9 @@ runs every check again, exactly as the run did, rewriting verdict.json and
 junit.xml. It works on the partial history of a crashed or interrupted run.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := scenarios.CheckRun(cmd.Context(), args[0], opt)
+			v, err := drill.CheckRun(cmd.Context(), args[0], opt)
 			if err != nil {
-				if errors.Is(err, scenarios.ErrBadRun) {
+				if errors.Is(err, drill.ErrBadRun) {
 					return badInput(err)
 				}
 				return err

@@ -9,7 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/scenarios"
+	"github.com/hadrill/hadrill/systems"
+	"github.com/hadrill/hadrill/systems/registry"
 )
 
 func init() { subcommands = append(subcommands, newListCmd) }
@@ -40,12 +43,8 @@ func list(out io.Writer) error {
 		fmt.Fprintf(w, "  %s\t%s%s\n", name, s.Description, note)
 	}
 	fmt.Fprintln(w, "\nSYSTEMS")
-	for _, s := range scenarios.Systems() {
-		var opts []string
-		for _, o := range s.Options {
-			opts = append(opts, o.Name)
-		}
-		fmt.Fprintf(w, "  %s\t%s (options: %s)\n", s.Name, s.Doc, strings.Join(opts, ", "))
+	for _, s := range registry.All() {
+		listSystem(w, s)
 	}
 	fmt.Fprintln(w, "\nFAULT KINDS")
 	for _, k := range scenarios.FaultKinds() {
@@ -60,4 +59,25 @@ func list(out io.Writer) error {
 		fmt.Fprintf(w, "  %s\t%s\n", wl.Kind, wl.Doc)
 	}
 	return w.Flush()
+}
+
+// listSystem prints a system: what it is, its roles, its client, and each
+// option with its default and meaning.
+func listSystem(w io.Writer, s systems.System) {
+	fmt.Fprintf(w, "  %s\t%s\n", s.Name(), s.Doc())
+	roles := []string{fmt.Sprintf("%s (n1..nN, port %d)", cluster.DataRole, s.ClientPort())}
+	if r, ok := s.(cluster.Roler); ok {
+		for _, role := range r.Roles(nil) {
+			roles = append(roles, fmt.Sprintf("%s (%s1..%s%d, port %d)", role.Name, role.Prefix, role.Prefix, role.Count, role.Port))
+		}
+	}
+	fmt.Fprintf(w, "  \troles: %s\n", strings.Join(roles, ", "))
+	fmt.Fprintf(w, "  \tclient: %s\n", s.ClientDoc())
+	for _, o := range s.Options() {
+		vals := ""
+		if len(o.Values) > 0 {
+			vals = " [" + strings.Join(o.Values, "|") + "]"
+		}
+		fmt.Fprintf(w, "  \t  %s=%s%s: %s\n", o.Name, o.Default, vals, o.Doc)
+	}
 }

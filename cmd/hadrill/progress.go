@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/hadrill/hadrill/drill"
 	"github.com/hadrill/hadrill/results"
-	"github.com/hadrill/hadrill/scenarios"
 )
 
 // progress renders a run's progress on stderr: one line redrawn in place on
@@ -36,7 +36,7 @@ func newProgress(w io.Writer, name string) *progress {
 	return &progress{w: w, name: name, tty: tty}
 }
 
-func (p *progress) update(s scenarios.Progress) {
+func (p *progress) update(s drill.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	line := p.line(s)
@@ -52,7 +52,7 @@ func (p *progress) update(s scenarios.Progress) {
 	p.phase = s.Phase
 }
 
-func (p *progress) line(s scenarios.Progress) string {
+func (p *progress) line(s drill.Progress) string {
 	if s.Phase != "load" {
 		return fmt.Sprintf("%s: %s", p.name, s.Phase)
 	}

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hadrill/hadrill/checker"
+	"github.com/hadrill/hadrill/drill"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/scenarios"
 )
@@ -24,7 +23,6 @@ type runFlags struct {
 	repeat  int
 	junit   string
 	sets    []string
-	hakv    string
 	metrics metricsFlags
 }
 
@@ -57,7 +55,6 @@ interrupted (after healing faults and removing containers).`,
 	fl.StringVar(&f.metrics.addr, "metrics-addr", "", "serve live Prometheus metrics on this address during the run, e.g. 127.0.0.1:9477")
 	fl.StringVar(&f.metrics.pushgateway, "pushgateway", "", "push the final metrics to this Prometheus pushgateway URL")
 	fl.StringVar(&f.metrics.file, "metrics-file", "", "write the final metrics in node_exporter textfile format (name it *.prom)")
-	fl.StringVar(&f.hakv, "hakv", "", "static hakv binary for the hakv image (default: hakv beside hadrill, then $PATH)")
 	return cmd
 }
 
@@ -79,7 +76,7 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 		}
 		list = append(list, s)
 	}
-	opt := scenarios.RunOptions{Results: f.results, HakvBinary: findHakv(f.hakv), AgentBinary: self()}
+	opt := drill.RunOptions{Results: f.results, AgentBinary: self()}
 	var verdicts []*results.Verdict
 	var failed bool
 	for _, s := range list {
@@ -119,7 +116,7 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 }
 
 // runOne runs one scenario with a progress line and prints its summary.
-func runOne(ctx context.Context, s *scenarios.Scenario, opt scenarios.RunOptions, mf metricsFlags) (*results.Verdict, error) {
+func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf metricsFlags) (*results.Verdict, error) {
 	m := results.NewMetrics(s.Name)
 	if mf.addr != "" {
 		mctx, cancel := context.WithCancel(ctx)
@@ -131,7 +128,7 @@ func runOne(ctx context.Context, s *scenarios.Scenario, opt scenarios.RunOptions
 	opt.Observer = m
 	p := newProgress(os.Stderr, s.Name)
 	opt.Progress = p.update
-	out, err := scenarios.Run(ctx, s, opt)
+	out, err := drill.Run(ctx, s, opt)
 	p.done()
 	if v := verdictOf(out); v != nil {
 		err = errors.Join(err, exportMetrics(context.WithoutCancel(ctx), m, v, mf))
@@ -147,7 +144,7 @@ func runOne(ctx context.Context, s *scenarios.Scenario, opt scenarios.RunOptions
 	switch {
 	case errors.Is(err, context.Canceled):
 		return verdictOf(out), withCode(exitInterrupted, fmt.Errorf("interrupted: faults healed, containers removed, partial results kept: %w", err))
-	case errors.Is(err, scenarios.ErrEnvironment):
+	case errors.Is(err, drill.ErrEnvironment):
 		return verdictOf(out), withCode(exitEnvironment, err)
 	case errors.Is(err, scenarios.ErrInvalid):
 		return verdictOf(out), badInput(err)
@@ -169,7 +166,7 @@ func exportMetrics(ctx context.Context, m *results.Metrics, v *results.Verdict, 
 	return errors.Join(errs...)
 }
 
-func verdictOf(o *scenarios.Outcome) *results.Verdict {
+func verdictOf(o *drill.Outcome) *results.Verdict {
 	if o == nil {
 		return nil
 	}
@@ -189,25 +186,6 @@ func loadScenario(arg string, sets []string) (*scenarios.Scenario, error) {
 		}
 	}
 	return s, nil
-}
-
-// findHakv locates the static hakv binary the hakv image is built from:
-// the flag, then hakv beside this executable (make build puts both in
-// bin/), then $PATH.
-func findHakv(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), "hakv")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("hakv"); err == nil {
-		return p
-	}
-	return ""
 }
 
 // self is this executable, which also serves as the node agent.

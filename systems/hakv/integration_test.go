@@ -1,4 +1,4 @@
-package workload
+package hakv
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/workload"
 )
 
 // hakvProc is one hakv process of the integration test.
@@ -157,10 +158,10 @@ func TestHakvIntegration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv := NewHakvClient(eps, 4)
+	kv := NewClient(eps, 4)
 	defer kv.CloseIdleConnections()
-	rec := NewRecorder(w, time.Now())
-	r := NewRunner(kv, rec)
+	rec := workload.NewRecorder(w, time.Now())
+	r := workload.NewRunner(kv, rec)
 	peers := strings.Join(func() []string {
 		var s []string
 		for _, p := range procs {
@@ -186,7 +187,7 @@ func TestHakvIntegration(t *testing.T) {
 		f.restarted = rec.Now()
 		f.err = startHakv(bin, peers, f.victim)
 	}()
-	st, err := r.Run(context.Background(), Config{Clients: 4, Rate: 200, Duration: 3 * time.Second, Seed: 1})
+	st, err := r.Run(context.Background(), workload.Config{Clients: 4, Rate: 200, Duration: 3 * time.Second, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,13 +216,13 @@ type faultTimes struct {
 }
 
 // checkIntegrationHistory asserts what the integration run must show.
-func checkIntegrationHistory(t *testing.T, path string, f faultTimes, fin FinalStats) {
+func checkIntegrationHistory(t *testing.T, path string, f faultTimes, fin workload.FinalStats) {
 	ops, torn, err := history.ReadFile[history.Op](path)
 	if err != nil || torn {
 		t.Fatalf("read history: torn %v, %v", torn, err)
 	}
 	checkSequential(t, ops)
-	if !errors.Is(f.probe, ErrUnreachable) || Classify(f.probe, true) != history.Fail {
+	if !errors.Is(f.probe, workload.ErrUnreachable) || workload.Classify(f.probe, true) != history.Fail {
 		t.Errorf("write to the dead node: %v, want unreachable, a definite fail", f.probe)
 	}
 	var total, ok, okWritesAfter int

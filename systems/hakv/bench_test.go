@@ -1,4 +1,4 @@
-package workload
+package hakv
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/workload"
 )
 
 // benchClients is the concurrency of both loops in BenchmarkRecordedVsBare.
@@ -68,11 +69,11 @@ func recordedLoop(b *testing.B, addr string, d time.Duration, i int) (int64, tim
 		b.Fatal(err)
 	}
 	defer w.Close()
-	kv := NewHakvClient(map[string]string{"n1": addr}, benchClients)
+	kv := NewClient(map[string]string{"n1": addr}, benchClients)
 	defer kv.CloseIdleConnections()
-	r := NewRunner(kv, NewRecorder(w, time.Now()))
+	r := workload.NewRunner(kv, workload.NewRecorder(w, time.Now()))
 	start := time.Now()
-	st, err := r.Run(context.Background(), Config{Clients: benchClients, Duration: d, Mix: Mix{Write: 1}})
+	st, err := r.Run(context.Background(), workload.Config{Clients: benchClients, Duration: d, Mix: workload.Mix{Write: 1}})
 	if err != nil {
 		b.Fatal(err)
 	}

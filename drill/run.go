@@ -1,4 +1,4 @@
-package scenarios
+package drill
 
 import (
 	"context"
@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/scenarios"
+	"github.com/hadrill/hadrill/systems"
+	"github.com/hadrill/hadrill/systems/registry"
 	"github.com/hadrill/hadrill/workload"
 )
 
@@ -37,8 +41,6 @@ func (e *environmentError) Is(target error) bool { return target == ErrEnvironme
 type RunOptions struct {
 	// Results is the results root (default "results").
 	Results string
-	// HakvBinary is the static hakv binary the hakv image is built from.
-	HakvBinary string
 	// AgentBinary is the static binary that runs the node agent
 	// (`hadrill agent`): the hadrill binary itself. When empty, nodes run
 	// without an agent and only container-level faults are available.
@@ -81,11 +83,12 @@ type Outcome struct {
 // path, and the history written so far is kept. When ctx is cancelled (Ctrl-C)
 // the partial run is still checked and written, and the error wraps
 // context.Canceled.
-func Run(ctx context.Context, s *Scenario, opt RunOptions) (*Outcome, error) {
-	if s.Cluster.System != HAKV {
-		return nil, fmt.Errorf("system %q: %w: %w", s.Cluster.System, ErrInvalid, errSystemMissing)
+func Run(ctx context.Context, s *scenarios.Scenario, opt RunOptions) (*Outcome, error) {
+	sys, ok := registry.Lookup(s.Cluster.System)
+	if !ok {
+		return nil, fmt.Errorf("system %q: %w: unknown (known: %s)", s.Cluster.System, scenarios.ErrInvalid, strings.Join(registry.Names(), ", "))
 	}
-	r := &run{s: s, opt: opt, seed: s.EnsureSeed(), started: time.Now()}
+	r := &run{s: s, sys: sys, opt: opt, seed: s.EnsureSeed(), started: time.Now()}
 	if r.opt.Results == "" {
 		r.opt.Results = "results"
 	}
@@ -113,7 +116,8 @@ func Run(ctx context.Context, s *Scenario, opt RunOptions) (*Outcome, error) {
 
 // run is the state of one run across its phases.
 type run struct {
-	s       *Scenario
+	s       *scenarios.Scenario
+	sys     systems.System
 	opt     RunOptions
 	seed    int64
 	started time.Time
@@ -202,7 +206,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	r.setPhase("wait for primary")
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if _, err := c.WaitPrimary(wctx); err != nil {
+	if _, err := c.WaitPrimary(wctx); err != nil && !errors.Is(err, cluster.ErrNoFixedPrimary) {
 		if ctx.Err() != nil {
 			return fmt.Errorf("wait for primary: %w", ctx.Err())
 		}
@@ -245,12 +249,9 @@ func stopNodes(ctx context.Context, c *cluster.Cluster) {
 
 // clusterSpec maps the scenario onto the Docker backend.
 func (r *run) clusterSpec() (cluster.Spec, error) {
-	if r.s.Cluster.Image == "" && r.opt.HakvBinary == "" {
-		return cluster.Spec{}, envError("find hakv", errors.New("no hakv binary given (build it with make build)"))
-	}
 	spec := cluster.Spec{
 		RunID:   r.meta.RunID,
-		System:  cluster.HAKV{Binary: r.opt.HakvBinary},
+		System:  r.sys,
 		Nodes:   r.s.Cluster.Nodes,
 		Options: r.s.Cluster.Options,
 		Image:   r.s.Cluster.Image,
@@ -271,7 +272,7 @@ func (r *run) setupAgent() error {
 	if r.opt.AgentBinary == "" && len(kinds) == 0 {
 		return nil
 	}
-	a, err := newAgentSetup(r.opt.AgentBinary, r.s.hasDiskFaults())
+	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s))
 	switch {
 	case err == nil:
 		r.agent = a
@@ -285,15 +286,11 @@ func (r *run) setupAgent() error {
 
 // hasDiskFaults reports whether the scenario injects disk faults, which need
 // the FUSE layer (and the privileges it takes) in every node.
-func (s *Scenario) hasDiskFaults() bool {
+func hasDiskFaults(s *scenarios.Scenario) bool {
 	for _, k := range s.AgentKinds() {
-		if k == DiskStall || k == DiskSlow || k == DiskError {
+		if k == scenarios.DiskStall || k == scenarios.DiskSlow || k == scenarios.DiskError {
 			return true
 		}
 	}
 	return false
 }
-
-// errSystemMissing is returned for systems other than hakv, which the
-// cluster package does not implement yet.
-var errSystemMissing = errors.New("only hakv is supported in this build")

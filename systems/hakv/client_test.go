@@ -1,4 +1,4 @@
-package workload
+package hakv
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/workload"
 )
 
 // classCase is one row of the outcome table: a server behaviour, an op, and
@@ -42,19 +43,19 @@ var classCases = []classCase{
 	{name: "cas ok", f: history.CAS, key: "k", want: history.OK},
 	{name: "read present", f: history.Read, key: "k", want: history.OK, found: true},
 	{name: "read absent 404", f: history.Read, key: "nokey", want: history.OK},
-	{name: "cas 412", f: history.CAS, key: "nokey", want: history.Fail, is: ErrPrecondition},
-	{name: "write refused", addr: "refused", f: history.Write, key: "k", want: history.Fail, is: ErrUnreachable},
-	{name: "cas refused", addr: "refused", f: history.CAS, key: "k", want: history.Fail, is: ErrUnreachable},
+	{name: "cas 412", f: history.CAS, key: "nokey", want: history.Fail, is: workload.ErrPrecondition},
+	{name: "write refused", addr: "refused", f: history.Write, key: "k", want: history.Fail, is: workload.ErrUnreachable},
+	{name: "cas refused", addr: "refused", f: history.CAS, key: "k", want: history.Fail, is: workload.ErrUnreachable},
 	{name: "read refused", addr: "refused", f: history.Read, key: "k", want: history.Fail},
-	{name: "write dial outlives op", addr: "hang-dial", f: history.Write, key: "k", want: history.Fail, is: ErrUnreachable},
-	{name: "write 503 hint", server: status(503, &n2), f: history.Write, key: "k", want: history.Fail, is: ErrNotApplied},
-	{name: "write 503 empty hint", server: status(503, &empty), f: history.Write, key: "k", want: history.Fail, is: ErrNotApplied},
+	{name: "write dial outlives op", addr: "hang-dial", f: history.Write, key: "k", want: history.Fail, is: workload.ErrUnreachable},
+	{name: "write 503 hint", server: status(503, &n2), f: history.Write, key: "k", want: history.Fail, is: workload.ErrNotApplied},
+	{name: "write 503 empty hint", server: status(503, &empty), f: history.Write, key: "k", want: history.Fail, is: workload.ErrNotApplied},
 	{name: "write 503 no hint header", server: status(503, nil), f: history.Write, key: "k", want: history.Info},
 	{name: "read 503 hint", server: status(503, &n2), f: history.Read, key: "k", want: history.Fail},
 	{name: "write 500", server: status(500, nil), f: history.Write, key: "k", want: history.Info},
 	{name: "cas 500", server: status(500, nil), f: history.CAS, key: "k", want: history.Info},
 	{name: "read 500", server: status(500, nil), f: history.Read, key: "k", want: history.Fail},
-	{name: "write 400", server: status(400, nil), f: history.Write, key: "k", want: history.Fail, is: ErrRejected},
+	{name: "write 400", server: status(400, nil), f: history.Write, key: "k", want: history.Fail, is: workload.ErrRejected},
 	{name: "write timeout after send", server: hang, f: history.Write, key: "k", want: history.Info},
 	{name: "cas timeout after send", server: hang, f: history.CAS, key: "k", want: history.Info},
 	{name: "read timeout after send", server: hang, f: history.Read, key: "k", want: history.Fail},
@@ -62,13 +63,13 @@ var classCases = []classCase{
 	{name: "read reset after send", server: resetAfterRead, f: history.Read, key: "k", want: history.Fail},
 }
 
-// TestHakvClientClassification checks every row of the table in
-// HakvClient's doc comment against real HTTP exchanges.
-func TestHakvClientClassification(t *testing.T) {
+// TestClientClassification checks every row of the table in
+// Client's doc comment against real HTTP exchanges.
+func TestClientClassification(t *testing.T) {
 	for _, tc := range classCases {
 		t.Run(tc.name, func(t *testing.T) {
 			found, err := classCaseRun(t, tc)
-			if got := Classify(err, tc.f != history.Read); got != tc.want {
+			if got := workload.Classify(err, tc.f != history.Read); got != tc.want {
 				t.Fatalf("class = %s, want %s (err %v)", got, tc.want, err)
 			}
 			if tc.is != nil && !errors.Is(err, tc.is) {
@@ -93,7 +94,7 @@ func classCaseRun(t *testing.T, tc classCase) (bool, error) {
 	if tc.addr == "refused" {
 		eps["n1"] = refusedAddr(t)
 	}
-	c := NewHakvClient(eps, 1)
+	c := NewClient(eps, 1)
 	t.Cleanup(c.CloseIdleConnections)
 	if tc.addr == "hang-dial" {
 		c.http.Transport.(*http.Transport).DialContext = func(context.Context, string, string) (net.Conn, error) {
@@ -114,26 +115,26 @@ func classCaseRun(t *testing.T, tc classCase) (bool, error) {
 	}
 }
 
-// TestHakvClientNotPrimaryHint checks that the hint of a 503 reaches the
+// TestClientNotPrimaryHint checks that the hint of a 503 reaches the
 // caller as the named primary.
-func TestHakvClientNotPrimaryHint(t *testing.T) {
+func TestClientNotPrimaryHint(t *testing.T) {
 	fc := newFakeCluster(t, "n1", "n2")
 	fc.setPrimary("n2")
-	c := NewHakvClient(fc.endpoints(), 1)
+	c := NewClient(fc.endpoints(), 1)
 	err := c.Put(context.Background(), "n1", "k", "v")
-	var np *NotPrimaryError
+	var np *workload.NotPrimaryError
 	if !errors.As(err, &np) || np.Primary != "n2" || np.Node != "n1" {
 		t.Fatalf("err = %v, want not primary from n1 naming n2", err)
 	}
 }
 
-// TestHakvClientSetEndpoints checks that a node that moved is reached at its
+// TestClientSetEndpoints checks that a node that moved is reached at its
 // new address once the caller says so.
-func TestHakvClientSetEndpoints(t *testing.T) {
+func TestClientSetEndpoints(t *testing.T) {
 	fc := newFakeCluster(t, "n1")
 	good := fc.endpoints()
-	c := NewHakvClient(map[string]string{"n1": refusedAddr(t)}, 1)
-	if err := c.Put(context.Background(), "n1", "k", "v"); !errors.Is(err, ErrUnreachable) {
+	c := NewClient(map[string]string{"n1": refusedAddr(t)}, 1)
+	if err := c.Put(context.Background(), "n1", "k", "v"); !errors.Is(err, workload.ErrUnreachable) {
 		t.Fatalf("before: err = %v, want unreachable", err)
 	}
 	c.SetEndpoints(good)
@@ -142,12 +143,12 @@ func TestHakvClientSetEndpoints(t *testing.T) {
 	}
 }
 
-// TestHakvClientScanAndRole checks the two calls the final read relies on.
-func TestHakvClientScanAndRole(t *testing.T) {
+// TestClientScanAndRole checks the two calls the final read relies on.
+func TestClientScanAndRole(t *testing.T) {
 	fc := newFakeCluster(t, "n1", "n2")
 	fc.data["ledger-1-1"] = "1-1"
 	fc.data["k1"] = "x"
-	c := NewHakvClient(fc.endpoints(), 1)
+	c := NewClient(fc.endpoints(), 1)
 	got, err := c.Scan(context.Background(), "n1", history.LedgerPrefix)
 	if err != nil || len(got) != 1 || got["ledger-1-1"] != "1-1" {
 		t.Fatalf("scan = %v, %v; want only ledger-1-1", got, err)

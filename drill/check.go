@@ -1,4 +1,4 @@
-package scenarios
+package drill
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/hadrill/hadrill/checker"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/scenarios"
 )
 
 // ErrBadRun marks a run folder that cannot be checked as given: a missing or
@@ -32,7 +33,7 @@ type CheckOptions struct {
 // verdict.
 func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Verdict, error) {
 	dir := results.RunDir{Path: runDir}
-	s, err := Load(dir.File(results.ScenarioFile))
+	s, err := scenarios.Load(dir.File(results.ScenarioFile))
 	if err != nil {
 		return nil, fmt.Errorf("load scenario as run: %w", errors.Join(ErrBadRun, err))
 	}
@@ -50,7 +51,7 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 	}
 	folded := history.FoldFaults(events)
 	in := checker.Input{Ops: ops, Faults: folded, End: meta.LoadEnd}
-	rep := checker.Run(ctx, in, s.checkerTargets(), checker.Options{
+	rep := checker.Run(ctx, in, checkerTargets(s), checker.Options{
 		LinearizabilityTimeout: opt.LinearizabilityTimeout,
 		Settle:                 s.Targets.SettleWindow.Std(),
 	})
@@ -107,7 +108,7 @@ func readJSONL[T any](path string) ([]T, error) {
 }
 
 // checkerTargets maps the scenario's targets onto the checker's.
-func (s *Scenario) checkerTargets() checker.Targets {
+func checkerTargets(s *scenarios.Scenario) checker.Targets {
 	t := checker.Targets{Linearizable: s.Targets.Linearizable, RPO: s.Targets.RPO, Availability: s.Targets.Availability}
 	if s.Targets.RTO != nil {
 		d := s.Targets.RTO.Std()
@@ -121,7 +122,7 @@ func (s *Scenario) checkerTargets() checker.Targets {
 }
 
 // verdict assembles verdict.json from the checks and the run's record.
-func verdict(s *Scenario, meta results.Meta, rep checker.Report, folded []history.Fault) *results.Verdict {
+func verdict(s *scenarios.Scenario, meta results.Meta, rep checker.Report, folded []history.Fault) *results.Verdict {
 	v := &results.Verdict{
 		Scenario:    s.Name,
 		Verdict:     rep.Verdict,

@@ -1,10 +1,11 @@
-package scenarios
+package drill
 
 import (
 	"strconv"
 	"time"
 
 	"github.com/hadrill/hadrill/faults"
+	"github.com/hadrill/hadrill/scenarios"
 )
 
 // schedule turns the scenario's fixed faults and its nemesis into one
@@ -38,7 +39,7 @@ func (r *run) schedule() []faults.Planned {
 			rs.Params[string(k)] = params(n.Params)
 		}
 		for _, t := range n.Targets {
-			rs.Targets = append(rs.Targets, faultTarget(Target{Selector: t}))
+			rs.Targets = append(rs.Targets, faultTarget(scenarios.Target{Selector: t}))
 		}
 		specs = append(specs, faults.Random(rs, time.Duration(r.s.Duration), r.seed)...)
 	}
@@ -46,7 +47,7 @@ func (r *run) schedule() []faults.Planned {
 }
 
 // faultTarget converts the scenario's target into the faults package's.
-func faultTarget(t Target) faults.Target {
+func faultTarget(t scenarios.Target) faults.Target {
 	out := faults.Target{Groups: t.Groups, From: strs(t.From), To: strs(t.To)}
 	if t.Isolate != "" {
 		out.Isolate = string(t.Isolate)
@@ -61,7 +62,7 @@ func faultTarget(t Target) faults.Target {
 	return out
 }
 
-func strs(ss []Selector) []string {
+func strs(ss []scenarios.Selector) []string {
 	var out []string
 	for _, s := range ss {
 		out = append(out, string(s))
@@ -71,7 +72,7 @@ func strs(ss []Selector) []string {
 
 // params renders a fault's parameters for the injector. Only parameters the
 // scenario set are passed, so injectors apply their own defaults.
-func params(p Params) map[string]string {
+func params(p scenarios.Params) map[string]string {
 	m := map[string]string{}
 	if p.Percent > 0 {
 		m["percent"] = strconv.FormatFloat(p.Percent, 'f', -1, 64)

@@ -1,4 +1,4 @@
-package scenarios
+package drill
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/workload"
 )
 
@@ -33,15 +34,18 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	}
 	defer func() { err = errors.Join(err, fw.Close()) }()
 
-	kv := workload.NewHakvClient(endpoints(c), r.s.Workload.Clients)
-	defer kv.CloseIdleConnections()
+	kv, err := r.sys.NewClient(ctx, c, r.s.Workload.Clients)
+	if err != nil {
+		return envError("connect a client to "+r.sys.Name(), err)
+	}
+	defer kv.Close()
 	r.meta.LoadStart = time.Now()
 	rec := workload.NewRecorder(observe(hw, r.opt.Observer), r.meta.LoadStart)
 	load := workload.NewRunner(kv, rec)
 
 	var nodes []faults.Node
 	for _, n := range c.Nodes() {
-		fn := faultNode{Node: n, onStart: func() { kv.SetEndpoints(endpoints(c)) }}
+		fn := faultNode{Node: n, onStart: kv.Refresh}
 		if r.agent != nil {
 			nodes = append(nodes, agentNode{faultNode: fn, agent: r.agent.client(n)})
 			continue
@@ -140,14 +144,14 @@ func safely(what string, fn func() error) (err error) {
 
 // settleAndRead waits for the healed cluster to settle, then reads back
 // every acknowledged ledger write for RPO.
-func (r *run) settleAndRead(ctx context.Context, c *cluster.Cluster, kv *workload.HakvClient, load *workload.Runner, rec *workload.Recorder) error {
+func (r *run) settleAndRead(ctx context.Context, c *cluster.Cluster, kv systems.Client, load *workload.Runner, rec *workload.Recorder) error {
 	r.setPhase("settle")
 	select {
 	case <-ctx.Done():
 		return fmt.Errorf("run interrupted: %w", ctx.Err())
 	case <-time.After(time.Duration(r.s.Settle)):
 	}
-	kv.SetEndpoints(endpoints(c))
+	kv.Refresh()
 	r.setPhase("final read")
 	if _, err := load.FinalRead(ctx, finalReadWait); err != nil {
 		if ctx.Err() != nil {
@@ -195,14 +199,6 @@ func waitHealthy(ctx context.Context, c *cluster.Cluster) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func endpoints(c *cluster.Cluster) map[string]string {
-	m := map[string]string{}
-	for _, n := range c.Nodes() {
-		m[n.Name()] = n.ClientAddr()
-	}
-	return m
 }
 
 // faultNode adapts a cluster node to the faults package's Node, and refreshes

@@ -1,4 +1,4 @@
-package workload
+package hakv
 
 import (
 	"context"
@@ -15,6 +15,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/systems"
+	"github.com/hadrill/hadrill/workload"
 )
 
 // PrimaryHeader is the header a hakv standby sets on its 503 to name the
@@ -25,26 +29,26 @@ const PrimaryHeader = "Hakv-Primary"
 // and a runaway body must not stall the workload.
 const maxBody = 16 << 20
 
-// HakvClient is the [KV] for hakv over its HTTP API. It is safe for
+// Client is the [workload.KV] for hakv over its HTTP API. It is safe for
 // concurrent use by all logical clients of a run; node addresses can be
 // replaced while it is in use (a restarted node may come back on a new port).
 //
-// How each outcome is reported, and what [Classify] makes of it:
+// How each outcome is reported, and what [workload.Classify] makes of it:
 //
 //	what happened                               error             write, cas  read
 //	2xx (and 404 on GET: absent)                nil               ok          ok
-//	no connection made: refused, no route,      ErrUnreachable    fail        fail
+//	no connection made: refused, no route,      workload.ErrUnreachable    fail        fail
 //	  dial timeout, op deadline while dialing
-//	503 with Hakv-Primary (not primary)         *NotPrimaryError  fail        fail
-//	412 (CAS found another value)               ErrPrecondition   fail        -
-//	other 4xx (refused before acting)           ErrRejected       fail        fail
+//	503 with Hakv-Primary (not primary)         *workload.NotPrimaryError  fail        fail
+//	412 (CAS found another value)               workload.ErrPrecondition   fail        -
+//	other 4xx (refused before acting)           workload.ErrRejected       fail        fail
 //	503 without Hakv-Primary, other 5xx, 3xx    plain             info        fail
 //	timeout or reset once connected             plain             info        fail
 //
 // The line between the last two rows and the second is whether any byte of
 // the request can have reached the server: only a request that never got a
 // connection is certainly not applied.
-type HakvClient struct {
+type Client struct {
 	http      *http.Client
 	endpoints atomic.Pointer[endpoints]
 }
@@ -56,10 +60,10 @@ type endpoints struct {
 	base  map[string]string // node -> "http://host:port"
 }
 
-// NewHakvClient returns a client for the given nodes (name -> "host:port").
+// NewClient returns a client for the given nodes (name -> "host:port").
 // clients is the number of concurrent logical clients: it sizes the idle
 // connection pool so that every client keeps its connection alive.
-func NewHakvClient(nodes map[string]string, clients int) *HakvClient {
+func NewClient(nodes map[string]string, clients int) *Client {
 	clients = max(clients, 1)
 	tr := &http.Transport{
 		Proxy: nil, // clients talk to 127.0.0.1 only; never via a proxy
@@ -73,7 +77,7 @@ func NewHakvClient(nodes map[string]string, clients int) *HakvClient {
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	c := &HakvClient{http: &http.Client{
+	c := &Client{http: &http.Client{
 		Transport: tr,
 		// A redirect is not part of the API; surface it rather than follow.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -83,7 +87,7 @@ func NewHakvClient(nodes map[string]string, clients int) *HakvClient {
 }
 
 // SetEndpoints replaces the node addresses (name -> "host:port").
-func (c *HakvClient) SetEndpoints(nodes map[string]string) {
+func (c *Client) SetEndpoints(nodes map[string]string) {
 	e := &endpoints{base: make(map[string]string, len(nodes))}
 	for name, addr := range nodes {
 		e.names = append(e.names, name)
@@ -94,14 +98,14 @@ func (c *HakvClient) SetEndpoints(nodes map[string]string) {
 }
 
 // Nodes lists the node names, sorted.
-func (c *HakvClient) Nodes() []string { return c.endpoints.Load().names }
+func (c *Client) Nodes() []string { return c.endpoints.Load().names }
 
 // CloseIdleConnections closes kept-alive connections, for example after a
 // run, so that no socket outlives the cluster.
-func (c *HakvClient) CloseIdleConnections() { c.http.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // Get reads key on node. An absent key (404) is found=false with no error.
-func (c *HakvClient) Get(ctx context.Context, node, key string) (string, bool, error) {
+func (c *Client) Get(ctx context.Context, node, key string) (string, bool, error) {
 	body, status, err := c.do(ctx, node, http.MethodGet, "/kv/"+url.PathEscape(key), "", true)
 	switch {
 	case err != nil:
@@ -113,7 +117,7 @@ func (c *HakvClient) Get(ctx context.Context, node, key string) (string, bool, e
 }
 
 // Put writes value to key on node.
-func (c *HakvClient) Put(ctx context.Context, node, key, value string) error {
+func (c *Client) Put(ctx context.Context, node, key, value string) error {
 	if _, _, err := c.do(ctx, node, http.MethodPut, "/kv/"+url.PathEscape(key), value, false); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
@@ -121,8 +125,8 @@ func (c *HakvClient) Put(ctx context.Context, node, key, value string) error {
 }
 
 // CAS sets key to `to` on node if it holds `from`; a mismatch (412) is an
-// error matching ErrPrecondition.
-func (c *HakvClient) CAS(ctx context.Context, node, key, from, to string) error {
+// error matching workload.ErrPrecondition.
+func (c *Client) CAS(ctx context.Context, node, key, from, to string) error {
 	path := "/kv/" + url.PathEscape(key) + "?if=" + url.QueryEscape(from)
 	if _, _, err := c.do(ctx, node, http.MethodPut, path, to, false); err != nil {
 		return fmt.Errorf("cas %s: %w", key, err)
@@ -131,7 +135,7 @@ func (c *HakvClient) CAS(ctx context.Context, node, key, from, to string) error 
 }
 
 // Scan reads every key with the prefix on node in one request.
-func (c *HakvClient) Scan(ctx context.Context, node, prefix string) (map[string]string, error) {
+func (c *Client) Scan(ctx context.Context, node, prefix string) (map[string]string, error) {
 	body, _, err := c.do(ctx, node, http.MethodGet, "/kv?prefix="+url.QueryEscape(prefix), "", false)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", prefix, err)
@@ -144,7 +148,7 @@ func (c *HakvClient) Scan(ctx context.Context, node, prefix string) (map[string]
 }
 
 // Role asks node for its own view of its role and of the primary (GET /status).
-func (c *HakvClient) Role(ctx context.Context, node string) (role, primary string, err error) {
+func (c *Client) Role(ctx context.Context, node string) (role, primary string, err error) {
 	body, _, err := c.do(ctx, node, http.MethodGet, "/status", "", false)
 	if err != nil {
 		return "", "", fmt.Errorf("status: %w", err)
@@ -160,13 +164,13 @@ func (c *HakvClient) Role(ctx context.Context, node string) (role, primary strin
 }
 
 // do sends one request to node and maps the outcome to the error classes of
-// [Classify]. It returns the body of a 2xx response (and of a 404 when
+// [workload.Classify]. It returns the body of a 2xx response (and of a 404 when
 // allow404). Any status it does not know is an error that does not match
-// ErrNotApplied, so a write that got one stays indeterminate.
-func (c *HakvClient) do(ctx context.Context, node, method, path, value string, allow404 bool) ([]byte, int, error) {
+// workload.ErrNotApplied, so a write that got one stays indeterminate.
+func (c *Client) do(ctx context.Context, node, method, path, value string, allow404 bool) ([]byte, int, error) {
 	base, ok := c.endpoints.Load().base[node]
 	if !ok {
-		return nil, 0, fmt.Errorf("on %s: %w", node, definite("unknown node"))
+		return nil, 0, fmt.Errorf("on %s: %w: unknown node", node, workload.ErrRejected)
 	}
 	var body io.Reader
 	if method == http.MethodPut {
@@ -175,7 +179,7 @@ func (c *HakvClient) do(ctx context.Context, node, method, path, value string, a
 	var t connTrace
 	req, err := http.NewRequestWithContext(t.attach(ctx), method, base+path, body)
 	if err != nil {
-		return nil, 0, fmt.Errorf("on %s: %w: %w", node, ErrRejected, err)
+		return nil, 0, fmt.Errorf("on %s: %w: %w", node, workload.ErrRejected, err)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -201,11 +205,11 @@ func statusError(node string, resp *http.Response, body []byte, allow404 bool) e
 	case code >= 200 && code < 300, code == http.StatusNotFound && allow404:
 		return nil
 	case isNotPrimary(resp):
-		return &NotPrimaryError{Node: node, Primary: resp.Header.Get(PrimaryHeader)}
+		return &workload.NotPrimaryError{Node: node, Primary: resp.Header.Get(PrimaryHeader)}
 	case code == http.StatusPreconditionFailed:
-		return fmt.Errorf("on %s: %w", node, ErrPrecondition)
+		return fmt.Errorf("on %s: %w", node, workload.ErrPrecondition)
 	case code >= 400 && code < 500:
-		return fmt.Errorf("on %s: %w: %s: %s", node, ErrRejected, resp.Status, snippet(body))
+		return fmt.Errorf("on %s: %w: %s: %s", node, workload.ErrRejected, resp.Status, snippet(body))
 	}
 	return fmt.Errorf("on %s: %s: %s", node, resp.Status, snippet(body))
 }
@@ -251,14 +255,34 @@ func (t *connTrace) attach(ctx context.Context) context.Context {
 	return httptrace.WithClientTrace(ctx, &t.trace)
 }
 
-// classify turns a transport error into a definite ErrUnreachable when the
+// classify turns a transport error into a definite workload.ErrUnreachable when the
 // request was certainly not sent, and leaves it indeterminate otherwise.
 func (t *connTrace) classify(node string, err error) error {
 	var op *net.OpError
 	refused := errors.Is(err, syscall.ECONNREFUSED) ||
 		(errors.As(err, &op) && op.Op == "dial")
 	if !t.gotConn || refused {
-		return fmt.Errorf("on %s: %w: %w", node, ErrUnreachable, err)
+		return fmt.Errorf("on %s: %w: %w", node, workload.ErrUnreachable, err)
 	}
 	return fmt.Errorf("on %s: %w", node, err)
+}
+
+// NewClient returns the workload's client for a started hakv cluster: the
+// HTTP client over the data nodes' published ports.
+func (System) NewClient(_ context.Context, c *cluster.Cluster, clients int) (systems.Client, error) {
+	return &clusterClient{Client: NewClient(c.ClientAddrs(), clients), c: c}, nil
+}
+
+// clusterClient ties a Client to its cluster, so Refresh can re-read the
+// published ports of restarted nodes.
+type clusterClient struct {
+	*Client
+	c *cluster.Cluster
+}
+
+func (cc *clusterClient) Refresh() { cc.SetEndpoints(cc.c.ClientAddrs()) }
+
+func (cc *clusterClient) Close() error {
+	cc.CloseIdleConnections()
+	return nil
 }
