@@ -81,7 +81,19 @@ func ensureImage(ctx context.Context, cli client.APIClient, spec ImageSpec) (Ima
 	if !errdefs.IsNotFound(err) {
 		return Image{}, fmt.Errorf("inspect image %s: %w", img.Ref, err)
 	}
-	slog.Info("building image", "image", img.Ref)
+	// Another process (or goroutine) may be building the same image: wait
+	// for it and use its result rather than building twice.
+	unlock, err := lockImage(ctx, img.Ref)
+	if err != nil {
+		return Image{}, err
+	}
+	defer unlock()
+	if found, err := cli.ImageInspect(ctx, img.Ref); err == nil {
+		img.ID, img.Took = found.ID, time.Since(began)
+		slog.Debug("image found after waiting for its builder", "image", img.Ref, "id", img.ID)
+		return img, nil
+	}
+	slog.Info("build image", "image", img.Ref)
 	if err := buildImage(ctx, cli, img.Ref, spec, files); err != nil {
 		return Image{}, err
 	}
@@ -136,7 +148,8 @@ func contextTag(dockerfile string, files []File) string {
 
 // buildImage sends the context as an in-memory tar and reads the build's
 // message stream to the end: the engine reports build errors in the stream,
-// not in the HTTP status.
+// not in the HTTP status. The engine tags the image only when every step
+// succeeded, so a failed build leaves no image under ref.
 func buildImage(ctx context.Context, cli client.APIClient, ref string, spec ImageSpec, files []File) error {
 	tarball, err := contextTar(spec.Dockerfile, files)
 	if err != nil {
@@ -150,12 +163,15 @@ func buildImage(ctx context.Context, cli client.APIClient, ref string, spec Imag
 		Labels:      map[string]string{LabelBuild: spec.Repo},
 	})
 	if err != nil {
-		return fmt.Errorf("build image %s: %w", ref, err)
+		return &imageBuildError{ref: ref, err: err}
 	}
 	defer resp.Body.Close()
 	var out bytes.Buffer
 	if err := jsonmessage.DisplayJSONMessagesStream(resp.Body, &out, 0, false, nil); err != nil {
-		return fmt.Errorf("build image %s: %w: %s", ref, err, lastLines(out.String(), 10))
+		if ctx.Err() != nil {
+			return fmt.Errorf("build image %s: %w", ref, ctx.Err())
+		}
+		return buildError(ref, out.String(), err)
 	}
 	slog.Debug("build output", "image", ref, "output", out.String())
 	return nil

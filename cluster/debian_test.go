@@ -1,0 +1,275 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// needDebian skips (or, under CI=true, fails) a test that builds Debian
+// images when Docker is missing; a missing debootstrap is left to the build,
+// whose error names it.
+func needDebian(tb testing.TB) {
+	tb.Helper()
+	needDocker(tb)
+}
+
+// ensureBase ensures the shared base before a test measures its own
+// layer, and logs whether it was built.
+func ensureBase(tb testing.TB) Image {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	img, err := EnsureDebianBase(ctx)
+	if err != nil {
+		tb.Fatalf("ensure debian base: %v", err)
+	}
+	tb.Logf("debian base %s (%s): built=%v took=%v", img.Ref, img.ID, img.Built, img.Took)
+	return img
+}
+
+// TestDebianBaseCached ensures the base twice: the second call must find the
+// image the first one built or found, with the same ID, without building.
+func TestDebianBaseCached(t *testing.T) {
+	needDebian(t)
+	first := ensureBase(t)
+	second := ensureBase(t)
+	if second.Built {
+		t.Errorf("second ensure built the base again")
+	}
+	if second.ID != first.ID || second.Ref != first.Ref {
+		t.Errorf("second ensure gave %s (%s), first %s (%s)", second.Ref, second.ID, first.Ref, first.ID)
+	}
+	if first.Built && second.Took >= first.Took {
+		t.Errorf("cache hit took %v, no faster than the build (%v)", second.Took, first.Took)
+	}
+}
+
+// TestAptFailure reads the package and the reason out of apt's output, the
+// way a failed layer build shows it.
+func TestAptFailure(t *testing.T) {
+	cases := []struct {
+		name, output, pkg, reason string
+	}{
+		{"version missing", "Reading package lists...\nE: Version '9.9.9-1' for 'etcd-server' was not found\n",
+			"etcd-server", "version 9.9.9-1 is not in the Debian archive"},
+		{"package missing", "Building dependency tree...\nE: Unable to locate package etcd-servr\n",
+			"etcd-servr", "not in the Debian archive"},
+		{"no candidate", "E: Package 'mysql-server' has no installation candidate\n",
+			"mysql-server", "not in the Debian archive"},
+		{"archive unreachable", "W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'\n" +
+			"E: Unable to locate package etcd-server\n",
+			"etcd-server", "the Debian archive could not be reached (Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease)"},
+		{"not apt", "Step 3/4 : RUN false\nThe command '/bin/sh -c false' returned a non-zero code: 1\n", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pkg, reason := aptFailure(tc.output)
+			if pkg != tc.pkg || reason != tc.reason {
+				t.Errorf("got (%q, %q), want (%q, %q)", pkg, reason, tc.pkg, tc.reason)
+			}
+			err := buildError("hadrill/x:1", tc.output, errors.New("exit 100"))
+			if !errors.Is(err, ErrImageBuild) {
+				t.Errorf("%v does not match ErrImageBuild", err)
+			}
+			if !strings.Contains(err.Error(), tc.pkg) {
+				t.Errorf("%v does not name %q", err, tc.pkg)
+			}
+		})
+	}
+}
+
+// TestDebianRecipeSpec checks the Dockerfile a recipe turns into, that the
+// layer's tag follows the base's, and that unsafe recipes are refused.
+func TestDebianRecipeSpec(t *testing.T) {
+	r := DebianRecipe{
+		Repo: "hadrill/test", Packages: []string{DebEtcdServer, DebProcps},
+		Files: []File{{Path: "etc/x.conf", Content: []byte("x")}},
+		Env:   map[string]string{"B": "2", "A": "1 2"}, Run: []string{"true"}, User: "nobody",
+	}
+	if err := r.validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := "FROM hadrill/debian-base:aaaa\nARG DEBIAN_FRONTEND=noninteractive\n" +
+		"RUN apt-get update && apt-get install -y --no-install-recommends etcd-server=3.4.23-4+b4 procps=2:4.0.2-3" +
+		" && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin\n" +
+		"COPY [\"etc/x.conf\", \"/etc/x.conf\"]\nENV A=\"1 2\"\nENV B=\"2\"\nRUN true\nUSER nobody\n"
+	spec := r.spec("hadrill/debian-base:aaaa")
+	if spec.Dockerfile != want {
+		t.Errorf("dockerfile:\n%s\nwant:\n%s", spec.Dockerfile, want)
+	}
+	files, err := loadFiles(spec.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := r.spec("hadrill/debian-base:bbbb")
+	if contextTag(spec.Dockerfile, files) == contextTag(other.Dockerfile, files) {
+		t.Errorf("the layer's tag does not change with the base")
+	}
+	bad := []DebianRecipe{
+		{Packages: []string{DebProcps}},
+		{Repo: "r", Packages: []string{"etcd-server"}},
+		{Repo: "r", Packages: []string{"etcd-server=1; rm -rf /"}},
+		{Repo: "r", Files: []File{{Path: "/etc/x"}}},
+		{Repo: "r", Files: []File{{Path: "etc/../../x"}}},
+		{Repo: "r", Env: map[string]string{"A B": "1"}},
+		{Repo: "r", Run: []string{"true\nUSER root"}},
+	}
+	for _, b := range bad {
+		if err := b.validate(); err == nil {
+			t.Errorf("recipe %+v accepted", b)
+		}
+	}
+}
+
+// layerRef is the tag EnsureImage gives spec.
+func layerRef(tb testing.TB, spec ImageSpec) string {
+	tb.Helper()
+	files, err := loadFiles(spec.Files)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return spec.Repo + ":" + contextTag(spec.Dockerfile, files)
+}
+
+// TestDebianLayerEtcd builds the etcd layer with the pinned etcd-server and
+// runs `etcd --version` in a container of it.
+func TestDebianLayerEtcd(t *testing.T) {
+	needDebian(t)
+	ensureBase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	spec, err := DebianRecipe{Repo: "hadrill/test-etcd", Packages: []string{DebEtcdServer}}.ImageSpec(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := EnsureImage(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("etcd layer %s: built=%v took=%v", img.Ref, img.Built, img.Took)
+	out := runOnce(t, img.Ref, "etcd", "--version")
+	if !strings.Contains(out, "etcd Version: 3.4.23") {
+		t.Errorf("etcd --version printed %q, want etcd Version: 3.4.23", out)
+	}
+}
+
+// TestDebianLayerMissingVersion asks for a version the archive does not
+// have: the error must name the package, be an ErrImageBuild (exit 3), and
+// leave no image under the layer's tag.
+func TestDebianLayerMissingVersion(t *testing.T) {
+	needDebian(t)
+	ensureBase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	spec, err := DebianRecipe{Repo: "hadrill/test-missing", Packages: []string{"etcd-server=9.9.9-1"}}.ImageSpec(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = EnsureImage(ctx, spec)
+	if !errors.Is(err, ErrImageBuild) {
+		t.Fatalf("ensure gave %v, want an ErrImageBuild", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "package etcd-server") || !strings.Contains(msg, "9.9.9-1") {
+		t.Errorf("error %q does not name the package and version", msg)
+	}
+	t.Logf("error: %v", err)
+	cli, err := connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if _, err := cli.ImageInspect(ctx, layerRef(t, spec)); !errdefs.IsNotFound(err) {
+		t.Errorf("inspect %s after the failed build: %v, want not found", layerRef(t, spec), err)
+	}
+}
+
+// TestDebianLayerConcurrent ensures one new layer from two goroutines at
+// once: both must succeed with the same image, built once.
+func TestDebianLayerConcurrent(t *testing.T) {
+	needDebian(t)
+	ensureBase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	spec, err := DebianRecipe{Repo: "hadrill/test-concurrent", Run: []string{"echo " + testRunID(t) + " > /nonce"}}.ImageSpec(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeTestImage(t, layerRef(t, spec)) })
+	var imgs [2]Image
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range imgs {
+		wg.Go(func() { imgs[i], errs[i] = EnsureImage(ctx, spec) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("ensure %d: %v", i, err)
+		}
+	}
+	if imgs[0].ID != imgs[1].ID {
+		t.Errorf("two images for one spec: %s and %s", imgs[0].ID, imgs[1].ID)
+	}
+	if imgs[0].Built == imgs[1].Built {
+		t.Errorf("built = %v and %v, want exactly one build", imgs[0].Built, imgs[1].Built)
+	}
+}
+
+// runOnce runs cmd in a container of ref, labelled with the test's run ID,
+// and returns its output once it exits; the container is removed.
+func runOnce(tb testing.TB, ref string, cmd ...string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cli, err := connect(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cli.Close()
+	runID := testRunID(tb)
+	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config: &container.Config{Image: ref, Cmd: cmd, Tty: true, Labels: map[string]string{LabelRun: runID}},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer func() {
+		if err := removeContainer(context.Background(), cli, created.ID); err != nil {
+			tb.Errorf("remove container: %v", err)
+		}
+		if ctrs, _ := leftovers(tb, runID); ctrs != 0 {
+			tb.Errorf("%d containers of run %s left", ctrs, runID)
+		}
+	}()
+	if _, err := cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	wait := cli.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	select {
+	case err := <-wait.Error:
+		tb.Fatalf("wait for %v: %v", cmd, err)
+	case res := <-wait.Result:
+		if res.StatusCode != 0 {
+			tb.Errorf("%v exited %d", cmd, res.StatusCode)
+		}
+	}
+	logs, err := cli.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer logs.Close()
+	out, err := io.ReadAll(logs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(out)
+}
