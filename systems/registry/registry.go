@@ -6,12 +6,14 @@ import (
 	"slices"
 
 	"github.com/hadrill/hadrill/systems"
+	"github.com/hadrill/hadrill/systems/etcd"
 	"github.com/hadrill/hadrill/systems/hakv"
 )
 
 // all are the known systems, the default (hakv) first.
 var all = []systems.System{
 	hakv.System{},
+	etcd.System{},
 }
 
 // Default is the system a scenario gets when it names none.
