@@ -169,6 +169,17 @@ type ContainerSpec struct {
 	CapAdd []string
 	// Devices are host devices to expose at the same path ("/dev/fuse").
 	Devices []string
+	// User, when set, is the user the system's processes run as
+	// ("postgres"): PostgreSQL refuses to run as root. The node agent, which
+	// needs root for nftables and FUSE, starts its children as this user.
+	User string
+	// Sidecars are more commands to run in the node beside the main one,
+	// supervised the same way (a Sentinel living with its Redis, as in
+	// Jepsen's set-up), so that a fault on the node hits them too.
+	Sidecars [][]string
+	// Sysctls are namespaced kernel settings for the container
+	// ("net.ipv4.ip_forward": "0" for a node that may hold a virtual IP).
+	Sysctls map[string]string
 }
 
 // File is a file to place in an image build context or in a container: from
