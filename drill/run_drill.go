@@ -167,13 +167,12 @@ func (r *run) settleAndRead(ctx context.Context, c *cluster.Cluster, kv systems.
 // workloadConfig maps the scenario's workload onto the load generator.
 func (r *run) workloadConfig() workload.Config {
 	w := r.s.Workload
-	m := w.Mix()
 	return workload.Config{
 		Clients:   w.Clients,
 		Rate:      float64(w.Rate),
 		Duration:  time.Duration(r.s.Duration),
 		Keys:      w.Keys,
-		Mix:       workload.Mix{Read: m.Read, Write: m.Write, CAS: m.CAS, Ledger: m.Ledger},
+		Mix:       w.Mix(),
 		Seed:      uint64(r.seed),
 		OpTimeout: time.Duration(w.Timeout),
 	}

@@ -1,13 +1,13 @@
 package scenarios
 
 import (
-	"math"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/systems/registry"
+	"github.com/hadrill/hadrill/workload"
 )
 
 func TestFaultWindow(t *testing.T) {
@@ -27,21 +27,13 @@ func TestFaultWindow(t *testing.T) {
 	}
 }
 
-func TestWorkloadMixSharesSumToOne(t *testing.T) {
-	cases := []struct {
-		w    Workload
-		want Mix
-	}{
-		{Default().Workload, Mix{Read: 0.32, Write: 0.32, CAS: 0.16, Ledger: 0.2}},
-		{Workload{LedgerRatio: 0.5, ReadRatio: 1, WriteRatio: 1}, Mix{Read: 0.25, Write: 0.25, Ledger: 0.5}},
-		{Workload{LedgerRatio: 1}, Mix{Ledger: 1}},
-	}
-	for _, tc := range cases {
-		m := tc.w.Mix()
-		close := func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
-		if !close(m.Read, tc.want.Read) || !close(m.Write, tc.want.Write) || !close(m.CAS, tc.want.CAS) || !close(m.Ledger, tc.want.Ledger) {
-			t.Errorf("%+v: mix %+v, want %+v", tc.w, m, tc.want)
-		}
+// TestDefaultWorkloadIsTheLoadGeneratorsDefault: the schema's defaults come
+// from the one declaration in workload, not from a copy.
+func TestDefaultWorkloadIsTheLoadGeneratorsDefault(t *testing.T) {
+	w := Default().Workload
+	if w.Mix() != workload.DefaultMix || w.Clients != workload.DefaultClients || w.Keys != workload.DefaultKeys ||
+		w.Timeout.Std() != workload.DefaultOpTimeout || float64(w.Rate) != workload.DefaultRate {
+		t.Errorf("default workload %+v differs from workload's defaults", w)
 	}
 }
 
