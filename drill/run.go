@@ -66,6 +66,9 @@ type Progress struct {
 	Elapsed time.Duration
 	Total   time.Duration
 	Load    workload.Stats
+	// Primary is the system's own latest answer to "who is primary"
+	// (roles.jsonl), "" while none.
+	Primary string
 	Faults  []string
 }
 
@@ -134,15 +137,15 @@ func (r *run) setPhase(p string) {
 	r.phase = p
 	r.mu.Unlock()
 	slog.Info("phase", "phase", p)
-	r.progress(workload.Stats{}, nil)
+	r.progress(workload.Stats{}, "", nil)
 }
 
-func (r *run) progress(st workload.Stats, active []string) {
+func (r *run) progress(st workload.Stats, primary string, active []string) {
 	if r.opt.Progress == nil {
 		return
 	}
 	r.mu.Lock()
-	p := Progress{Phase: r.phase, Total: time.Duration(r.s.Duration), Load: st, Faults: active}
+	p := Progress{Phase: r.phase, Total: time.Duration(r.s.Duration), Load: st, Primary: primary, Faults: active}
 	r.mu.Unlock()
 	if !r.meta.LoadStart.IsZero() {
 		p.Elapsed = time.Since(r.meta.LoadStart)

@@ -33,6 +33,11 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, fw.Close()) }()
+	rw, err := history.Create(r.dir.File(results.RolesFile))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, rw.Close()) }()
 
 	kv, err := r.sys.NewClient(ctx, c, r.s.Workload.Clients)
 	if err != nil {
@@ -42,6 +47,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	r.meta.LoadStart = time.Now()
 	rec := workload.NewRecorder(observe(hw, r.opt.Observer), r.meta.LoadStart)
 	load := workload.NewRunner(kv, rec)
+	roles := &roleSampler{c: c, sink: rw, now: rec.Now}
 
 	var nodes []faults.Node
 	for _, n := range c.Nodes() {
@@ -64,7 +70,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	}()
 
 	r.setPhase("load")
-	loadErr, faultErr := r.loadWithFaults(ctx, load, nem)
+	loadErr, faultErr := r.loadWithFaults(ctx, load, nem, roles)
 	r.meta.LoadEnd = rec.Now()
 	r.setPhase("heal")
 	healErr := errors.Join(nem.HealAll(), waitHealthy(ctx, c))
@@ -88,9 +94,9 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 
 // loadWithFaults runs the workload and the nemesis side by side, reporting
 // progress, until the load phase ends.
-func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *faults.Nemesis) (loadErr, faultErr error) {
+func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *faults.Nemesis, roles *roleSampler) (loadErr, faultErr error) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	done := make(chan struct{})
 	go func() {
 		defer wg.Done()
@@ -106,6 +112,10 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 		defer wg.Done()
 		faultErr = safely("nemesis", func() error { return nem.Run(nctx) })
 	}()
+	go func() {
+		defer wg.Done()
+		_ = safely("role sampler", func() error { roles.run(nctx); return nil })
+	}()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -115,17 +125,17 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 			wg.Wait()
 			return loadErr, faultErr
 		case <-tick.C:
-			st := load.Stats()
+			st, primary := load.Stats(), roles.primary()
 			var kinds, active []string
 			for _, a := range nem.Active() {
 				kinds = append(kinds, a.Kind)
 				active = append(active, a.String())
 			}
 			if r.opt.Observer != nil {
-				r.opt.Observer.SetPrimary(st.Primary)
+				r.opt.Observer.SetPrimary(primary)
 				r.opt.Observer.SetActiveFaults(kinds)
 			}
-			r.progress(st, active)
+			r.progress(st, primary, active)
 		}
 	}
 }
