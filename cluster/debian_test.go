@@ -338,3 +338,13 @@ func TestDebianBaseCancel(t *testing.T) {
 		t.Errorf("inspect %s after the cancelled build: %v, want not found", b.ref(), err)
 	}
 }
+
+// TestDebianBaseNeedsDebootstrap hides debootstrap: the build must stop
+// before anything else with an ErrImageBuild that names the tool.
+func TestDebianBaseNeedsDebootstrap(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := defaultDebianBase.build(context.Background(), nil, "hadrill/debian-base:test")
+	if !errors.Is(err, ErrImageBuild) || !strings.Contains(err.Error(), "debootstrap is not installed") {
+		t.Errorf("build without debootstrap gave %v, want an ErrImageBuild naming debootstrap", err)
+	}
+}
