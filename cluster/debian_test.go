@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,11 +18,23 @@ import (
 )
 
 // needDebian skips (or, under CI=true, fails) a test that builds Debian
-// images when Docker is missing; a missing debootstrap is left to the build,
-// whose error names it.
+// images when Docker, debootstrap or root is missing.
 func needDebian(tb testing.TB) {
 	tb.Helper()
 	needDocker(tb)
+	var missing string
+	if _, err := exec.LookPath("debootstrap"); err != nil {
+		missing = "no debootstrap in PATH"
+	} else if os.Geteuid() != 0 {
+		missing = "debootstrap needs root"
+	}
+	if missing == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("CI=true and %s", missing)
+	}
+	tb.Skipf("skip: %s", missing)
 }
 
 // ensureBase ensures the shared base before a test measures its own
@@ -343,7 +357,7 @@ func TestDebianBaseCancel(t *testing.T) {
 // before anything else with an ErrImageBuild that names the tool.
 func TestDebianBaseNeedsDebootstrap(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	_, err := defaultDebianBase.build(context.Background(), nil, "hadrill/debian-base:test")
+	err := defaultDebianBase.build(context.Background(), nil, "hadrill/debian-base:test")
 	if !errors.Is(err, ErrImageBuild) || !strings.Contains(err.Error(), "debootstrap is not installed") {
 		t.Errorf("build without debootstrap gave %v, want an ErrImageBuild naming debootstrap", err)
 	}
