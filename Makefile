@@ -13,7 +13,7 @@ export CGO_ENABLED := 0
 # its own labels instead (hadrill cleanup).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build run test bench vet fmt cleanup clean
+.PHONY: all build images run test bench vet fmt cleanup clean
 
 all: build
 
@@ -21,6 +21,11 @@ build:
 	@mkdir -p bin
 	$(GO) build $(GOFLAGS) -trimpath -o bin/hakv ./cmd/hakv
 	$(GO) build $(GOFLAGS) -trimpath -o bin/hadrill ./cmd/hadrill
+
+# Prebuild the shared Debian base image (debootstrap, needs root) and every
+# system's image; runs and tests otherwise build what is missing themselves.
+images: build
+	bin/hadrill images
 
 # A real drill on the built-in reference cluster.
 run: build

@@ -97,9 +97,9 @@ func (r DebianRecipe) spec(baseRef string) ImageSpec {
 	var df strings.Builder
 	fmt.Fprintf(&df, "FROM %s\n", baseRef)
 	if len(r.Packages) > 0 {
-		// ARG, not ENV: the front end matters to the build only.
-		df.WriteString("ARG DEBIAN_FRONTEND=noninteractive\n")
-		fmt.Fprintf(&df, "RUN apt-get update && apt-get install -y --no-install-recommends %s"+
+		// One step, so that a failed install leaves no intermediate
+		// image; the front end is set for this step only.
+		fmt.Fprintf(&df, "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s"+
 			" && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin\n",
 			strings.Join(r.Packages, " "))
 	}
