@@ -185,6 +185,13 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if spec.Image == "" {
+		img, err := r.buildImage(ctx)
+		if err != nil {
+			return err
+		}
+		spec.Image = img.Ref
+	}
 	r.setPhase("start cluster")
 	c, err := cluster.Start(ctx, spec)
 	defer func() {
@@ -223,6 +230,42 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 	}
 	return r.drill(ctx, c)
+}
+
+// buildImage finds or builds the system's image, updating the progress
+// line every few seconds while a build runs: a Debian base and a package
+// layer can take a minute or more.
+func (r *run) buildImage(ctx context.Context) (cluster.Image, error) {
+	began := time.Now()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.setPhase(fmt.Sprintf("build %s image (%s)", r.sys.Name(), time.Since(began).Round(time.Second)))
+			}
+		}
+	}()
+	spec, err := r.sys.Image(ctx)
+	if err == nil {
+		var img cluster.Image
+		img, err = cluster.EnsureImage(ctx, spec)
+		if err == nil {
+			if img.Built {
+				slog.Info("built image", "image", img.Ref, "took", img.Took.Round(time.Millisecond))
+			}
+			return img, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return cluster.Image{}, fmt.Errorf("build %s image: %w", r.sys.Name(), ctx.Err())
+	}
+	return cluster.Image{}, envError("build "+r.sys.Name()+" image", err)
 }
 
 // stopGrace is how long a node gets to stop after SIGTERM at the end of a

@@ -4,22 +4,26 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/systems/registry"
 )
 
 func init() { subcommands = append(subcommands, newImagesCmd) }
 
-// imageRecipes are the images `hadrill images` builds after the Debian base,
-// by system name. It is the hook the systems registry fills (one line per
-// system, or one loop over the registry), so that this file names no system.
-var imageRecipes = map[string]func(context.Context) (cluster.ImageSpec, error){}
+// imageRecipes are the images `hadrill images` builds after the Debian base:
+// every registered system's, by name.
+func imageRecipes() map[string]func(context.Context) (cluster.ImageSpec, error) {
+	m := map[string]func(context.Context) (cluster.ImageSpec, error){}
+	for _, s := range registry.All() {
+		m[s.Name()] = s.Image
+	}
+	return m
+}
 
 func newImagesCmd() *cobra.Command {
 	return &cobra.Command{
@@ -28,20 +32,20 @@ func newImagesCmd() *cobra.Command {
 		Long: "Build the shared Debian base image (debootstrap; needs root) and the image of each\n" +
 			"named system, or of every system when none is named. Images already built are found\n" +
 			"by content and reused.",
-		Hidden: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if !slog.Default().Enabled(ctx, slog.LevelInfo) {
 				// Building takes minutes: show the build lines.
 				slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 			}
+			recipes := imageRecipes()
 			names := args
 			if len(names) == 0 {
-				names = slices.Sorted(maps.Keys(imageRecipes))
+				names = registry.Names()
 			}
 			for _, n := range names {
-				if imageRecipes[n] == nil {
-					return badInput(fmt.Errorf("no image recipe for system %q (known: %v)", n, slices.Sorted(maps.Keys(imageRecipes))))
+				if recipes[n] == nil {
+					return badInput(fmt.Errorf("no system %q (known: %v)", n, registry.Names()))
 				}
 			}
 			if err := cluster.Available(ctx); err != nil {
@@ -53,7 +57,7 @@ func newImagesCmd() *cobra.Command {
 			}
 			printImage(base)
 			for _, n := range names {
-				spec, err := imageRecipes[n](ctx)
+				spec, err := recipes[n](ctx)
 				if err != nil {
 					return fmt.Errorf("get %s image: %w", n, err)
 				}
