@@ -226,9 +226,9 @@ var builtinExpectations = map[string]struct {
 	"partition-primary":  {Partition, "sync", true},
 	"split-brain":        {Partition, "async", true},
 	"stale-reads":        {Partition, "sync", true},
-	"packet-loss":        {Loss, "sync", true},
-	"delay-primary":      {Delay, "sync", true},
-	"disk-stall-primary": {DiskStall, "sync", true},
+	"packet-loss":        {FaultKind("loss"), "sync", true},
+	"delay-primary":      {FaultKind("delay"), "sync", true},
+	"disk-stall-primary": {FaultKind("disk-stall"), "sync", true},
 	// No fixed fault: a random nemesis (kind "").
 	"random-faults": {"", "sync", true},
 }

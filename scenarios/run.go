@@ -287,7 +287,7 @@ func (r *run) setupAgent() error {
 // the FUSE layer (and the privileges it takes) in every node.
 func (s *Scenario) hasDiskFaults() bool {
 	for _, k := range s.AgentKinds() {
-		if k == DiskStall || k == DiskSlow || k == DiskError {
+		if k.NeedsDisk() {
 			return true
 		}
 	}

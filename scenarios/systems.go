@@ -59,6 +59,10 @@ type SystemInfo struct {
 	Name    string
 	Doc     string
 	Options []OptionInfo
+	// DynamicallyLinked: the server's process is a dynamically linked
+	// program, so faults that preload a library into it (clock, through
+	// libfaketime) can reach it. hakv and Debian's etcd are static.
+	DynamicallyLinked bool
 }
 
 // HAKV is the reference store, the default system.
