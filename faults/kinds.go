@@ -98,8 +98,8 @@ func agentKind(k agent.Kind, req, opt ps, doc string) KindInfo {
 }
 
 var (
-	dur     = ps{ParamDuration}
-	durPct  = ps{ParamDuration, ParamPercent}
+	dur         = ps{ParamDuration}
+	durPct      = ps{ParamDuration, ParamPercent}
 	restartOnly = ps{ParamRestartAfter}
 )
 
