@@ -334,7 +334,7 @@ func (r *run) setupAgent() error {
 // the FUSE layer (and the privileges it takes) in every node.
 func hasDiskFaults(s *scenarios.Scenario) bool {
 	for _, k := range s.AgentKinds() {
-		if k == scenarios.DiskStall || k == scenarios.DiskSlow || k == scenarios.DiskError {
+		if k.NeedsDisk() {
 			return true
 		}
 	}

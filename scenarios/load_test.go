@@ -212,16 +212,19 @@ var builtinExpectations = map[string]struct {
 	replication string
 	agent       bool
 }{
-	"kill-primary":       {Kill, "sync", false},
-	"kill-primary-async": {Kill, "async", false},
-	"pause-primary":      {Pause, "sync", false},
-	"kill-standby":       {Kill, "sync", false},
-	"partition-primary":  {Partition, "sync", true},
-	"split-brain":        {Partition, "async", true},
-	"stale-reads":        {Partition, "sync", true},
-	"packet-loss":        {Loss, "sync", true},
-	"delay-primary":      {Delay, "sync", true},
-	"disk-stall-primary": {DiskStall, "sync", true},
+	"kill-primary":           {Kill, "sync", false},
+	"kill-primary-async":     {Kill, "async", false},
+	"pause-primary":          {Pause, "sync", false},
+	"kill-standby":           {Kill, "sync", false},
+	"partition-primary":      {Partition, "sync", true},
+	"split-brain":            {Partition, "async", true},
+	"stale-reads":            {Partition, "sync", true},
+	"packet-loss":            {FaultKind("loss"), "sync", true},
+	"delay-primary":          {FaultKind("delay"), "sync", true},
+	"disk-stall-primary":     {FaultKind("disk-stall"), "sync", true},
+	"disk-full-primary":      {FaultKind("disk-full"), "sync", true},
+	"power-loss-primary":     {FaultKind("power-loss"), "sync", true},
+	"power-loss-fsync-never": {FaultKind("power-loss"), "sync", true},
 	// No fixed fault: a random nemesis (kind "").
 	"random-faults": {"", "sync", true},
 }

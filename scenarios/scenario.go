@@ -15,6 +15,8 @@ import (
 	"github.com/hadrill/hadrill/systems/registry"
 	"github.com/hadrill/hadrill/workload"
 	"gopkg.in/yaml.v3"
+
+	"github.com/hadrill/hadrill/faults"
 )
 
 // Scenario is one experiment: which cluster to build, what load to put on it,
@@ -127,8 +129,19 @@ type Params struct {
 	Rate BitRate `yaml:"rate,omitempty"`
 	// Grace is the time between SIGTERM and SIGKILL (stop). Default 10s.
 	Grace Duration `yaml:"grace,omitempty"`
-	// MiB is how much memory a memory fault allocates and touches.
+	// MiB is how much memory a memory fault allocates and touches, or how
+	// many MiB of new data a disk-full still takes.
 	MiB int `yaml:"mib,omitempty"`
+	// Offset shifts the node's wall clock (clock); negative is the past.
+	Offset Offset `yaml:"offset,omitempty"`
+	// ClockRate makes the node's clock run fast (> 1) or slow (< 1) (clock).
+	ClockRate float64 `yaml:"clock_rate,omitempty"`
+}
+
+// Fault converts the parameters into the faults package's typed form.
+func (p Params) Fault() faults.Params {
+	return faults.Params{Percent: p.Percent, Delay: p.Delay.Std(), Jitter: p.Jitter.Std(), Rate: int64(p.Rate),
+		Grace: p.Grace.Std(), MiB: p.MiB, Offset: p.Offset.Std(), ClockRate: p.ClockRate}
 }
 
 // faultYAML has Fault's fields without its methods, for MarshalYAML.

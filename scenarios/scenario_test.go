@@ -39,9 +39,9 @@ func TestDefaultWorkloadIsTheLoadGeneratorsDefault(t *testing.T) {
 
 func TestAgentKindsListsAgentFaultsOnce(t *testing.T) {
 	s := Default()
-	s.Faults = []Fault{{Kind: Kill}, {Kind: Partition}, {Kind: Loss}, {Kind: Partition}}
-	s.Nemesis = &Nemesis{Kinds: []FaultKind{Pause, Delay, Loss}}
-	want := []FaultKind{Delay, Loss, Partition}
+	s.Faults = []Fault{{Kind: Kill}, {Kind: Partition}, {Kind: FaultKind("loss")}, {Kind: Partition}}
+	s.Nemesis = &Nemesis{Kinds: []FaultKind{Pause, FaultKind("delay"), FaultKind("loss")}}
+	want := []FaultKind{FaultKind("delay"), FaultKind("loss"), Partition}
 	if got := s.AgentKinds(); !slices.Equal(got, want) {
 		t.Errorf("AgentKinds = %v, want %v", got, want)
 	}
@@ -76,7 +76,7 @@ func TestKnownListsForHadrillList(t *testing.T) {
 			agent = append(agent, i.Kind)
 		}
 	}
-	if !slices.Equal(container, []FaultKind{Kill, Stop, Pause}) || len(agent) != 12 {
+	if !slices.Equal(container, []FaultKind{Kill, Stop, Pause}) || len(agent) != 18 {
 		t.Errorf("container kinds %v, %d agent kinds", container, len(agent))
 	}
 	if len(Selectors()) != 7 || len(Workloads()) != 1 || Workloads()[0].Kind != Register {
