@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/scenarios"
@@ -318,7 +320,7 @@ func (r *run) setupAgent() error {
 	if r.opt.AgentBinary == "" && len(kinds) == 0 {
 		return nil
 	}
-	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s))
+	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s), hasKind(r.s, scenarios.FaultKind(agent.KindClock)))
 	switch {
 	case err == nil:
 		r.agent = a
@@ -328,6 +330,11 @@ func (r *run) setupAgent() error {
 		slog.Warn("nodes run without the node agent", "err", err)
 	}
 	return nil
+}
+
+// hasKind reports whether the scenario injects faults of kind k.
+func hasKind(s *scenarios.Scenario, k scenarios.FaultKind) bool {
+	return slices.Contains(s.AgentKinds(), k)
 }
 
 // hasDiskFaults reports whether the scenario injects disk faults, which need
