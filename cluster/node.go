@@ -58,6 +58,10 @@ var errNotCreated = errors.New("container not created")
 // the small node interfaces its users declare (faults.Node).
 func (n *Node) Name() string { return n.name }
 
+// Port is the port the node serves on inside the run's network (the
+// client port for data nodes, the role's port for auxiliary ones).
+func (n *Node) Port() int { return n.port }
+
 // Role is the node's role: cluster.DataRole, or one of the system's Roles.
 func (n *Node) Role() string { return n.role }
 

@@ -225,7 +225,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 		return envError("wait for a primary", err)
 	}
 	if r.agent != nil {
-		for _, n := range c.Nodes() {
+		for _, n := range c.AllNodes() {
 			if err := r.agent.client(n).WaitReady(wctx); err != nil {
 				return envError("wait for the node agent of "+n.Name(), err)
 			}
@@ -285,7 +285,7 @@ func stopNodes(ctx context.Context, c *cluster.Cluster) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*stopGrace)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, n := range c.Nodes() {
+	for _, n := range c.AllNodes() {
 		wg.Go(func() {
 			if err := n.Stop(ctx, stopGrace); err != nil {
 				slog.Debug("stop node", "node", n.Name(), "err", err)

@@ -99,7 +99,7 @@ func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) erro
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var errs []error
-	for _, n := range c.Nodes() {
+	for _, n := range c.AllNodes() {
 		cl := a.client(n)
 		if err := cl.WaitReady(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("reach agent of %s: %w", n.Name(), err))
@@ -113,9 +113,9 @@ func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) erro
 		if !r.Verified.OK {
 			errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
 		}
-		for _, peer := range c.Nodes() {
+		for _, peer := range c.AllNodes() {
 			if peer != n {
-				errs = append(errs, reach(ctx, cl, n.Name(), peer.Name(), c.System().ClientPort()))
+				errs = append(errs, reach(ctx, cl, n.Name(), peer.Name(), peer.Port()))
 			}
 		}
 	}

@@ -50,7 +50,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	roles := &roleSampler{c: c, sink: rw, now: rec.Now}
 
 	var nodes []faults.Node
-	for _, n := range c.Nodes() {
+	for _, n := range c.AllNodes() {
 		fn := faultNode{Node: n, onStart: kv.Refresh}
 		if r.agent != nil {
 			nodes = append(nodes, agentNode{faultNode: fn, agent: r.agent.client(n)})
@@ -194,7 +194,7 @@ func waitHealthy(ctx context.Context, c *cluster.Cluster) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
 	var errs []error
-	for _, n := range c.Nodes() {
+	for _, n := range c.AllNodes() {
 		for {
 			err := n.Healthy(ctx)
 			if err == nil {

@@ -47,12 +47,12 @@ func (r *run) schedule() []faults.Planned {
 
 // faultTarget converts the scenario's target into the faults package's.
 func faultTarget(t scenarios.Target) faults.Target {
-	out := faults.Target{Groups: t.Groups, From: strs(t.From), To: strs(t.To)}
+	out := faults.Target{Groups: t.Groups, From: strs(t.From), To: strs(t.To), Role: t.Role}
 	if t.Isolate != "" {
 		out.Isolate = string(t.Isolate)
 	}
 	if t.Selector != "" {
-		if _, ok := t.Selector.Node(); ok {
+		if _, ok := t.Selector.Node(); ok && t.Role == "" {
 			out.Nodes = []string{string(t.Selector)}
 		} else {
 			out.Selector = string(t.Selector)

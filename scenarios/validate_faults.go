@@ -121,6 +121,10 @@ func (v *validator) checkWindow(p string, f Fault) {
 
 func (v *validator) checkTarget(path string, t Target, kind FaultKind) {
 	n := v.s.Cluster.Nodes
+	if t.Role != "" {
+		v.checkRole(path, t)
+		return
+	}
 	if kind == Partition {
 		v.checkPartition(path, t, n)
 		return
@@ -132,6 +136,37 @@ func (v *validator) checkTarget(path string, t Target, kind FaultKind) {
 	if msg := t.Selector.problem(n); msg != "" {
 		v.errorf(path, "%s", msg)
 	}
+}
+
+// checkRole checks a role target against the system's roles, and its
+// selector against the role's node count. A partition of a role's nodes
+// isolates them from every other node.
+func (v *validator) checkRole(path string, t Target) {
+	sys, ok := system(v.s.Cluster.System)
+	if !ok {
+		return // the unknown system is reported already
+	}
+	var names []string
+	for _, r := range systemRoles(sys, v.s.Cluster.Options) {
+		names = append(names, r.Name)
+		if r.Name != t.Role {
+			continue
+		}
+		switch t.Selector {
+		case Primary, Standby, Standbys:
+			v.errorf(path+".select", "%s means a data node; role %s has no primary (want one, minority, majority or all)", t.Selector, t.Role)
+		default:
+			if msg := t.Selector.problem(r.Count); msg != "" {
+				v.errorf(path+".select", "%s", msg)
+			}
+		}
+		return
+	}
+	if len(names) == 0 {
+		v.errorf(path+".role", "%s has no roles besides its data nodes", sys.Name())
+		return
+	}
+	v.errorf(path+".role", "unknown role %q for %s (known: %s)", t.Role, sys.Name(), strings.Join(names, ", "))
 }
 
 func (v *validator) checkPartition(path string, t Target, n int) {
