@@ -116,7 +116,7 @@ func TestDebianRecipeSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "FROM hadrill/debian-base:aaaa\n" +
-		"RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends etcd-server=3.4.23-4+b4 procps=2:4.0.2-3" +
+		"RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends etcd-server=3.4.23-4+b4 procps=2:4.0.2-3 libfaketime=0.9.10-2.1" +
 		" && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin\n" +
 		"COPY [\"etc/x.conf\", \"/etc/x.conf\"]\nENV A=\"1 2\"\nENV B=\"2\"\nRUN true\nUSER nobody\n"
 	spec := r.spec("hadrill/debian-base:aaaa")
