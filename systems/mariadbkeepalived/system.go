@@ -62,7 +62,7 @@ func (System) ClientDoc() string {
 func (System) Options() []systems.Option {
 	return []systems.Option{
 		{Name: optReplication, Kind: systems.OptionEnum, Values: []string{"async", "semisync"}, Default: "async",
-			Doc: "async (MariaDB's default), or semisync: rpl_semi_sync_master_enabled and rpl_semi_sync_slave_enabled on both nodes, waiting AFTER_SYNC"},
+			Doc: "async (MariaDB's default), or semisync: rpl_semi_sync_slave_enabled on both nodes, rpl_semi_sync_master_enabled switched on by the promotion, waiting AFTER_SYNC"},
 		{Name: optTimeout, Kind: systems.OptionInt, Default: "10000", Min: 1,
 			Doc: "milliseconds a semi-synchronous primary waits for the replica's acknowledgement before it falls back to asynchronous (MariaDB's rpl_semi_sync_master_timeout)"},
 		{Name: optDelay, Kind: systems.OptionInt, Default: "0", Min: 0,
