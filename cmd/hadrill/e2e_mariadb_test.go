@@ -20,7 +20,7 @@ func TestMariaDBSplitVIP(t *testing.T) {
 	requireDocker(t)
 	dir := t.TempDir()
 	code, stdout, stderr := hadrill(t, "run", "mariadb-split-vip", "--results", dir,
-		"--set", "duration=20s", "--set", "faults[0].at=6s", "--set", "faults[0].duration=9s", "--set", "settle=3s")
+		"--set", "faults[0].at=6s", "--set", "faults[0].duration=9s", "--set", "duration=20s", "--set", "settle=3s")
 	t.Logf("stdout:\n%s", stdout)
 	run := filepath.Join(dir, "mariadb-split-vip", "latest")
 	if meta, err := results.ReadMeta(run); err == nil {
