@@ -34,7 +34,8 @@ run: build
 # The full set of real-system drills, each as name:expected-exit-code (a
 # drill that shows a known weakness fails on purpose). make test runs only
 # the shortest of them, as Go tests.
-DRILLS ?= mariadb-kill-primary-async:1 mariadb-kill-primary-semisync:0 mariadb-split-vip:1
+DRILLS ?= etcd-kill-leader:0 etcd-pause-leader:0 etcd-partition-leader:0 etcd-random:0 \
+  mariadb-kill-primary-async:1 mariadb-kill-primary-semisync:0 mariadb-split-vip:1
 drills: build
 	@for d in $(DRILLS); do name=$${d%%:*}; want=$${d##*:}; \
 	  bin/hadrill run $$name --results $(RESULTS); got=$$?; \
