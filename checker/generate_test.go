@@ -192,7 +192,7 @@ func answer(rng *rand.Rand, plan []planned) {
 func TestConcurrentHistoriesAreLinearizable(t *testing.T) {
 	for seed := range uint64(5) {
 		ops := concurrentHistory(seed, 2000, 4, 8)
-		if err := validate(ops); err != nil {
+		if err := (Input{Ops: ops}).withPairs().Contract; err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 		r := Linearizability(context.Background(), Input{Ops: ops}, true, Options{})

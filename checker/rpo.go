@@ -119,14 +119,14 @@ func rpoWindows(faults []history.Fault, lost []LostWrite) []time.Duration {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(faults[a].Requested, faults[b].Requested) })
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(faults[a].Start(), faults[b].Start()) })
 	out := make([]time.Duration, len(faults))
 	var after int64 = -1 // the latest heal of the faults before; writes must come later
 	for _, i := range order {
 		reach := faultWindow(faults[i]).to
 		for _, w := range lost {
 			if w.Acked > after && w.Acked <= reach {
-				out[i] = time.Duration(max(0, faults[i].Requested-w.Acked))
+				out[i] = time.Duration(max(0, faults[i].Start()-w.Acked))
 				break
 			}
 		}
