@@ -48,7 +48,9 @@ func Availability(in Input, target *float64) AvailabilityResult {
 	for i, f := range faults {
 		r.Faults[i].Fault = f.ID
 	}
-	for _, p := range in.paired() {
+	pairs := in.paired()
+	for i := range pairs {
+		p := &pairs[i]
 		if p.Invoke.F == history.FinalRead {
 			continue
 		}

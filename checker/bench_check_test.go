@@ -123,6 +123,9 @@ func TestBenchRole(t *testing.T) {
 	switch role {
 	case "":
 		t.Skip("run by BenchmarkCheck1M")
+	case "write": // a run folder to profile `hadrill check` on
+		writeRunFolder(t, dir, checker.ConcurrentHistory(benchSeed, benchOps, benchKeys, benchClients))
+		return
 	case "check":
 		start := time.Now()
 		v, err := scenarios.CheckRun(context.Background(), dir, scenarios.CheckOptions{})

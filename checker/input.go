@@ -57,7 +57,8 @@ func (in Input) end() int64 {
 		end = max(end, op.Time)
 	}
 	if in.Ops == nil {
-		for _, p := range in.Pairs {
+		for i := range in.Pairs {
+			p := &in.Pairs[i]
 			end = max(end, p.Invoke.Time, p.Completion.Time)
 		}
 	}

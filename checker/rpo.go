@@ -85,7 +85,8 @@ func RPO(in Input, count *int, window *time.Duration, opt Options) RPOResult {
 // ackedLedger returns the acknowledged ledger writes in acknowledgement order.
 func ackedLedger(pairs []history.Operation) []LostWrite {
 	var out []LostWrite
-	for _, p := range pairs {
+	for i := range pairs {
+		p := &pairs[i]
 		if p.Invoke.F == history.Write && p.Invoke.IsLedger() && p.Outcome() == history.OK {
 			out = append(out, LostWrite{Key: p.Invoke.Key, Value: p.Invoke.Value, Acked: p.Completion.Time})
 		}
@@ -99,7 +100,8 @@ func ackedLedger(pairs []history.Operation) []LostWrite {
 func finalReads(pairs []history.Operation) (map[string][]string, bool) {
 	out := map[string][]string{}
 	found := false
-	for _, p := range pairs {
+	for i := range pairs {
+		p := &pairs[i]
 		if p.Invoke.F != history.FinalRead {
 			continue
 		}

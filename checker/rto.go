@@ -106,7 +106,8 @@ func RTO(in Input, target *time.Duration, opt Options) RTOResult {
 // writes returns the writes RTO looks at, ordered by invocation time.
 func writes(pairs []history.Operation) []write {
 	ws := make([]write, 0, len(pairs))
-	for _, p := range pairs {
+	for i := range pairs {
+		p := &pairs[i]
 		if !isWrite(p.Invoke.F) {
 			continue
 		}
@@ -117,7 +118,11 @@ func writes(pairs []history.Operation) []write {
 		}
 	}
 	// Stable, so writes invoked at the same instant keep history order.
-	slices.SortStableFunc(ws, func(a, b write) int { return cmp.Compare(a.inv, b.inv) })
+	// The pairs come in invocation order, so this is usually sorted already.
+	byInv := func(a, b write) int { return cmp.Compare(a.inv, b.inv) }
+	if !slices.IsSortedFunc(ws, byInv) {
+		slices.SortStableFunc(ws, byInv)
+	}
 	return ws
 }
 

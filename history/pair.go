@@ -25,15 +25,15 @@ func Pair(ops []Op) []Operation {
 // invocation while one is open leaves the earlier one unanswered, and a
 // completion with no open invocation is dropped.
 type Pairer struct {
-	out     []Operation
-	open    map[int]int   // process -> position in out
+	out  []Operation
+	open openTable // process -> position in out
 	retired map[int]int64 // process -> index of its info completion
 	err     error
 }
 
 // NewPairer returns a Pairer with room for about n operations.
 func NewPairer(n int) *Pairer {
-	return &Pairer{out: make([]Operation, 0, max(n, 0)), open: make(map[int]int, 64), retired: map[int]int64{}}
+	return &Pairer{out: make([]Operation, 0, max(n, 0)), open: openTable{big: map[int]int{}}, retired: map[int]int64{}}
 }
 
 // Add takes the next event in history order.
@@ -42,16 +42,16 @@ func (p *Pairer) Add(op *Op) {
 		p.err = p.check(op)
 	}
 	if op.Type == Invoke {
-		p.open[op.Process] = len(p.out)
+		p.open.set(op.Process, len(p.out))
 		p.out = append(p.out, Operation{Invoke: *op})
 		return
 	}
-	i, ok := p.open[op.Process]
+	i, ok := p.open.get(op.Process)
 	if !ok {
 		return
 	}
 	p.out[i].Completion = *op
-	delete(p.open, op.Process)
+	p.open.del(op.Process)
 	if op.Type == Info {
 		p.retired[op.Process] = op.Index
 	}
@@ -71,7 +71,7 @@ func (p *Pairer) check(op *Op) error {
 		return fmt.Errorf("index %d: unknown operation %q", op.Index, op.F)
 	}
 	if op.Type == Invoke {
-		if i, ok := p.open[op.Process]; ok {
+		if i, ok := p.open.get(op.Process); ok {
 			return fmt.Errorf("index %d: process %d invoked again while index %d was open", op.Index, op.Process, p.out[i].Invoke.Index)
 		}
 		if at, ok := p.retired[op.Process]; ok {
@@ -84,7 +84,7 @@ func (p *Pairer) check(op *Op) error {
 	default:
 		return fmt.Errorf("index %d: unknown event type %q", op.Index, op.Type)
 	}
-	i, ok := p.open[op.Process]
+	i, ok := p.open.get(op.Process)
 	if !ok {
 		return fmt.Errorf("index %d: %s of process %d, which has no open invocation", op.Index, op.Type, op.Process)
 	}
@@ -95,4 +95,43 @@ func (p *Pairer) check(op *Op) error {
 		return fmt.Errorf("index %d: completes before its invocation at index %d", op.Index, inv.Index)
 	}
 	return nil
+}
+
+// openTable maps a process to the position of its open invocation. Recorders
+// number processes densely from 0, so a slice serves them without hashing;
+// other numbers go to a map.
+type openTable struct {
+	small []int // position+1; 0 = none
+	big   map[int]int
+}
+
+// smallProcesses bounds the slice part of an openTable.
+const smallProcesses = 1 << 16
+
+func (t *openTable) get(process int) (int, bool) {
+	if uint(process) < uint(len(t.small)) {
+		v := t.small[process]
+		return v - 1, v > 0
+	}
+	v, ok := t.big[process]
+	return v, ok
+}
+
+func (t *openTable) set(process, pos int) {
+	if process >= 0 && process < smallProcesses {
+		if process >= len(t.small) {
+			t.small = append(t.small, make([]int, process+1-len(t.small))...)
+		}
+		t.small[process] = pos + 1
+		return
+	}
+	t.big[process] = pos
+}
+
+func (t *openTable) del(process int) {
+	if uint(process) < uint(len(t.small)) {
+		t.small[process] = 0
+		return
+	}
+	delete(t.big, process)
 }
