@@ -25,8 +25,8 @@ func Pair(ops []Op) []Operation {
 // invocation while one is open leaves the earlier one unanswered, and a
 // completion with no open invocation is dropped.
 type Pairer struct {
-	out  []Operation
-	open openTable // process -> position in out
+	out     []Operation
+	open    openTable     // process -> position in out
 	retired map[int]int64 // process -> index of its info completion
 	err     error
 }
