@@ -24,8 +24,8 @@
 // Requested to the end of the run if it was never healed. RTO and the RPO
 // window count from t_f, when the fault took effect on its first node
 // (history.Fault.Start; Requested when no node reported the effect); the
-// request-to-effect latency is reported per fault (FaultReport). A fault that was
-// never requested (Requested 0) has no window and is ignored. Operations
+// request-to-effect latency is reported per fault (FaultReport). A fault
+// that was never requested (Requested 0) has no window and is ignored. Operations
 // belong to the window in which they were invoked. Options.Disruptive picks
 // the faults that RTO and the RPO window are measured for. By default every
 // fault counts.

@@ -91,7 +91,10 @@ func ackedLedger(pairs []history.Operation) []LostWrite {
 			out = append(out, LostWrite{Key: p.Invoke.Key, Value: p.Invoke.Value, Acked: p.Completion.Time})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b LostWrite) int { return cmp.Compare(a.Acked, b.Acked) })
+	byAck := func(a, b LostWrite) int { return cmp.Compare(a.Acked, b.Acked) }
+	if !slices.IsSortedFunc(out, byAck) {
+		slices.SortStableFunc(out, byAck)
+	}
 	return out
 }
 

@@ -45,6 +45,30 @@ func (d *opDecoder) intern(b []byte) string {
 	return s
 }
 
+// constant returns b as a string, without hashing for the event types and
+// operation kinds every line carries.
+func (d *opDecoder) constant(b []byte) string {
+	switch string(b) {
+	case "invoke":
+		return string(Invoke)
+	case "ok":
+		return string(OK)
+	case "fail":
+		return string(Fail)
+	case "info":
+		return string(Info)
+	case "read":
+		return string(Read)
+	case "write":
+		return string(Write)
+	case "cas":
+		return string(CAS)
+	case "final_read":
+		return string(FinalRead)
+	}
+	return d.intern(b)
+}
+
 // scanner walks one line for the fast path; any surprise makes it give up.
 type scanner struct {
 	b []byte
@@ -168,9 +192,9 @@ func (d *opDecoder) field(s *scanner, name string, op *Op) bool {
 	}
 	switch name {
 	case "type":
-		op.Type = Type(d.intern(v))
+		op.Type = Type(d.constant(v))
 	case "f":
-		op.F = Func(d.intern(v))
+		op.F = Func(d.constant(v))
 	case "key":
 		op.Key = d.intern(v)
 	case "value":
