@@ -13,7 +13,7 @@ export CGO_ENABLED := 0
 # its own labels instead (hadrill cleanup).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build images run test bench vet fmt cleanup clean drills
+.PHONY: all build images run test bench fuzz vet fmt cleanup clean drills
 
 all: build
 
@@ -52,6 +52,19 @@ test: build vet
 # Benchmarks print ratios against baselines measured in the same run.
 bench: build
 	$(GO) test $(GOFLAGS) -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...
+
+# Fuzz targets, each run for FUZZTIME; a finding is saved under the
+# package's testdata/fuzz and then replays as a regression test in `make test`.
+FUZZTIME ?= 60s
+FUZZ_TARGETS = ./history:FuzzDecodeOp ./history:FuzzReadOperations ./scenarios:FuzzParse ./scenarios:FuzzSet \
+	./faults/agent:FuzzControlAPI ./checker:FuzzChecker
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test $(GOFLAGS) $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME); \
+	done
 
 cleanup: build
 	bin/hadrill cleanup

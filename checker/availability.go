@@ -31,13 +31,16 @@ type AvailabilityResult struct {
 // ok, fail, info or never ended; final reads are left out because they are
 // the checker's instrument, not the workload.
 //
-// A CAS that failed because the key held another value (history.Precondition,
-// HTTP 412) counts as ok here: the store answered, and counting contention
-// as unavailability would make a CAS-heavy workload look like an outage.
+// An operation counts as ok when it was served (history.Op.Served): it
+// completed ok, or it is a CAS answered 412 (history.Precondition). The
+// store answered the 412, and counting contention as unavailability would
+// make a CAS-heavy workload look like an outage. A CAS refused because the
+// node is not primary (503) is not served.
 //
 // The whole-run ratio is compared with target (fail when below). With no
 // operation at all the ratio is undefined: the value is null and the result
-// Unknown (Pass when there is no target), never a division by zero.
+// Unknown even without a target, so that a run that recorded nothing is
+// never a pass.
 func Availability(in Input, target *float64) AvailabilityResult {
 	var r AvailabilityResult
 	faults := in.requested()
@@ -45,7 +48,9 @@ func Availability(in Input, target *float64) AvailabilityResult {
 	for i, f := range faults {
 		r.Faults[i].Fault = f.ID
 	}
-	for _, p := range in.paired() {
+	pairs := in.paired()
+	for i := range pairs {
+		p := &pairs[i]
 		if p.Invoke.F == history.FinalRead {
 			continue
 		}
@@ -73,10 +78,8 @@ func Availability(in Input, target *float64) AvailabilityResult {
 	}
 	switch {
 	case r.Total == 0:
+		// Whatever the targets: a run that recorded nothing proves nothing.
 		c.Result, c.Detail = Unknown, "no operations were recorded"
-		if target == nil {
-			c.Result, c.Detail = Pass, "no target; "+c.Detail
-		}
 	default:
 		v := float64(r.OK) / float64(r.Total)
 		c.Value = f64(v)

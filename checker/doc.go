@@ -21,11 +21,22 @@
 // "no target; " and says what it saw.
 //
 // A fault has a window while it is in force: [Requested, Healed), or from
-// Requested to the end of the run if it was never healed. A fault that was
-// never requested (Requested 0) has no window and is ignored. Operations
+// Requested to the end of the run if it was never healed. RTO and the RPO
+// window count from t_f, when the fault took effect on its first node
+// (history.Fault.Start; Requested when no node reported the effect); the
+// request-to-effect latency is reported per fault (FaultReport). A fault
+// that was never requested (Requested 0) has no window and is ignored. Operations
 // belong to the window in which they were invoked. Options.Disruptive picks
 // the faults that RTO and the RPO window are measured for. By default every
 // fault counts.
+//
+// An operation is served when it completed ok, or when it is a cas answered
+// 412 (history.Precondition): a working primary answered it
+// (history.Op.Served). The outage, for RTO, is made of failed or
+// indeterminate write-type operations, including a cas refused because the
+// node is not primary (503): a write the cluster could not take. A run that
+// recorded no operation is Unknown whatever its targets, because
+// availability is then Unknown even without a target.
 //
 // The write-type operations are write, ledger write and cas. final_read is
 // the final read phase's read-back of ledger keys. It is the checker's own
@@ -38,11 +49,12 @@
 // ("") at the start. The model is partitioned by key, because a store is
 // linearizable exactly when each of its keys is.
 // Before porcupine runs, the history is checked for the recorder's contract,
-// as etcd's robustness tests do. Every completion must answer an open
-// invocation of the same process, function and key, and must not come before
-// it. A process must have at most one open invocation. A process that got an
-// indeterminate (info) result must never invoke again. A history that breaks
-// the contract gives Unknown, with the first violation in Detail.
+// as etcd's robustness tests do (history.Pairer does it while it pairs).
+// Every completion must answer an open invocation of the same process,
+// function and key, and must not come before it. A process must have at most
+// one open invocation. A process that got an indeterminate (info) result must
+// never invoke again. A history that breaks the contract gives Unknown, with
+// the first violation in Detail.
 //
 // The history is translated for porcupine as follows:
 //   - An ok read or final_read is a read of the value it observed ("" means
@@ -50,8 +62,12 @@
 //     nothing.
 //   - An ok write is a write over its real interval. An ok cas is a swap that
 //     happened, so its expected value must match the register.
-//   - A failed write or cas is dropped. It certainly did not happen, and this
-//     includes a 412 CAS.
+//   - A cas answered 412 happened too, over its real interval: it is legal
+//     only where the register held another value than the expected one, as
+//     in porcupine's own etcd model. A store that answers 412 while the key
+//     held the expected value is caught.
+//   - Any other failed write or cas is dropped (a 503 included). It certainly
+//     did not happen.
 //   - An indeterminate write or cas (info, or never completed) is open until
 //     the end of time (Return = math.MaxInt64). porcupine may then place it
 //     anywhere after its call, or effectively never. An open cas whose
@@ -63,18 +79,18 @@
 // Illegal, and Detail then names each key with no linearization. For each
 // such key it names the earliest-returning operation outside the longest
 // partial linearization, which is where a reader should start. It is
-// Unknown on a timeout or a cancelled context. A history with no operation
-// left to check passes with the detail "no operations to check".
+// Unknown on a timeout or a cancelled context, and on a history with no
+// operation left to check ("no operations to check").
 // LinearizabilityResult.WriteVisualization writes porcupine's HTML view, with
 // the faults drawn as annotations, for linearizability.html.
 //
 // # RTO
 //
-// RTO is measured for each disruptive fault with request time t_f. Only
-// write-type operations invoked at or after t_f count, in invocation order.
-// A failed cas is left out. The recorder marks both a 412 (a healthy primary
-// answering) and a refusal as fail, so the checker cannot tell them apart,
-// and under contention 412s alone would break up every success run.
+// RTO is measured for each disruptive fault from t_f, the moment it took
+// effect on its first node. Only write-type operations invoked at or after
+// t_f count, in invocation order. A cas answered 412 counts as a success
+// (it was served); any other failed cas, such as a 503 from a node that is
+// not primary, counts as a failed write.
 //
 // A success run is a maximal stretch of ok writes in that order. It lasts
 // from the earliest acknowledgement among them to the invocation of the next
@@ -126,7 +142,7 @@
 // names the unread keys. If the history has no final_read at all, every
 // acknowledged key is unread, and Detail says "no final read".
 //
-// window_seconds is the time form. Faults are taken in request order. The
+// window_seconds is the time form. Faults are taken in order of t_f. The
 // writes lost around a fault are those acknowledged after the latest heal of
 // the earlier faults and no later than the fault's own heal (or at any time,
 // if it was never healed). The fault's window is t_f minus the earliest
@@ -140,14 +156,14 @@
 //
 // # Availability
 //
-// Availability is ok operations ÷ all operations. All operations means every
-// invocation that ended ok, fail or info, or that never ended. It is computed
-// for the whole run, which is compared with the target (fail when below), and
-// for each fault window (per_fault, null when the window holds no
-// operations). A failed cas (412) counts as not ok, as the definition says.
-// With no operations the ratio is undefined. The value is then null and the
-// result Unknown, so an empty history gives an unknown verdict, because a run
-// that recorded nothing proves nothing.
+// Availability is served operations ÷ all operations. All operations means
+// every invocation that ended ok, fail or info, or that never ended. It is
+// computed for the whole run, which is compared with the target (fail when
+// below), and for each fault window (per_fault, null when the window holds
+// no operations). A cas answered 412 is served; a cas refused with 503 is
+// not. With no operations the ratio is undefined. The value is then null
+// and the result Unknown, even without a target, so an empty history gives
+// an unknown verdict: a run that recorded nothing proves nothing.
 //
 // # Latency
 //

@@ -176,7 +176,7 @@ func answer(rng *rand.Rand, plan []planned) {
 			p.done.Value = cur
 		case p.done.Type == history.Info && !p.effect:
 		case p.inv.F == history.CAS && p.done.Type != history.Info && rng.IntN(2) == 0:
-			p.inv.From, p.done.Type = "stale-"+cur, history.Fail
+			p.inv.From, p.done.Type, p.done.Error = "stale-"+cur, history.Fail, history.Precondition
 		case p.inv.F == history.CAS:
 			p.inv.From = cur
 			state[p.inv.Key] = p.inv.Value
@@ -192,7 +192,7 @@ func answer(rng *rand.Rand, plan []planned) {
 func TestConcurrentHistoriesAreLinearizable(t *testing.T) {
 	for seed := range uint64(5) {
 		ops := concurrentHistory(seed, 2000, 4, 8)
-		if err := validate(ops); err != nil {
+		if err := (Input{Ops: ops}).withPairs().Contract; err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 		r := Linearizability(context.Background(), Input{Ops: ops}, true, Options{})

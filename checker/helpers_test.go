@@ -2,6 +2,7 @@ package checker
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"testing"
@@ -54,3 +55,6 @@ func value(p *float64) float64 {
 	}
 	return *p
 }
+
+// fmtSscan is fmt.Sscan, named apart so rules_test.go reads as data.
+var fmtSscan = fmt.Sscan

@@ -11,30 +11,41 @@ import (
 // Input is everything the checks read: one run's recorded history and
 // faults, in the history package's time base (ns since the run's start).
 type Input struct {
-	// Ops is the history as recorded: invocations and completions.
+	// Ops is the history as recorded: invocations and completions. It may
+	// be nil when Pairs is set.
 	Ops []history.Op
+	// Pairs, when set, is the history already paired (history.Pairer, or
+	// history.ReadOperations, which pairs while it decodes), and Contract
+	// the pairer's first breach of the recorder's contract. Every check
+	// reads the pairs, so a caller that has them saves a pass and a copy.
+	Pairs    []history.Operation
+	Contract error
 	// Faults are the folded faults (history.FoldFaults), in schedule order.
 	Faults []history.Fault
 	// End is when the run stopped, in ns. It bounds open fault windows and
 	// the last success run of RTO. Zero means "the latest time recorded in
-	// Ops or Faults", which is what an offline re-check of a crashed run
-	// has to go on.
+	// the history or the faults", which is what an offline re-check of a
+	// crashed run has to go on.
 	End int64
-
-	// pairs caches history.Pair(Ops) for Run, which hands one Input to
-	// every check; see paired.
-	pairs []history.Operation
 }
 
-// paired returns the history's operations, pairing them unless Run already
-// did: pairing a large history costs about as much as checking RTO, RPO,
-// availability and latency together.
-func (in Input) paired() []history.Operation {
-	if in.pairs != nil {
-		return in.pairs
+// withPairs returns in with Pairs and Contract filled in from Ops when the
+// caller did not pair the history; pairing a large history costs about as
+// much as checking RTO, RPO, availability and latency together, so Run
+// does it once for every check.
+func (in Input) withPairs() Input {
+	if in.Pairs == nil {
+		p := history.NewPairer(len(in.Ops)/2 + 1)
+		for i := range in.Ops {
+			p.Add(&in.Ops[i])
+		}
+		in.Pairs, in.Contract = p.Result()
 	}
-	return history.Pair(in.Ops)
+	return in
 }
+
+// paired returns the history's operations.
+func (in Input) paired() []history.Operation { return in.withPairs().Pairs }
 
 // end returns the run's end time, derived from the records when End is 0.
 func (in Input) end() int64 {
@@ -44,6 +55,12 @@ func (in Input) end() int64 {
 	var end int64
 	for _, op := range in.Ops {
 		end = max(end, op.Time)
+	}
+	if in.Ops == nil {
+		for i := range in.Pairs {
+			p := &in.Pairs[i]
+			end = max(end, p.Invoke.Time, p.Completion.Time)
+		}
 	}
 	for _, f := range in.Faults {
 		end = max(end, f.Requested, f.Effective, f.HealRequested, f.Healed)

@@ -40,23 +40,23 @@ type LatencyReport struct {
 // availability. Latency is reported, not judged: there is no target.
 func Latency(in Input) LatencyReport {
 	faults := in.requested()
-	run := map[string][]float64{}
-	per := make([]map[string][]float64, len(faults))
+	pairs := in.paired()
+	run := newSamples(len(pairs))
+	per := make([]samples, len(faults))
 	for i := range per {
-		per[i] = map[string][]float64{}
+		per[i] = newSamples(0)
 	}
-	for _, p := range in.paired() {
-		if p.Invoke.F == history.FinalRead || p.Outcome() != history.OK {
+	for i := range pairs {
+		p := &pairs[i]
+		if p.Invoke.F == history.FinalRead || p.Completion.Type != history.OK {
 			continue
 		}
 		d := seconds(p.Completion.Time - p.Invoke.Time)
 		k := kind(p.Invoke)
-		run[k] = append(run[k], d)
-		run["all"] = append(run["all"], d)
+		run.add(k, d)
 		for i, f := range faults {
 			if faultWindow(f).contains(p.Invoke.Time) {
-				per[i][k] = append(per[i][k], d)
-				per[i]["all"] = append(per[i]["all"], d)
+				per[i].add(k, d)
 			}
 		}
 	}
@@ -67,11 +67,25 @@ func Latency(in Input) LatencyReport {
 	return r
 }
 
+// samples are latencies by kind, "all" holding every one.
+type samples map[string][]float64
+
+// newSamples makes room for n samples in "all".
+func newSamples(n int) samples { return samples{"all": make([]float64, 0, n)} }
+
+// add records one latency of kind k.
+func (s samples) add(k string, d float64) {
+	s[k] = append(s[k], d)
+	s["all"] = append(s["all"], d)
+}
+
 // summarise turns samples by kind into summaries by kind.
-func summarise(samples map[string][]float64) map[string]LatencySummary {
-	out := make(map[string]LatencySummary, len(samples))
-	for k, xs := range samples {
-		out[k] = summary(xs)
+func summarise(s samples) map[string]LatencySummary {
+	out := make(map[string]LatencySummary, len(s))
+	for k, xs := range s {
+		if len(xs) > 0 {
+			out[k] = summary(xs)
+		}
 	}
 	return out
 }

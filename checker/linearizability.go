@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -35,22 +36,22 @@ type LinearizabilityResult struct {
 // translated). required is the scenario's "linearizable" target: without it
 // the check still runs and a violation is reported in Detail, but passes.
 //
-// The check first validates the recorder's contract (each process sequential,
-// and retired after an indeterminate result); a history that breaks it cannot
-// be trusted to mean what porcupine would be told, so the result is Unknown.
-// A porcupine timeout, or ctx ending first, is Unknown too, never a pass.
+// The check first validates the recorder's contract (see history.Pairer); a
+// history that breaks it cannot be trusted to mean what porcupine would be
+// told, so the result is Unknown. A porcupine timeout, or ctx ending first,
+// is Unknown too, never a pass, and so is a history with nothing to check.
 func Linearizability(ctx context.Context, in Input, required bool, opt Options) *LinearizabilityResult {
 	opt = opt.withDefaults()
+	in = in.withPairs()
 	r := &LinearizabilityResult{faults: in.requested(), end: in.end()}
-	if err := validate(in.Ops); err != nil {
-		r.Check = outcome(required, Unknown, "history breaks the recorder's contract: "+err.Error())
+	if in.Contract != nil {
+		r.Check = outcome(required, Unknown, "history breaks the recorder's contract: "+in.Contract.Error())
 		return r
 	}
-	ops := operations(in.paired())
-	parts := partitionByKey(ops)
-	r.Operations, r.Keys = len(ops), len(parts)
+	ops, keys := operations(in.Pairs)
+	r.Operations, r.Keys = len(ops), keys
 	if len(ops) == 0 {
-		r.Check = Check{Result: Pass, Detail: "no operations to check"}
+		r.Check = outcome(required, Unknown, "no operations to check")
 		return r
 	}
 	res, info, err := runPorcupine(ctx, ops, opt.LinearizabilityTimeout)
@@ -62,11 +63,11 @@ func Linearizability(ctx context.Context, in Input, required bool, opt Options) 
 		r.Check = Check{Result: Pass}
 	case res == porcupine.Illegal:
 		r.ran, r.info = true, info
-		r.Check = outcome(required, Fail, "not linearizable: "+explainIllegal(parts, info))
+		r.Check = outcome(required, Fail, "not linearizable: "+explainIllegal(cutByKey(ops), info))
 	default:
 		r.Check = outcome(required, Unknown, fmt.Sprintf(
 			"porcupine timed out after %v on %d operations over %d keys",
-			opt.LinearizabilityTimeout, len(ops), len(parts)))
+			opt.LinearizabilityTimeout, len(ops), keys))
 	}
 	return r
 }
@@ -82,9 +83,10 @@ func outcome(hasTarget bool, got Result, detail string) Check {
 
 // runPorcupine runs porcupine with a timeout that also respects ctx's
 // deadline. porcupine takes no context, so cancellation reaches it through
-// the model's step, which fails every step once ctx is done; whatever
-// porcupine concludes after that is discarded, because a forced failure can
-// look like an illegal history.
+// the model's step, which fails every step once ctx is done (a flag set by
+// a watcher, so a step costs one atomic load); whatever porcupine concludes
+// after that is discarded, because a forced failure can look like an
+// illegal history.
 func runPorcupine(ctx context.Context, ops []porcupine.Operation, timeout time.Duration) (porcupine.CheckResult, porcupine.LinearizationInfo, error) {
 	var none porcupine.LinearizationInfo
 	if dl, ok := ctx.Deadline(); ok {
@@ -98,131 +100,135 @@ func runPorcupine(ctx context.Context, ops []porcupine.Operation, timeout time.D
 	}
 	model := registerModel
 	if ctx.Done() != nil {
+		var cancelled atomic.Bool
+		stop := context.AfterFunc(ctx, func() { cancelled.Store(true) })
+		defer stop()
 		model.Step = func(state, input, output any) (bool, any) {
-			if ctx.Err() != nil {
+			if cancelled.Load() {
 				return false, state
 			}
 			return stepRegister(state, input, output)
 		}
 	}
-	type result struct {
-		res  porcupine.CheckResult
-		info porcupine.LinearizationInfo
+	res, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
+	if err := ctx.Err(); err != nil {
+		return porcupine.Unknown, none, fmt.Errorf("check linearizability: %w", err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		res, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
-		done <- result{res, info}
-	}()
-	select {
-	case r := <-done:
-		if err := ctx.Err(); err != nil {
-			return porcupine.Unknown, none, fmt.Errorf("check linearizability: %w", err)
-		}
-		return r.res, r.info, nil
-	case <-ctx.Done():
-		return porcupine.Unknown, none, fmt.Errorf("check linearizability: %w", ctx.Err())
-	}
+	return res, info, nil
 }
 
-// operations translates paired history operations into porcupine's form:
+// operations translates paired history operations into porcupine's form,
+// grouped by key in key order (see registerModel), and counts the keys:
 //   - a read (or final read) that completed ok is a read of its observed
 //     value; a failed or indeterminate read is dropped, since it observed
 //     nothing;
-//   - a failed write or CAS is dropped: it certainly did not happen (a 412
-//     CAS included);
+//   - a failed write is dropped: it certainly did not happen; so is a CAS
+//     refused for any reason other than 412;
+//   - a CAS answered 412 is kept with its real interval, as a comparison
+//     that found another value (see stepRegister);
 //   - an acknowledged write or CAS is kept with its real interval, and an
 //     indeterminate one (info, or never completed) is open until the end of
 //     time (Return = MaxInt64), so porcupine may take it as having happened
 //     at any point after its call, or not at all.
 //
-// Processes are renumbered densely in order of appearance, because the
-// visualization draws one row per client id.
-func operations(pairs []history.Operation) []porcupine.Operation {
-	clients := map[int]int{}
-	out := make([]porcupine.Operation, 0, len(pairs))
-	for _, p := range pairs {
-		inv, done := p.Invoke, p.Outcome()
-		op := regOp{f: inv.F, key: inv.Key, from: inv.From, value: inv.Value}
-		ret := p.Completion.Time
-		switch {
-		case inv.F == history.Read || inv.F == history.FinalRead:
-			if done != history.OK {
-				continue
-			}
-			op.f, op.value, op.final = history.Read, p.Completion.Value, inv.F == history.FinalRead
-		case !isWrite(inv.F) || done == history.Fail:
+// Each porcupine operation points at its pair, as input and metadata: the
+// translation copies no strings and boxes nothing. Processes are renumbered
+// densely in order of appearance, because the visualization draws one row
+// per client id.
+func operations(pairs []history.Operation) ([]porcupine.Operation, int) {
+	part := make([]int32, len(pairs)) // key number, in order of appearance; -1 = dropped
+	byKey := map[string]int32{}
+	var counts []int
+	kept := 0
+	for i := range pairs {
+		part[i] = -1
+		if !checked(&pairs[i]) {
 			continue
-		case done != history.OK:
-			op.open, ret = true, math.MaxInt64
 		}
-		c, ok := clients[inv.Process]
+		k, ok := byKey[pairs[i].Invoke.Key]
 		if !ok {
-			c = len(clients)
-			clients[inv.Process] = c
+			k = int32(len(counts))
+			byKey[pairs[i].Invoke.Key] = k
+			counts = append(counts, 0)
 		}
-		out = append(out, porcupine.Operation{
-			ClientId: c, Input: op, Call: inv.Time, Return: ret,
-			Metadata: regMeta{process: inv.Process, node: p.Completion.Node, index: inv.Index},
-		})
+		part[i] = k
+		counts[k]++
+		kept++
 	}
-	return out
-}
-
-// validate checks the recorder's contract that the translation relies on,
-// the way etcd's robustness tests validate before they check: every
-// completion answers an open invocation of the same process, function and
-// key, no earlier than it was invoked; a process has at most one open
-// invocation; and a process that got an indeterminate answer is retired.
-// The last rule matters because an info write stays open forever: a later
-// operation of the same process would not be sequential after it.
-func validate(ops []history.Op) error {
-	open := map[int]history.Op{}
-	retired := map[int]int64{} // process -> index of its info completion
-	for _, op := range ops {
-		switch op.F {
-		case history.Read, history.Write, history.CAS, history.FinalRead:
-		default:
-			return fmt.Errorf("index %d: unknown operation %q", op.Index, op.F)
-		}
-		if op.Type == history.Invoke {
-			if prev, ok := open[op.Process]; ok {
-				return fmt.Errorf("index %d: process %d invoked again while index %d was open", op.Index, op.Process, prev.Index)
-			}
-			if at, ok := retired[op.Process]; ok {
-				return fmt.Errorf("index %d: process %d invoked again after an indeterminate result at index %d", op.Index, op.Process, at)
-			}
-			open[op.Process] = op
+	next := keyOffsets(byKey, counts)
+	out := make([]porcupine.Operation, kept)
+	clients := newClientIDs()
+	for i := range pairs {
+		if part[i] < 0 {
 			continue
 		}
-		if err := validateCompletion(op, open); err != nil {
-			return err
+		p := &pairs[i]
+		ret := p.Completion.Time
+		if p.Invoke.F != history.Read && p.Invoke.F != history.FinalRead && p.Outcome() != history.OK && !refused(p) {
+			ret = math.MaxInt64
 		}
-		delete(open, op.Process)
-		if op.Type == history.Info {
-			retired[op.Process] = op.Index
+		out[next[part[i]]] = porcupine.Operation{
+			ClientId: clients.id(p.Invoke.Process), Input: p, Call: p.Invoke.Time, Return: ret, Metadata: p,
 		}
+		next[part[i]]++
 	}
-	return nil
+	return out, len(counts)
 }
 
-// validateCompletion checks that op answers its process's open invocation.
-func validateCompletion(op history.Op, open map[int]history.Op) error {
-	switch op.Type {
-	case history.OK, history.Fail, history.Info:
-	default:
-		return fmt.Errorf("index %d: unknown event type %q", op.Index, op.Type)
+// checked reports whether porcupine is told about an operation.
+func checked(p *history.Operation) bool {
+	switch p.Invoke.F {
+	case history.Read, history.FinalRead:
+		return p.Outcome() == history.OK
+	case history.Write:
+		return p.Outcome() != history.Fail
+	case history.CAS:
+		return p.Outcome() != history.Fail || refused(p)
 	}
-	inv, ok := open[op.Process]
-	switch {
-	case !ok:
-		return fmt.Errorf("index %d: %s of process %d, which has no open invocation", op.Index, op.Type, op.Process)
-	case inv.F != op.F || inv.Key != op.Key:
-		return fmt.Errorf("index %d: %s %s(%s) completes %s(%s) invoked at index %d", op.Index, op.Type, op.F, op.Key, inv.F, inv.Key, inv.Index)
-	case op.Time < inv.Time:
-		return fmt.Errorf("index %d: completes before its invocation at index %d", op.Index, inv.Index)
+	return false
+}
+
+// keyOffsets returns, for each key number, where its operations start in
+// the output when keys are laid out in key order.
+func keyOffsets(byKey map[string]int32, counts []int) []int {
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
 	}
-	return nil
+	slices.Sort(keys)
+	next := make([]int, len(counts))
+	at := 0
+	for _, k := range keys {
+		next[byKey[k]] = at
+		at += counts[byKey[k]]
+	}
+	return next
+}
+
+// clientIDs numbers processes densely in order of appearance.
+type clientIDs struct {
+	small []int32 // process -> id+1, for small non-negative processes
+	big   map[int]int
+	n     int
+}
+
+func newClientIDs() *clientIDs { return &clientIDs{small: make([]int32, 1<<12), big: map[int]int{}} }
+
+func (c *clientIDs) id(process int) int {
+	if process >= 0 && process < len(c.small) {
+		if c.small[process] == 0 {
+			c.n++
+			c.small[process] = int32(c.n)
+		}
+		return int(c.small[process]) - 1
+	}
+	id, ok := c.big[process]
+	if !ok {
+		id = c.n
+		c.n++
+		c.big[process] = id
+	}
+	return id
 }
 
 // explainIllegal names the keys porcupine could not linearize and, for each,
@@ -241,7 +247,7 @@ func explainIllegal(parts [][]porcupine.Operation, info porcupine.LinearizationI
 			continue
 		}
 		keys = append(keys, fmt.Sprintf("key %s: %s cannot be placed (longest linearization covers %d of %d operations)",
-			part[0].Input.(regOp).key, firstOutside(part, longest), len(longest), len(part)))
+			opKey(part[0]), firstOutside(part, longest), len(longest), len(part)))
 	}
 	const shown = 5
 	if len(keys) > shown {

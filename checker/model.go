@@ -2,136 +2,141 @@ package checker
 
 import (
 	"fmt"
-	"hash/fnv"
-	"slices"
 	"strconv"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/hadrill/hadrill/history"
 )
 
-// regOp is the input of one porcupine operation on the register model.
-type regOp struct {
-	f   history.Func // Read (final reads included), Write or CAS
-	key string
-	// from is a CAS's expected value; value is the written value, or for a
-	// read the value it observed ("" = absent).
-	from, value string
-	// open marks an indeterminate write or CAS: it may or may not have
-	// taken effect, so porcupine may place it anywhere after its call.
-	open bool
-	// final marks a read of the final read phase, only for descriptions.
-	final bool
-}
-
-// regMeta is what the visualization shows about an operation beyond its
-// input and output: where it came from in the recorded history.
-type regMeta struct {
-	process int
-	node    string
-	index   int64
-}
-
 // registerModel is the sequential specification porcupine checks against:
 // one string register per key, absent ("") at the start. It is partitioned by
 // key, because a key-value store is linearizable exactly when each key is,
-// and checking keys apart keeps the search small and parallel.
+// and checking keys apart keeps the search small and parallel (porcupine
+// checks partitions on every core).
 //
-// Its per-partition state is the register's value. Outputs are not used:
-// failed operations never reach porcupine (they certainly did not happen), so
-// every write and CAS that does is either acknowledged or open, and a read
-// carries its observation in its input.
+// An operation's input is a pointer to its paired history operation, so
+// that nothing is copied or boxed per operation; outputs are not used, as
+// the completion is in the pair. The state is a *string pointing at the
+// value written last, so that a step allocates nothing.
+//
+// Partition relies on operations (which builds the history) having grouped
+// the operations by key already, in key order: it only cuts the slice where
+// the key changes, and so the partition numbers porcupine reports are
+// reproducible.
 var registerModel = porcupine.Model{
-	Partition: partitionByKey,
-	Init:      func() any { return "" },
+	Partition: cutByKey,
+	Init:      func() any { return &absent },
 	Step:      stepRegister,
-	Equal:     func(a, b any) bool { return a.(string) == b.(string) },
+	Equal:     func(a, b any) bool { return *a.(*string) == *b.(*string) },
 	Hash: func(state any) uint64 {
-		h := fnv.New64a()
-		h.Write([]byte(state.(string)))
-		return h.Sum64()
+		// FNV-1a, inline: no allocation per step.
+		h := uint64(14695981039346656037)
+		for _, c := range []byte(*state.(*string)) {
+			h = (h ^ uint64(c)) * 1099511628211
+		}
+		return h
 	},
 	DescribeOperation:         describeOp,
-	DescribeState:             describeValue,
+	DescribeState:             func(state any) string { return describeValue(*state.(*string)) },
 	DescribeOperationMetadata: describeMeta,
 }
 
-// stepRegister applies one operation to a register. An open CAS whose
-// precondition does not hold is a legal no-op (the store would have answered
-// 412), and one whose precondition holds may have swapped; porcupine covers
-// "never happened" by placing the open operation after everything else.
+// absent is the register's initial value.
+var absent = ""
+
+// stepRegister applies one operation to a register:
+//   - a read must observe the register's value;
+//   - a write sets it;
+//   - an acknowledged CAS must find its expected value, and swaps;
+//   - a CAS answered 412 (history.Precondition) happened too, and is legal
+//     only where the register held another value, as in porcupine's own
+//     etcd model: a store that answers 412 while the value matched is
+//     caught;
+//   - an open (indeterminate) CAS whose expected value does not hold is a
+//     legal no-op, and one whose expected value holds may have swapped;
+//     porcupine covers "never happened" by placing it after everything.
 func stepRegister(state, input, _ any) (bool, any) {
-	s, in := state.(string), input.(regOp)
-	switch in.f {
-	case history.Read:
-		return s == in.value, s
+	s, p := state.(*string), input.(*history.Operation)
+	inv := &p.Invoke
+	switch inv.F {
+	case history.Read, history.FinalRead:
+		return *s == p.Completion.Value, s
 	case history.Write:
-		return true, in.value
+		return true, &inv.Value
 	case history.CAS:
-		if s == in.from {
-			return true, in.value
+		switch {
+		case refused(p):
+			return *s != inv.From, s
+		case *s == inv.From:
+			return true, &inv.Value
 		}
-		return in.open, s
+		return p.Outcome() != history.OK, s
 	}
 	return false, s
 }
 
-// partitionByKey splits the history into one partition per key, in key
-// order, so that the partition numbers porcupine reports are reproducible.
-func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
-	byKey := map[string][]porcupine.Operation{}
-	for _, op := range ops {
-		k := op.Input.(regOp).key
-		byKey[k] = append(byKey[k], op)
-	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([][]porcupine.Operation, len(keys))
-	for i, k := range keys {
-		out[i] = byKey[k]
+// refused reports whether an operation is a CAS answered 412: served, with
+// no effect, as evidence that the value differed from the expected one.
+func refused(p *history.Operation) bool {
+	return p.Invoke.F == history.CAS && p.Completion.Type == history.Fail && p.Completion.Served()
+}
+
+// cutByKey splits operations grouped by key into one partition per key,
+// as sub-slices (no copy).
+func cutByKey(ops []porcupine.Operation) [][]porcupine.Operation {
+	var out [][]porcupine.Operation
+	start := 0
+	for i := 1; i <= len(ops); i++ {
+		if i == len(ops) || opKey(ops[i]) != opKey(ops[start]) {
+			out = append(out, ops[start:i:i])
+			start = i
+		}
 	}
 	return out
 }
 
-func describeValue(state any) string {
-	if s := state.(string); s != "" {
+// opKey is the key of a porcupine operation built by operations.
+func opKey(op porcupine.Operation) string { return op.Input.(*history.Operation).Invoke.Key }
+
+func describeValue(s string) string {
+	if s != "" {
 		return strconv.Quote(s)
 	}
 	return "absent"
 }
 
+// describeOp names an operation as the visualization and Detail show it:
+// "?" marks an indeterminate write or CAS, "412" a CAS refused because
+// the value differed.
 func describeOp(input, _ any) string {
-	in := input.(regOp)
+	p := input.(*history.Operation)
+	in := &p.Invoke
 	var s string
-	switch in.f {
-	case history.Read:
-		name := "read"
-		if in.final {
-			name = "final_read"
-		}
-		s = fmt.Sprintf("%s(%s) -> %s", name, in.key, describeValue(in.value))
+	switch in.F {
+	case history.Read, history.FinalRead:
+		s = fmt.Sprintf("%s(%s) -> %s", in.F, in.Key, describeValue(p.Completion.Value))
 	case history.Write:
-		s = fmt.Sprintf("write(%s, %s)", in.key, describeValue(in.value))
+		s = fmt.Sprintf("write(%s, %s)", in.Key, describeValue(in.Value))
 	default:
-		s = fmt.Sprintf("cas(%s, %s -> %s)", in.key, describeValue(in.from), describeValue(in.value))
+		s = fmt.Sprintf("cas(%s, %s -> %s)", in.Key, describeValue(in.From), describeValue(in.Value))
 	}
-	if in.open {
+	switch {
+	case refused(p):
+		s += " = 412"
+	case in.F != history.Read && in.F != history.FinalRead && p.Outcome() != history.OK:
 		s += " ?"
 	}
 	return s
 }
 
 func describeMeta(meta any) string {
-	m, ok := meta.(regMeta)
+	p, ok := meta.(*history.Operation)
 	if !ok {
 		return ""
 	}
-	s := fmt.Sprintf("process %d, history index %d", m.process, m.index)
-	if m.node != "" {
-		s += ", node " + m.node
+	s := fmt.Sprintf("process %d, history index %d", p.Invoke.Process, p.Invoke.Index)
+	if p.Completion.Node != "" {
+		s += ", node " + p.Completion.Node
 	}
 	return s
 }

@@ -35,7 +35,12 @@ type FaultReport struct {
 	Target    string   `json:"target"`
 	Requested float64  `json:"requested"`
 	Effective *float64 `json:"effective,omitempty"`
-	Healed    *float64 `json:"healed,omitempty"`
+	// FirstEffective is when the fault took effect on its first node, and
+	// EffectLatency how long that took from the request; both nil when it
+	// never took effect. RTO and the RPO window count from FirstEffective.
+	FirstEffective *float64 `json:"first_effective,omitempty"`
+	EffectLatency  *float64 `json:"effect_latency,omitempty"`
+	Healed         *float64 `json:"healed,omitempty"`
 	// Disruptive faults have an RTO: RTO in seconds, nil when unbounded
 	// (Unbounded set) or unknown (no writes after the fault).
 	Disruptive bool     `json:"disruptive"`
@@ -68,14 +73,20 @@ type Report struct {
 // and merges them into a verdict. ctx bounds only the linearizability check,
 // the one that can take long; cancelling it makes that check Unknown.
 func Run(ctx context.Context, in Input, t Targets, opt Options) Report {
-	in.pairs = history.Pair(in.Ops)
-	lin := Linearizability(ctx, in, t.Linearizable, opt)
+	in = in.withPairs()
+	// The other checks only read the pairs: they run while porcupine does,
+	// on whatever core its partitions leave free.
+	linDone := make(chan *LinearizabilityResult, 1)
+	go func() { linDone <- Linearizability(ctx, in, t.Linearizable, opt) }()
 	rto := RTO(in, t.RTO, opt)
 	rpo := RPO(in, t.RPO, t.RPOWindow, opt)
 	avail := Availability(in, t.Availability)
 	applied := FaultsApplied(in)
+	latency := Latency(in)
+	ops := countOps(in.Pairs)
+	lin := <-linDone
 	r := Report{
-		Ops: countOps(in.pairs),
+		Ops: ops,
 		Checks: map[string]Check{
 			CheckLinearizability: lin.Check,
 			CheckRTO:             rto.Check,
@@ -84,7 +95,7 @@ func Run(ctx context.Context, in Input, t Targets, opt Options) Report {
 			CheckFaults:          applied,
 		},
 		Faults:        faultReports(in, opt, rto, avail),
-		Latency:       Latency(in),
+		Latency:       latency,
 		LostWrites:    rpo.Lost,
 		Linearization: lin,
 	}
@@ -95,7 +106,8 @@ func Run(ctx context.Context, in Input, t Targets, opt Options) Report {
 // countOps counts operations by outcome; see OpCounts.
 func countOps(pairs []history.Operation) OpCounts {
 	var c OpCounts
-	for _, p := range pairs {
+	for i := range pairs {
+		p := &pairs[i]
 		if p.Invoke.F == history.FinalRead {
 			c.FinalReads++
 			continue
@@ -126,7 +138,11 @@ func faultReports(in Input, opt Options, rto RTOResult, avail AvailabilityResult
 		fr := FaultReport{
 			Fault: f.ID, Kind: f.Kind, Target: f.Target, Requested: seconds(f.Requested),
 			Effective: optSeconds(f.Effective), Healed: optSeconds(f.Healed),
-			Disruptive: opt.Disruptive(f),
+			FirstEffective: optSeconds(f.FirstEffective),
+			Disruptive:     opt.Disruptive(f),
+		}
+		if f.FirstEffective > 0 {
+			fr.EffectLatency = f64(seconds(f.EffectLatency()))
 		}
 		if r, ok := recovery[f.ID]; ok && !r.Unbounded && !r.NoWrites {
 			fr.RTO = f64(seconds(int64(r.RTO)))

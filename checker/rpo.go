@@ -85,12 +85,16 @@ func RPO(in Input, count *int, window *time.Duration, opt Options) RPOResult {
 // ackedLedger returns the acknowledged ledger writes in acknowledgement order.
 func ackedLedger(pairs []history.Operation) []LostWrite {
 	var out []LostWrite
-	for _, p := range pairs {
+	for i := range pairs {
+		p := &pairs[i]
 		if p.Invoke.F == history.Write && p.Invoke.IsLedger() && p.Outcome() == history.OK {
 			out = append(out, LostWrite{Key: p.Invoke.Key, Value: p.Invoke.Value, Acked: p.Completion.Time})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b LostWrite) int { return cmp.Compare(a.Acked, b.Acked) })
+	byAck := func(a, b LostWrite) int { return cmp.Compare(a.Acked, b.Acked) }
+	if !slices.IsSortedFunc(out, byAck) {
+		slices.SortStableFunc(out, byAck)
+	}
 	return out
 }
 
@@ -99,7 +103,8 @@ func ackedLedger(pairs []history.Operation) []LostWrite {
 func finalReads(pairs []history.Operation) (map[string][]string, bool) {
 	out := map[string][]string{}
 	found := false
-	for _, p := range pairs {
+	for i := range pairs {
+		p := &pairs[i]
 		if p.Invoke.F != history.FinalRead {
 			continue
 		}
@@ -119,14 +124,14 @@ func rpoWindows(faults []history.Fault, lost []LostWrite) []time.Duration {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(faults[a].Requested, faults[b].Requested) })
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(faults[a].Start(), faults[b].Start()) })
 	out := make([]time.Duration, len(faults))
 	var after int64 = -1 // the latest heal of the faults before; writes must come later
 	for _, i := range order {
 		reach := faultWindow(faults[i]).to
 		for _, w := range lost {
 			if w.Acked > after && w.Acked <= reach {
-				out[i] = time.Duration(max(0, faults[i].Requested-w.Acked))
+				out[i] = time.Duration(max(0, faults[i].Start()-w.Acked))
 				break
 			}
 		}

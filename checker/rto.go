@@ -16,8 +16,11 @@ type Recovery struct {
 	Fault  int    `json:"fault"`
 	Kind   string `json:"kind"`
 	Target string `json:"target"`
-	// Requested is t_f, ns since the run's start.
+	// Requested is when the fault was requested, and Start is t_f: when it
+	// took effect on its first node (history.Fault.Start), ns since the
+	// run's start. Start is Requested when no node reported the effect.
 	Requested int64 `json:"requested_ns"`
+	Start     int64 `json:"start_ns"`
 	// Outage is set when a failed or indeterminate write was invoked after
 	// t_f before writes settled; OutageStart is the first one's invocation.
 	Outage      bool  `json:"outage"`
@@ -49,7 +52,8 @@ type write struct {
 }
 
 // RTO measures, for each disruptive fault (opt.Disruptive), how long writes
-// took to recover after it was requested, and compares the largest with
+// took to recover after it took effect on its first node (t_f, see
+// history.Fault.Start: the request time when no node reported the effect), and compares the largest with
 // target. The definition, with the settle window S (opt.Settle):
 //
 //	writes, by invocation:  ok ok | FAIL INFO ok ok FAIL FAIL | ok ok ok ok ok ...
@@ -89,9 +93,10 @@ func RTO(in Input, target *time.Duration, opt Options) RTOResult {
 	faults := in.disruptive(opt)
 	out := RTOResult{Faults: make([]Recovery, 0, len(faults))}
 	for _, f := range faults {
-		from, _ := slices.BinarySearchFunc(ws, f.Requested, func(w write, t int64) int { return cmp.Compare(w.inv, t) })
-		r := recoverFrom(ws[from:], f.Requested, end, opt.Settle.Nanoseconds())
-		r.Fault, r.Kind, r.Target, r.Requested = f.ID, f.Kind, f.Target, f.Requested
+		tf := f.Start()
+		from, _ := slices.BinarySearchFunc(ws, tf, func(w write, t int64) int { return cmp.Compare(w.inv, t) })
+		r := recoverFrom(ws[from:], tf, end, opt.Settle.Nanoseconds())
+		r.Fault, r.Kind, r.Target, r.Requested, r.Start = f.ID, f.Kind, f.Target, f.Requested, tf
 		out.Faults = append(out.Faults, r)
 	}
 	out.Check = rtoCheck(out.Faults, target)
@@ -100,8 +105,9 @@ func RTO(in Input, target *time.Duration, opt Options) RTOResult {
 
 // writes returns the writes RTO looks at, ordered by invocation time.
 func writes(pairs []history.Operation) []write {
-	var ws []write
-	for _, p := range pairs {
+	ws := make([]write, 0, len(pairs))
+	for i := range pairs {
+		p := &pairs[i]
 		if !isWrite(p.Invoke.F) {
 			continue
 		}
@@ -112,7 +118,11 @@ func writes(pairs []history.Operation) []write {
 		}
 	}
 	// Stable, so writes invoked at the same instant keep history order.
-	slices.SortStableFunc(ws, func(a, b write) int { return cmp.Compare(a.inv, b.inv) })
+	// The pairs come in invocation order, so this is usually sorted already.
+	byInv := func(a, b write) int { return cmp.Compare(a.inv, b.inv) }
+	if !slices.IsSortedFunc(ws, byInv) {
+		slices.SortStableFunc(ws, byInv)
+	}
 	return ws
 }
 
@@ -166,7 +176,7 @@ func rtoCheck(rs []Recovery, target *time.Duration) Check {
 		case r.NoWrites:
 			c.PerFault = append(c.PerFault, nil)
 			results = append(results, Unknown)
-			problems = append(problems, what+": no write invoked after the fault was requested")
+			problems = append(problems, what+": no write invoked after the fault took effect")
 		case r.Unbounded:
 			c.PerFault = append(c.PerFault, nil)
 			c.Unbounded = true

@@ -37,7 +37,11 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 	if err != nil {
 		return nil, fmt.Errorf("load scenario as run: %w", errors.Join(ErrBadRun, err))
 	}
-	ops, err := readJSONL[history.Op](dir.File(results.HistoryFile))
+	meta, err := results.ReadMeta(runDir)
+	if err != nil {
+		return nil, errors.Join(ErrBadRun, err)
+	}
+	h, err := readHistory(dir.File(results.HistoryFile), maxTime(s, meta))
 	if err != nil {
 		return nil, err
 	}
@@ -45,12 +49,8 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 	if err != nil {
 		return nil, err
 	}
-	meta, err := results.ReadMeta(runDir)
-	if err != nil {
-		return nil, errors.Join(ErrBadRun, err)
-	}
 	folded := history.FoldFaults(events)
-	in := checker.Input{Ops: ops, Faults: folded, End: meta.LoadEnd}
+	in := checker.Input{Pairs: h.Ops, Contract: h.Contract, Faults: folded, End: meta.LoadEnd}
 	rep := checker.Run(ctx, in, checkerTargets(s), checker.Options{
 		LinearizabilityTimeout: opt.LinearizabilityTimeout,
 		Settle:                 s.Targets.SettleWindow.Std(),
@@ -64,7 +64,7 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 		interrupted(&rep)
 	}
 	v := verdict(s, meta, rep, folded)
-	if err := writeVerdictFiles(dir, v, rep); err != nil {
+	if err := writeVerdictFiles(dir, v, rep, h); err != nil {
 		return v, err
 	}
 	return v, nil
@@ -105,6 +105,31 @@ func readJSONL[T any](path string) ([]T, error) {
 		slog.Warn("dropped a torn last line (the run was cut off mid-write)", "file", path)
 	}
 	return vs, nil
+}
+
+// readHistory reads and pairs history.jsonl in one pass (history.ReadOperations),
+// with readJSONL's rules for a missing file, a torn line and a broken one.
+func readHistory(path string, maxTime int64) (history.Paired, error) {
+	h, err := history.ReadOperations(path, history.ReadOptions{MaxTime: maxTime})
+	if errors.Is(err, os.ErrNotExist) {
+		return h, fmt.Errorf("read %s: %w", filepath.Base(path), errors.Join(ErrBadRun, err))
+	}
+	if err != nil {
+		return h, errors.Join(ErrBadRun, err)
+	}
+	if h.Torn {
+		slog.Warn("dropped a torn last line (the run was cut off mid-write)", "file", path)
+	}
+	return h, nil
+}
+
+// maxTime bounds the times a run's history may hold: twice the run's
+// recorded end or the scenario's duration, plus an hour. Anything later is
+// in another time base (Unix-epoch nanoseconds, say), and is refused with
+// its line rather than checked or drawn as if the run had lasted decades.
+func maxTime(s *scenarios.Scenario, meta results.Meta) int64 {
+	span := max(meta.End, meta.LoadEnd, int64(s.Duration.Std()))
+	return 2*span + int64(time.Hour)
 }
 
 // checkerTargets maps the scenario's targets onto the checker's.
@@ -158,7 +183,7 @@ func verdict(s *scenarios.Scenario, meta results.Meta, rep checker.Report, folde
 
 // writeVerdictFiles writes verdict.json and junit.xml, and the porcupine
 // visualization when linearizability failed.
-func writeVerdictFiles(dir results.RunDir, v *results.Verdict, rep checker.Report) error {
+func writeVerdictFiles(dir results.RunDir, v *results.Verdict, rep checker.Report, h history.Paired) error {
 	if err := results.WriteVerdict(dir, v); err != nil {
 		return err
 	}
@@ -175,7 +200,7 @@ func writeVerdictFiles(dir results.RunDir, v *results.Verdict, rep checker.Repor
 			return fmt.Errorf("write linearizability visualization: %w", err)
 		}
 	}
-	if err := results.WriteReport(dir); err != nil {
+	if err := results.WriteRunReport(dir, v, h.Ops, h.Torn); err != nil {
 		return err
 	}
 	return results.WriteSummary(dir)

@@ -51,14 +51,37 @@ type Fault struct {
 	// the stage never happened. Effective is the latest per-node effective
 	// time (the fault is in full force from then on); Healed likewise.
 	Requested, Effective, HealRequested, Healed int64
-	Measured                                    map[string]float64
-	Errors                                      []string
+	// FirstEffective is when the fault took effect on its first node: the
+	// moment the system under test could first notice it, from which RTO
+	// and the RPO window are measured (see Start).
+	FirstEffective int64
+	Measured       map[string]float64
+	Errors         []string
 }
 
 // Active reports whether the fault was in force at time t (ns), counting from
 // the request until the heal (or forever, if it was never healed).
 func (f Fault) Active(t int64) bool {
 	return t >= f.Requested && (f.Healed == 0 || t < f.Healed)
+}
+
+// Start is t_f, the moment a fault's recovery is measured from: when it
+// took effect on its first node, or, when no node reported that, when it
+// was requested.
+func (f Fault) Start() int64 {
+	if f.FirstEffective > 0 {
+		return f.FirstEffective
+	}
+	return f.Requested
+}
+
+// EffectLatency is the time from the fault's request to its effect on its
+// first node, 0 when it never took effect.
+func (f Fault) EffectLatency() int64 {
+	if f.FirstEffective == 0 {
+		return 0
+	}
+	return f.FirstEffective - f.Requested
 }
 
 // FoldFaults turns fault events into one Fault per fault id, ordered by id.
@@ -86,6 +109,9 @@ func FoldFaults(events []FaultEvent) []Fault {
 			f.Requested = e.Time
 		case FaultEffective:
 			f.Effective = max(f.Effective, e.Time)
+			if f.FirstEffective == 0 || e.Time < f.FirstEffective {
+				f.FirstEffective = e.Time
+			}
 		case FaultHealRequested:
 			f.HealRequested = e.Time
 		case FaultHealed:

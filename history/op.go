@@ -95,25 +95,3 @@ func (o Operation) Outcome() Type {
 	}
 	return o.Completion.Type
 }
-
-// Pair matches invocations with completions by process. Invocations that never
-// completed are returned with an empty Completion. The result is ordered by
-// invocation index.
-func Pair(ops []Op) []Operation {
-	open := map[int]int{} // process -> position in out
-	var out []Operation
-	for _, op := range ops {
-		if op.Type == Invoke {
-			open[op.Process] = len(out)
-			out = append(out, Operation{Invoke: op})
-			continue
-		}
-		i, ok := open[op.Process]
-		if !ok {
-			continue
-		}
-		out[i].Completion = op
-		delete(open, op.Process)
-	}
-	return out
-}

@@ -51,17 +51,20 @@ type metricDef struct {
 	worse      Direction
 	floor      float64
 	read       func(*Verdict) (float64, bool)
+	// check is the check the value comes from ("" for latency): a run
+	// whose check is unknown has its value left out, and counted.
+	check string
 }
 
 // comparedMetrics are the measured metrics, compared by their medians.
 var comparedMetrics = []metricDef{
-	{"RTO (s)", "seconds", HigherIsWorse, 0.1, runRTO},
-	{"lost writes (RPO)", "writes", HigherIsWorse, 0.5, runLostWrites},
-	{"availability", "ratio", LowerIsWorse, 0.001, runAvailability},
+	{"RTO (s)", "seconds", HigherIsWorse, 0.1, runRTO, checker.CheckRTO},
+	{"lost writes (RPO)", "writes", HigherIsWorse, 0.5, runLostWrites, checker.CheckRPO},
+	{"availability", "ratio", LowerIsWorse, 0.001, runAvailability, checker.CheckAvailability},
 	{"write latency p99 (ms)", "ms", HigherIsWorse, 1, func(v *Verdict) (float64, bool) {
 		s, ok := runWriteP99(v)
 		return s * 1000, ok
-	}},
+	}, ""},
 }
 
 // Comparison is the outcome of comparing a baseline with a candidate.
@@ -98,10 +101,15 @@ type MetricComparison struct {
 	U, P float64
 	// Effect is the worsening that counts: max(Threshold×|BaseCenter|,
 	// floor).
-	Effect     float64
-	Tiny       bool
-	Regression bool
-	Reason     string
+	Effect float64
+	Tiny   bool
+	// Unknown and Unbounded count, per side, the runs whose value was left
+	// out of the center, the interval and the test: unknown (the check
+	// could not measure it) or unbounded (an RTO that never ended).
+	BaseUnknown, CandUnknown     int
+	BaseUnbounded, CandUnbounded int
+	Regression                   bool
+	Reason                       string
 }
 
 // Compare compares baseline and candidate runs scenario by scenario. When
@@ -148,8 +156,10 @@ func Compare(baseline, candidate []Run, opt CompareOptions) (*Comparison, error)
 func compareScenario(bName, cName string, base, cand []Run, opt CompareOptions) ScenarioComparison {
 	sc := ScenarioComparison{Baseline: bName, Candidate: cName, BaseRuns: len(base), CandRuns: len(cand)}
 	for _, m := range comparedMetrics {
-		x, y := readAll(base, m.read), readAll(cand, m.read)
-		mc := compareSamples(m.name, m.unit, m.worse, m.floor, x, y, medianOf, opt, rngFor(opt.Seed, cName, m.name))
+		x, y := readAll(base, m), readAll(cand, m)
+		mc := compareSamples(m.name, m.unit, m.worse, m.floor, x.values, y.values, medianOf, opt, rngFor(opt.Seed, cName, m.name))
+		mc.BaseUnknown, mc.CandUnknown, mc.BaseUnbounded, mc.CandUnbounded = x.unknown, y.unknown, x.unbounded, y.unbounded
+		moreUnbounded(&mc, len(base), len(cand))
 		sc.Metrics = append(sc.Metrics, mc)
 	}
 	for _, check := range checkUnion(base, cand) {
@@ -209,15 +219,45 @@ func rngFor(seed uint64, scenario, metric string) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, h.Sum64()))
 }
 
-// readAll reads a metric from every run that measured it.
-func readAll(runs []Run, read func(*Verdict) (float64, bool)) []float64 {
-	var out []float64
+// readings are one side's values of a metric, and the runs left out.
+type readings struct {
+	values             []float64
+	unknown, unbounded int
+}
+
+// readAll reads a metric from every run. Unknown values (the check could
+// not measure) and unbounded ones (+Inf) are left out of values and
+// counted, so that neither can pass for a number: an unknown RPO is not 0
+// lost writes.
+func readAll(runs []Run, m metricDef) readings {
+	var out readings
 	for _, r := range runs {
-		if v, ok := read(r.Verdict); ok {
-			out = append(out, v)
+		v, ok := m.read(r.Verdict)
+		switch {
+		case ok && math.IsInf(v, 0):
+			out.unbounded++
+		case ok:
+			out.values = append(out.values, v)
+		case m.check != "" && isUnknown(r.Verdict, m.check):
+			out.unknown++
 		}
 	}
 	return out
+}
+
+// moreUnbounded makes a metric a regression when a larger share of the
+// candidate's runs is unbounded than of the baseline's: unbounded values
+// are left out of the medians, and must not make the candidate look
+// better by their absence.
+func moreUnbounded(m *MetricComparison, nBase, nCand int) {
+	if m.CandUnbounded == 0 || nBase == 0 || nCand == 0 {
+		return
+	}
+	if float64(m.CandUnbounded)/float64(nCand) > float64(m.BaseUnbounded)/float64(nBase) {
+		m.Regression = true
+		m.Reason = fmt.Sprintf("unbounded in %d of %d candidate runs, %d of %d baseline runs",
+			m.CandUnbounded, nCand, m.BaseUnbounded, nBase)
+	}
 }
 
 // checkUnion lists the checks present on either side, in checkOrder.

@@ -14,6 +14,8 @@ import (
 // CompareMethod explains the statistics of a comparison in words, for
 // every output that shows one.
 const CompareMethod = "Center: the median of the runs' values (the empirical median: for an even count, the lower middle value); " +
+	"unknown and unbounded values are left out of centers, intervals and tests, and counted in the n column (base/candidate); " +
+	"a larger share of unbounded values in the candidate is a regression. " +
 	"for a check, its pass rate. Diff: candidate minus baseline, with a percentile bootstrap interval " +
 	"(each side resampled with replacement, seeded). p: two-sided Mann–Whitney U test, normal approximation " +
 	"with tie and continuity corrections; rough below 5 runs per side (marked n<5). " +
@@ -31,7 +33,7 @@ type compareRow struct {
 func compareRows(sc ScenarioComparison) []compareRow {
 	rows := make([]compareRow, 0, len(sc.Metrics))
 	for _, m := range sc.Metrics {
-		r := compareRow{Metric: m.Name, N: fmt.Sprintf("%d/%d", m.NBase, m.NCand), Reason: m.Reason,
+		r := compareRow{Metric: m.Name, N: fmt.Sprintf("%d/%d", m.NBase, m.NCand) + leftOutText(m), Reason: m.Reason,
 			Base: "–", Cand: "–", Diff: "–", CI: "–", P: "–", Verdict: "–", Regression: m.Regression}
 		if m.NBase > 0 && m.NCand > 0 {
 			r.Base, r.Cand = centerText(m, m.BaseCenter, m.NBase), centerText(m, m.CandCenter, m.NCand)
@@ -52,6 +54,21 @@ func compareRows(sc ScenarioComparison) []compareRow {
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// leftOutText says how many runs' values were left out, per side.
+func leftOutText(m MetricComparison) string {
+	var parts []string
+	if m.BaseUnknown+m.CandUnknown > 0 {
+		parts = append(parts, fmt.Sprintf("%d/%d unknown", m.BaseUnknown, m.CandUnknown))
+	}
+	if m.BaseUnbounded+m.CandUnbounded > 0 {
+		parts = append(parts, fmt.Sprintf("%d/%d unbounded", m.BaseUnbounded, m.CandUnbounded))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (left out: " + strings.Join(parts, ", ") + ")"
 }
 
 // centerText prints a side's center: a pass count and rate for checks.

@@ -40,9 +40,12 @@ type ScenarioDrill struct {
 	// Runs are in order of start time.
 	Runs                    []Run
 	Passed, Failed, Unknown int
-	// RTO over the runs that measured it; Max is +Inf when a run never
-	// recovered. RTORuns counts those runs, Unbounded the unrecovered.
-	RTORuns, Unbounded     int
+	// RTO p50 and p95 over the runs with a bounded RTO (RTORuns of them);
+	// the Unbounded runs are left out of those, and make Max +Inf.
+	RTORuns, Unbounded int
+	// RTOUnknown and RPOUnknown count runs whose check was unknown: left
+	// out of every statistic, and said so.
+	RTOUnknown, RPOUnknown int
 	RTOP50, RTOP95, RTOMax float64
 	// Lost writes over the runs that measured RPO.
 	RPORuns               int
@@ -98,11 +101,17 @@ func scenarioDrill(name string, runs []Run) ScenarioDrill {
 		default:
 			s.Unknown++
 		}
-		if v, ok := runRTO(r.Verdict); ok {
+		switch v, ok := runRTO(r.Verdict); {
+		case ok && math.IsInf(v, 1):
+			s.Unbounded++ // left out of p50 and p95; it makes the max
+			s.RTOMax = v
+		case ok:
 			rtos = append(rtos, v)
-			if math.IsInf(v, 1) {
-				s.Unbounded++
-			}
+		case isUnknown(r.Verdict, checker.CheckRTO):
+			s.RTOUnknown++
+		}
+		if isUnknown(r.Verdict, checker.CheckRPO) {
+			s.RPOUnknown++
 		}
 		if n, ok := runLostWrites(r.Verdict); ok {
 			s.RPORuns++
@@ -119,9 +128,11 @@ func scenarioDrill(name string, runs []Run) ScenarioDrill {
 	slices.Sort(rtos)
 	s.RTORuns = len(rtos)
 	s.RTOP50, s.RTOP95 = checker.Quantile(rtos, 0.5), checker.Quantile(rtos, 0.95)
-	s.RTOMax = math.NaN()
-	if len(rtos) > 0 {
-		s.RTOMax = rtos[len(rtos)-1]
+	if s.Unbounded == 0 {
+		s.RTOMax = math.NaN()
+		if len(rtos) > 0 {
+			s.RTOMax = rtos[len(rtos)-1]
+		}
 	}
 	slices.Sort(avail)
 	s.AvailRuns = len(avail)

@@ -125,7 +125,8 @@ func groupByScenario(runs []Run) ([]string, map[string][]Run) {
 }
 
 // runRTO is a run's RTO in seconds: the rto check's value, +Inf when
-// unbounded. ok is false when the run has no RTO measurement.
+// unbounded. ok is false when the run has no RTO measurement, including
+// when the check is unknown: an unknown value is never read as a number.
 func runRTO(v *Verdict) (seconds float64, ok bool) {
 	c, has := v.Checks[checker.CheckRTO]
 	switch {
@@ -133,7 +134,7 @@ func runRTO(v *Verdict) (seconds float64, ok bool) {
 		return 0, false
 	case c.Unbounded:
 		return math.Inf(1), true
-	case c.Value != nil:
+	case c.Value != nil && c.Result != checker.Unknown:
 		return *c.Value, true
 	}
 	return 0, false
@@ -154,13 +155,23 @@ func runWriteP99(v *Verdict) (float64, bool) {
 	return s.P99, true
 }
 
-// checkValue is a check's finite value, if it has one.
+// checkValue is a check's finite value, if it has one and the check is not
+// unknown. An unknown RPO, say, holds the writes known lost so far (often
+// 0) because the final read never happened: read as a number it would make
+// the run look better than anything it proved.
 func checkValue(v *Verdict, name string) (float64, bool) {
 	c, ok := v.Checks[name]
-	if !ok || c.Value == nil {
+	if !ok || c.Value == nil || c.Result == checker.Unknown {
 		return 0, false
 	}
 	return *c.Value, true
+}
+
+// isUnknown reports whether a run has the check, with an unknown result
+// and no unbounded value: a measurement left out of statistics.
+func isUnknown(v *Verdict, name string) bool {
+	c, ok := v.Checks[name]
+	return ok && c.Result == checker.Unknown && !c.Unbounded
 }
 
 // unrecoveredDowntime is what a run with an unbounded RTO shows of its

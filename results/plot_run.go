@@ -59,16 +59,16 @@ func throughputPlot(s series, ws []window) (*plot.Plot, *shading, error) {
 	p := newTimePlot("Throughput", "ok ops/s", s.End)
 	sh := addShading(p, "throughput", ws)
 	p.Y.Min = 0
-	legendRoom(p, perSecond(s.OK))
-	err := addLine(p, "ok ops/s", colorOK, s.Centers, perSecond(s.OK))
+	legendRoom(p, s.perSecond(s.OK))
+	err := addLine(p, "ok ops/s", colorOK, s.Centers, s.perSecond(s.OK))
 	return p, sh, err
 }
 
 // perSecond turns bucket counts into rates.
-func perSecond(counts []float64) []float64 {
+func (s series) perSecond(counts []float64) []float64 {
 	out := make([]float64, len(counts))
 	for i, c := range counts {
-		out[i] = c / bucketSeconds
+		out[i] = c / s.Width
 	}
 	return out
 }
@@ -117,13 +117,13 @@ func outcomesPlot(s series, ws []window) (*plot.Plot, *shading, error) {
 	p := newTimePlot("Outcomes", "completions/s", s.End)
 	sh := addShading(p, "outcomes", ws)
 	p.Y.Min = 0
-	legendRoom(p, perSecond(s.OK), perSecond(s.Fail), perSecond(s.Info))
+	legendRoom(p, s.perSecond(s.OK), s.perSecond(s.Fail), s.perSecond(s.Info))
 	for _, l := range []struct {
 		name string
 		clr  color.Color
 		ys   []float64
 	}{{"ok", colorOK, s.OK}, {"fail", colorFail, s.Fail}, {"info", colorInfo, s.Info}} {
-		if err := addLine(p, l.name, l.clr, s.Centers, perSecond(l.ys)); err != nil {
+		if err := addLine(p, l.name, l.clr, s.Centers, s.perSecond(l.ys)); err != nil {
 			return nil, nil, err
 		}
 	}

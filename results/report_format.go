@@ -99,6 +99,7 @@ type faultRow struct {
 	ID                                     int
 	Kind, Target, Nodes                    string
 	Requested, Effective, Healed           string
+	FirstEffective, EffectLatency          string
 	RTO, Availability, WindowP99, Measured string
 	Errors                                 string
 }
@@ -114,8 +115,12 @@ func faultRows(faults []FaultRecord, windowP99 map[int]float64) []faultRow {
 			ID: f.ID, Kind: f.Kind, Target: f.Target, Nodes: strings.Join(f.Nodes, ", "),
 			Requested: formatValue(f.Requested, "seconds"),
 			Effective: optSeconds(f.Effective), Healed: optSeconds(f.Healed),
+			FirstEffective: optSeconds(f.FirstEffective), EffectLatency: "–",
 			RTO: "–", Availability: "–", WindowP99: "–",
 			Measured: formatMeasured(f.Measured), Errors: strings.Join(f.Errors, "; "),
+		}
+		if f.EffectLatency != nil {
+			r.EffectLatency = formatValue(*f.EffectLatency*1000, "ms") + " ms"
 		}
 		if f.RTO != nil {
 			r.RTO = formatValue(*f.RTO, "seconds")

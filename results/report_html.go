@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hadrill/hadrill/checker"
+	"github.com/hadrill/hadrill/history"
 )
 
 // keyValue is one item of a report's header line.
@@ -23,6 +25,7 @@ type runReportView struct {
 	LinearizabilityLink string
 	Ops                 string
 	Timeline            template.HTML
+	BucketSeconds       float64
 	Faults              []faultRow
 	Latency             []latencyRow
 	ScenarioYAML        string
@@ -41,6 +44,23 @@ func WriteReport(dir RunDir) error {
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
+	return writeReport(d)
+}
+
+// WriteRunReport is WriteReport for a caller that has just checked the run:
+// it draws from the verdict and the paired history the check used, rather
+// than reading and pairing history.jsonl a second time.
+func WriteRunReport(dir RunDir, v *Verdict, pairs []history.Operation, torn bool) error {
+	d := &runData{Dir: dir, Verdict: v, Faults: v.Faults, Pairs: pairs, Torn: torn}
+	if b, err := os.ReadFile(dir.File(ScenarioFile)); err == nil {
+		d.Scenario = string(b)
+	}
+	return writeReport(d)
+}
+
+// writeReport renders and writes report.html.
+func writeReport(d *runData) error {
+	dir := d.Dir
 	view, err := buildRunView(d)
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -55,14 +75,14 @@ func WriteReport(dir RunDir) error {
 // buildRunView gathers the page's content.
 func buildRunView(d *runData) (runReportView, error) {
 	v := d.Verdict
-	s := buildSeries(d.Ops, d.Faults, v.DurationSeconds)
+	s := buildSeries(d.Pairs, d.Faults, v.DurationSeconds)
 	timeline, err := drawTimeline(s, faultWindows(d.Faults, s.End))
 	if err != nil {
 		return runReportView{}, err
 	}
 	view := runReportView{
 		Scenario: v.Scenario, Verdict: string(v.Verdict), Meta: runMeta(v),
-		Checks: checkRows(v.Checks), Timeline: timeline,
+		Checks: checkRows(v.Checks), Timeline: timeline, BucketSeconds: s.Width,
 		Ops: fmt.Sprintf("%d total, %d ok, %d fail, %d info; %d final reads",
 			v.Ops.Total, v.Ops.OK, v.Ops.Fail, v.Ops.Info, v.Ops.FinalReads),
 		Faults:       faultRows(d.Faults, windowP99s(v.Latency)),
@@ -113,16 +133,16 @@ func runWarnings(d *runData, s series) []string {
 	if d.Torn {
 		out = append(out, "history.jsonl ended in a torn line (the run crashed); the complete prefix is shown.")
 	}
-	if len(d.Ops) == 0 {
+	if len(d.Pairs) == 0 {
 		out = append(out, "No history was found: the plots are empty.")
 	}
 	for _, e := range d.Verdict.Errors {
 		out = append(out, "Run error: "+e)
 	}
 	if n := len(s.MultiWriterSpans); n > 0 {
-		at := s.Centers[s.MultiWriterSpans[0]] - bucketSeconds/2
-		out = append(out, fmt.Sprintf("In %d one-second bucket(s), starting at %.0f s, more than one node "+
-			"acknowledged writes: a failover inside that second, or a split brain.", n, at))
+		at := s.Centers[s.MultiWriterSpans[0]] - s.Width/2
+		out = append(out, fmt.Sprintf("In %d %g-second bucket(s), starting at %.0f s, more than one node "+
+			"acknowledged writes: a failover inside that bucket, or a split brain.", n, s.Width, at))
 	}
 	return out
 }

@@ -17,8 +17,9 @@ import (
 type runData struct {
 	Dir     RunDir
 	Verdict *Verdict
-	Ops     []history.Op
-	Faults  []FaultRecord
+	// Pairs are the history's operations, paired (final reads included).
+	Pairs  []history.Operation
+	Faults []FaultRecord
 	// Scenario is scenario.yaml as run, "" when the file is missing.
 	Scenario string
 	// Torn is set when history.jsonl ended in a torn line (a crash).
@@ -34,10 +35,11 @@ func loadRun(dir RunDir) (*runData, error) {
 		return nil, err
 	}
 	d := &runData{Dir: dir, Verdict: v, Faults: v.Faults}
-	d.Ops, d.Torn, err = history.ReadFile[history.Op](dir.File(HistoryFile))
+	h, err := history.ReadOperations(dir.File(HistoryFile), history.ReadOptions{})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
+	d.Pairs, d.Torn = h.Ops, h.Torn
 	if len(d.Faults) == 0 {
 		// An older or partial verdict: fold the faults from their log.
 		evs, _, err := history.ReadFile[history.FaultEvent](dir.File(FaultsFile))
@@ -54,8 +56,13 @@ func loadRun(dir RunDir) (*runData, error) {
 	return d, nil
 }
 
-// bucketSeconds is the width of a time-plot bucket.
-const bucketSeconds = 1.0
+// bucketSeconds is the width of a time-plot bucket, and maxBuckets the most
+// a plot gets: a run longer than maxBuckets seconds gets wider buckets, so
+// that no time value, however far out, sizes an allocation.
+const (
+	bucketSeconds = 1.0
+	maxBuckets    = 3600
+)
 
 // series is a run's workload cut into buckets of bucketSeconds for the time
 // plots. Operations are placed where their outcome became known (their
@@ -63,8 +70,9 @@ const bucketSeconds = 1.0
 // invocation and counted as info. Final reads are left out: they are the
 // checker's instrument, not the workload.
 type series struct {
-	// End is the right edge of the time axis, in seconds.
-	End float64
+	// End is the right edge of the time axis, in seconds, and Width the
+	// width of a bucket.
+	End, Width float64
 	// Centers are the buckets' mid-points, in seconds.
 	Centers          []float64
 	OK, Fail, Info   []float64
@@ -76,17 +84,20 @@ type series struct {
 
 // buildSeries buckets ops. The time axis covers every operation and every
 // fault window, so a fault that outlived the workload is still drawn.
-func buildSeries(ops []history.Op, faults []FaultRecord, duration float64) series {
-	pairs := workloadPairs(ops)
+// Times before 0 are drawn in the first bucket and times past the axis in
+// the last; the axis is at most maxBuckets wide.
+func buildSeries(all []history.Operation, faults []FaultRecord, duration float64) series {
+	pairs := workloadPairs(all)
 	end := axisEnd(pairs, faults, duration)
-	n := int(math.Ceil(end / bucketSeconds))
-	s := series{End: float64(n) * bucketSeconds}
+	width := max(bucketSeconds, math.Ceil(end/maxBuckets))
+	n := int(min(math.Ceil(end/width), maxBuckets))
+	s := series{End: float64(n) * width, Width: width}
 	s.Centers = make([]float64, n)
 	s.OK, s.Fail, s.Info = make([]float64, n), make([]float64, n), make([]float64, n)
 	s.Writers = make([]map[string]int, n)
 	lat := make([][]float64, n)
 	for i := range n {
-		s.Centers[i] = (float64(i) + 0.5) * bucketSeconds
+		s.Centers[i] = (float64(i) + 0.5) * width
 	}
 	nodes := map[string]bool{}
 	for _, p := range pairs {
@@ -94,7 +105,7 @@ func buildSeries(ops []history.Op, faults []FaultRecord, duration float64) serie
 		if p.Completion.Type == "" {
 			at = p.Invoke.Time
 		}
-		b := min(max(int(Seconds(at)/bucketSeconds), 0), n-1)
+		b := int(min(max(Seconds(at)/width, 0), float64(n-1)))
 		switch p.Outcome() {
 		case history.OK:
 			s.OK[b]++
@@ -125,19 +136,19 @@ func buildSeries(ops []history.Op, faults []FaultRecord, duration float64) serie
 	return s
 }
 
-// workloadPairs pairs the history and drops the final read phase.
-func workloadPairs(ops []history.Op) []history.Operation {
-	var out []history.Operation
-	for _, p := range history.Pair(ops) {
-		if p.Invoke.F != history.FinalRead {
-			out = append(out, p)
+// workloadPairs drops the final read phase, without copying.
+func workloadPairs(all []history.Operation) []*history.Operation {
+	out := make([]*history.Operation, 0, len(all))
+	for i := range all {
+		if all[i].Invoke.F != history.FinalRead {
+			out = append(out, &all[i])
 		}
 	}
 	return out
 }
 
 // axisEnd is the last moment a time plot must show, at least one bucket.
-func axisEnd(pairs []history.Operation, faults []FaultRecord, duration float64) float64 {
+func axisEnd(pairs []*history.Operation, faults []FaultRecord, duration float64) float64 {
 	end := 0.0
 	for _, p := range pairs {
 		end = max(end, Seconds(p.Invoke.Time), Seconds(p.Completion.Time))
@@ -150,6 +161,9 @@ func axisEnd(pairs []history.Operation, faults []FaultRecord, duration float64) 
 	}
 	if end == 0 {
 		end = duration
+	}
+	if math.IsNaN(end) || math.IsInf(end, 0) {
+		end = bucketSeconds
 	}
 	return max(end, bucketSeconds)
 }

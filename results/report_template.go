@@ -35,13 +35,13 @@ var runReportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE ht
 {{if .LinearizabilityLink}}<p class="note">Linearizability failed: see the <a href="{{.LinearizabilityLink}}">porcupine visualization</a>.</p>{{end}}
 <p class="meta">Operations: {{.Ops}}</p>
 <h2 id="timeline">Timeline</h2>
-<p class="meta">Shaded: fault windows, from the request to the heal. Buckets of 1 s, by completion time; final reads left out.</p>
+<p class="meta">Shaded: fault windows, from the request to the heal. Buckets of {{.BucketSeconds}} s, by completion time; final reads left out.</p>
 <figure>{{.Timeline}}<figcaption>Panels share the time axis. Throughput counts ok operations; latency is p50 and p99 of ok operations;
 outcomes count completions by type (info includes operations that never completed, at their invocation);
 in the last panel, a mark is a second in which that node acknowledged at least one write: it acted as primary.</figcaption></figure>
 <h2 id="faults">Faults</h2>
-{{if .Faults}}<table><tr><th>#</th><th>kind</th><th>target</th><th>nodes</th><th>requested s</th><th>effective s</th><th>healed s</th><th>RTO s</th><th>availability</th><th>p99 in window</th><th>measured</th><th>errors</th></tr>
-{{range .Faults}}<tr><td>{{.ID}}</td><td>{{.Kind}}</td><td>{{.Target}}</td><td>{{.Nodes}}</td><td class="num">{{.Requested}}</td><td class="num">{{.Effective}}</td><td class="num">{{.Healed}}</td><td class="num">{{.RTO}}</td><td class="num">{{.Availability}}</td><td class="num">{{.WindowP99}}</td><td>{{.Measured}}</td><td>{{.Errors}}</td></tr>
+{{if .Faults}}<table><tr><th>#</th><th>kind</th><th>target</th><th>nodes</th><th>requested s</th><th>first effect s</th><th>request to effect</th><th>effective everywhere s</th><th>healed s</th><th>RTO s (from first effect)</th><th>availability</th><th>p99 in window</th><th>measured</th><th>errors</th></tr>
+{{range .Faults}}<tr><td>{{.ID}}</td><td>{{.Kind}}</td><td>{{.Target}}</td><td>{{.Nodes}}</td><td class="num">{{.Requested}}</td><td class="num">{{.FirstEffective}}</td><td class="num">{{.EffectLatency}}</td><td class="num">{{.Effective}}</td><td class="num">{{.Healed}}</td><td class="num">{{.RTO}}</td><td class="num">{{.Availability}}</td><td class="num">{{.WindowP99}}</td><td>{{.Measured}}</td><td>{{.Errors}}</td></tr>
 {{end}}</table>{{else}}<p>No faults were injected.</p>{{end}}
 <h2 id="latency">Latency of ok operations (ms)</h2>
 {{if .Latency}}<table><tr><th>kind</th><th>count</th><th>p50</th><th>p95</th><th>p99</th><th>max</th></tr>

@@ -53,9 +53,15 @@ type FaultRecord struct {
 	Scheduled float64 `json:"scheduled"`
 	Requested float64 `json:"requested"`
 	// Effective and Healed are null when the stage never happened.
-	Effective *float64           `json:"effective"`
-	Healed    *float64           `json:"healed"`
-	Measured  map[string]float64 `json:"measured,omitempty"`
+	// Effective is when the fault was in force on every node it targets,
+	// FirstEffective when it took effect on its first node: RTO and the
+	// RPO window count from there. EffectLatency is FirstEffective minus
+	// Requested, the delay of the injection itself.
+	Effective      *float64           `json:"effective"`
+	FirstEffective *float64           `json:"first_effective,omitempty"`
+	EffectLatency  *float64           `json:"effect_latency,omitempty"`
+	Healed         *float64           `json:"healed"`
+	Measured       map[string]float64 `json:"measured,omitempty"`
 	// RTO is this fault's recovery time; null when unbounded.
 	RTO          *float64 `json:"rto"`
 	Availability *float64 `json:"availability,omitempty"`
@@ -76,10 +82,15 @@ func FaultRecords(fs []history.Fault) []FaultRecord {
 		return &s
 	}
 	for _, f := range fs {
-		out = append(out, FaultRecord{
+		var latency *float64
+		if f.FirstEffective > 0 {
+			l := Seconds(f.EffectLatency())
+			latency = &l
+		}
+		out = append(out, FaultRecord{EffectLatency: latency,
 			ID: f.ID, Kind: f.Kind, Target: f.Target, Nodes: f.Nodes,
 			Scheduled: Seconds(f.At), Requested: Seconds(f.Requested),
-			Effective: opt(f.Effective), Healed: opt(f.Healed),
+			Effective: opt(f.Effective), Healed: opt(f.Healed), FirstEffective: opt(f.FirstEffective),
 			Measured: f.Measured, Errors: f.Errors,
 		})
 	}

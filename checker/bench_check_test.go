@@ -1,0 +1,298 @@
+package checker_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/hadrill/hadrill/checker"
+	"github.com/hadrill/hadrill/drill"
+	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/results"
+)
+
+// The 1 M-operation history of the benchmarks: 1000 keys, 16 clients,
+// reads, writes, CAS (half of them answered 412) and ledger writes.
+const (
+	benchOps, benchKeys, benchClients = 1_000_000, 1000, 16
+	benchSeed                         = 42
+)
+
+// roleEnv makes the test binary play one side of BenchmarkCheck1M in a
+// process of its own, so that each side's peak memory is its own.
+const roleEnv = "HADRILL_BENCH_ROLE"
+
+// measured is what a role process reports on stdout.
+type measured struct {
+	Seconds float64 `json:"seconds"`
+	// CPU is user plus system time: on a machine shared with other work,
+	// it is steadier than the wall-clock time.
+	CPU     float64 `json:"cpu"`
+	PeakKiB int64   `json:"peak_kib"`
+	Result  string  `json:"result"`
+}
+
+// BenchmarkCheck1M compares `hadrill check` on a generated 1 M-operation
+// run folder (drill.CheckRun, the code path of the command: decode,
+// every check, verdict, JUnit, report.html) with raw porcupine checking the
+// same operations, already in memory, in the same run. Each side runs in a
+// process of its own and reports its time and peak RSS (VmHWM; porcupine's
+// is reset after its operations are built, so it counts the operations and
+// the check). The figures are ratios: check/porcupine.
+func BenchmarkCheck1M(b *testing.B) {
+	dir := b.TempDir()
+	ops := checker.ConcurrentHistory(benchSeed, benchOps, benchKeys, benchClients)
+	writeRunFolder(b, dir, ops)
+	ops = nil
+	for b.Loop() {
+		chk := runRole(b, "check", dir)
+		por := runRole(b, "porcupine", dir)
+		if chk.Result != string(checker.Pass) || por.Result != string(porcupine.Ok) {
+			b.Fatalf("check %q, porcupine %q: the generated history is linearizable", chk.Result, por.Result)
+		}
+		b.ReportMetric(chk.Seconds, "check-s")
+		b.ReportMetric(por.Seconds, "porcupine-s")
+		b.ReportMetric(chk.Seconds/por.Seconds, "time-ratio")
+		b.ReportMetric(chk.CPU/por.CPU, "cpu-ratio")
+		b.ReportMetric(float64(chk.PeakKiB)/1024, "check-MiB")
+		b.ReportMetric(float64(por.PeakKiB)/1024, "porcupine-MiB")
+		b.ReportMetric(float64(chk.PeakKiB)/float64(por.PeakKiB), "memory-ratio")
+	}
+}
+
+// BenchmarkCheckerCore1M compares hadrill's linearizability check, from the
+// decoded events (pairing and validation included), with raw porcupine on
+// the same operations, one after the other in one process.
+func BenchmarkCheckerCore1M(b *testing.B) {
+	ops := checker.ConcurrentHistory(benchSeed, benchOps, benchKeys, benchClients)
+	raw := rawOperations(ops)
+	for b.Loop() {
+		runtime.GC()
+		start := time.Now()
+		r := checker.Linearizability(context.Background(), checker.Input{Ops: ops}, true, checker.Options{})
+		core := time.Since(start).Seconds()
+		runtime.GC()
+		start = time.Now()
+		res, _ := porcupine.CheckOperationsVerbose(rawModel, raw, 0)
+		base := time.Since(start).Seconds()
+		if r.Check.Result != checker.Pass || res != porcupine.Ok {
+			b.Fatalf("core %q %s, porcupine %q", r.Check.Result, r.Check.Detail, res)
+		}
+		b.ReportMetric(core, "core-s")
+		b.ReportMetric(base, "porcupine-s")
+		b.ReportMetric(core/base, "core-ratio")
+	}
+}
+
+// runRole runs the test binary as one side of BenchmarkCheck1M.
+func runRole(b *testing.B, role, dir string) measured {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchRole$", "-test.count=1")
+	cmd.Env = append(os.Environ(), roleEnv+"="+role, "HADRILL_BENCH_DIR="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", role, err, out)
+	}
+	for line := range strings.Lines(string(out)) {
+		if rest, ok := strings.CutPrefix(line, "MEASURED "); ok {
+			var m measured
+			if err := json.Unmarshal([]byte(rest), &m); err != nil {
+				b.Fatal(err)
+			}
+			return m
+		}
+	}
+	b.Fatalf("%s reported nothing:\n%s", role, out)
+	return measured{}
+}
+
+// TestBenchRole is one side of BenchmarkCheck1M; it does nothing unless the
+// benchmark started it.
+func TestBenchRole(t *testing.T) {
+	role, dir := os.Getenv(roleEnv), os.Getenv("HADRILL_BENCH_DIR")
+	var m measured
+	switch role {
+	case "":
+		t.Skip("run by BenchmarkCheck1M")
+	case "write": // a run folder to profile `hadrill check` on
+		writeRunFolder(t, dir, checker.ConcurrentHistory(benchSeed, benchOps, benchKeys, benchClients))
+		return
+	case "check":
+		start, cpu := time.Now(), cpuSeconds(t)
+		v, err := drill.CheckRun(context.Background(), dir, drill.CheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Seconds, m.CPU, m.Result = time.Since(start).Seconds(), cpuSeconds(t)-cpu, string(v.Verdict)
+	case "porcupine":
+		raw := rawOperations(checker.ConcurrentHistory(benchSeed, benchOps, benchKeys, benchClients))
+		runtime.GC()
+		debug.FreeOSMemory()
+		if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+			t.Fatalf("reset peak RSS: %v", err)
+		}
+		start, cpu := time.Now(), cpuSeconds(t)
+		res, _ := porcupine.CheckOperationsVerbose(rawModel, raw, 0)
+		m.Seconds, m.CPU, m.Result = time.Since(start).Seconds(), cpuSeconds(t)-cpu, string(res)
+		runtime.KeepAlive(raw)
+	}
+	m.PeakKiB = peakKiB(t)
+	b, _ := json.Marshal(m)
+	fmt.Printf("MEASURED %s\n", b)
+}
+
+// cpuSeconds is the CPU time this process has used so far.
+func cpuSeconds(t *testing.T) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// peakKiB reads this process's peak RSS (VmHWM).
+func peakKiB(t *testing.T) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}
+
+// writeRunFolder writes a run folder as `hadrill run` leaves it, holding ops.
+func writeRunFolder(tb testing.TB, dir string, ops []history.Op) {
+	tb.Helper()
+	scenario := `name: bench-1m
+duration: 1h
+cluster: {system: hakv, nodes: 3}
+workload: {kind: register, ledger_ratio: 0.2, clients: 16, rate: 1000/s, keys: 1000}
+targets: {linearizable: true}
+`
+	if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), []byte(scenario), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, results.HistoryFile))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	enc := json.NewEncoder(w)
+	for _, op := range ops {
+		if err := enc.Encode(op); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, results.FaultsFile), nil, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// rawInput is how a plain porcupine user would write a key-value operation.
+type rawInput struct {
+	f                history.Func
+	key, from, value string
+	refused, open    bool
+}
+
+// rawOperations translates a history for raw porcupine, as a user of the
+// library would: pair by process, keep what happened or may have.
+func rawOperations(ops []history.Op) []porcupine.Operation {
+	open := map[int]history.Op{}
+	var out []porcupine.Operation
+	for _, op := range ops {
+		if op.Type == history.Invoke {
+			open[op.Process] = op
+			continue
+		}
+		inv := open[op.Process]
+		delete(open, op.Process)
+		in := &rawInput{f: inv.F, key: inv.Key, from: inv.From, value: inv.Value}
+		ret := op.Time
+		switch {
+		case inv.F == history.Read || inv.F == history.FinalRead:
+			if op.Type != history.OK {
+				continue
+			}
+			in.f, in.value = history.Read, op.Value
+		case op.Type == history.Fail && op.Error == history.Precondition:
+			in.refused = true
+		case op.Type == history.Fail:
+			continue
+		case op.Type != history.OK:
+			in.open, ret = true, math.MaxInt64
+		}
+		out = append(out, porcupine.Operation{ClientId: op.Process, Input: in, Call: inv.Time, Return: ret})
+	}
+	for _, inv := range open {
+		if inv.F == history.Write || inv.F == history.CAS {
+			out = append(out, porcupine.Operation{ClientId: inv.Process, Input: &rawInput{f: inv.F, key: inv.Key, from: inv.From, value: inv.Value, open: true},
+				Call: inv.Time, Return: math.MaxInt64})
+		}
+	}
+	return out
+}
+
+// rawModel is a plain partitioned register model, as porcupine's own
+// key-value examples write one.
+var rawModel = porcupine.Model{
+	Partition: func(ops []porcupine.Operation) [][]porcupine.Operation {
+		by := map[string][]porcupine.Operation{}
+		for _, op := range ops {
+			k := op.Input.(*rawInput).key
+			by[k] = append(by[k], op)
+		}
+		out := make([][]porcupine.Operation, 0, len(by))
+		for _, p := range by {
+			out = append(out, p)
+		}
+		return out
+	},
+	Init: func() any { return "" },
+	Step: func(state, input, _ any) (bool, any) {
+		s, in := state.(string), input.(*rawInput)
+		switch {
+		case in.f == history.Read:
+			return s == in.value, s
+		case in.f == history.Write:
+			return true, in.value
+		case in.refused:
+			return s != in.from, s
+		case s == in.from:
+			return true, in.value
+		}
+		return in.open, s
+	},
+	Equal: func(a, b any) bool { return a == b },
+}

@@ -1,0 +1,200 @@
+package history
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+)
+
+// Paired is a history read and paired in one pass (ReadOperations).
+type Paired struct {
+	// Ops are the operations in invocation order.
+	Ops []Operation
+	// Events counts the events (lines) that were decoded.
+	Events int
+	// Torn is set when the last line was cut off mid-write and dropped.
+	Torn bool
+	// Contract is the first breach of the recorder's contract (see
+	// Pairer), nil when there was none.
+	Contract error
+}
+
+// ReadOptions bound what ReadOperations accepts.
+type ReadOptions struct {
+	// MaxTime, when positive, is the latest time (ns since the run's
+	// start) an event may carry; an event outside [0, MaxTime] is an error
+	// naming its file and line. It catches histories in another time base
+	// (Unix-epoch nanoseconds, say) before anything sizes itself by time.
+	MaxTime int64
+}
+
+// ErrTimeOutsideRun marks an event whose time lies outside the run.
+var ErrTimeOutsideRun = errors.New("time outside the run")
+
+// chunkBytes is how much of the file one decoding task takes.
+const chunkBytes = 1 << 20
+
+// chunk is a run of whole lines, decoded by a worker.
+type chunk struct {
+	data  []byte
+	line  int  // number of the first line
+	final bool // the file's last chunk
+	ops   []Op
+	err   error
+	torn  bool
+	done  chan struct{}
+}
+
+// ReadOperations reads a history.jsonl file, decoding its lines on every
+// core and pairing them in order as they arrive, so that the events are
+// never held twice. It accepts exactly what Decode accepts: a torn last
+// line is dropped (Torn), any other broken line is a *LineError.
+func ReadOperations(path string, opt ReadOptions) (Paired, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Paired{}, err
+	}
+	defer f.Close()
+	hint := 0
+	if st, err := f.Stat(); err == nil {
+		hint = int(st.Size() / 200) // about two 100-byte lines per operation
+	}
+	return readOperations(f, path, hint, opt)
+}
+
+// readOperations is ReadOperations on a reader: a splitter cuts the input
+// into chunks of whole lines, workers decode them, and this goroutine pairs
+// the chunks in file order.
+func readOperations(r io.Reader, name string, hint int, opt ReadOptions) (Paired, error) {
+	workers := runtime.GOMAXPROCS(0)
+	queue := make(chan *chunk, workers)
+	ordered := make(chan *chunk, 2*workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := newOpDecoder()
+			for c := range queue {
+				c.decode(d, name, opt)
+				close(c.done)
+			}
+		}()
+	}
+	var splitErr error
+	go func() {
+		defer close(ordered)
+		defer close(queue)
+		splitErr = split(r, name, queue, ordered, stop)
+	}()
+	out := Paired{}
+	p := NewPairer(hint)
+	var err error
+	for c := range ordered {
+		<-c.done
+		if err != nil {
+			continue // drain, so the splitter and workers can finish
+		}
+		for i := range c.ops {
+			p.Add(&c.ops[i])
+		}
+		out.Events += len(c.ops)
+		out.Torn = out.Torn || c.torn
+		if c.err != nil {
+			err = c.err
+			close(stop)
+		}
+	}
+	wg.Wait()
+	if err == nil {
+		err = splitErr
+	}
+	out.Ops, out.Contract = p.Result()
+	return out, err
+}
+
+// split reads r and hands out chunks of whole lines, in order, to both the
+// workers and the pairing loop. It stops early when stop closes.
+func split(r io.Reader, name string, queue, ordered chan<- *chunk, stop <-chan struct{}) error {
+	br := bufio.NewReaderSize(r, chunkBytes)
+	line := 1
+	var carry []byte
+	for {
+		buf := make([]byte, len(carry), chunkBytes+len(carry))
+		copy(buf, carry)
+		n, rerr := io.ReadFull(br, buf[len(carry):cap(buf)])
+		buf = buf[:len(carry)+n]
+		final := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
+		if rerr != nil && !final {
+			return fmt.Errorf("read %s: %w", name, rerr)
+		}
+		carry = nil
+		if !final {
+			cut := bytes.LastIndexByte(buf, '\n') + 1
+			if cut == 0 {
+				// A line longer than a chunk: keep reading it.
+				carry = buf
+				continue
+			}
+			carry = buf[cut:]
+			buf = buf[:cut]
+		}
+		c := &chunk{data: buf, line: line, final: final, done: make(chan struct{})}
+		line += bytes.Count(buf, []byte{'\n'})
+		select {
+		case ordered <- c:
+		case <-stop:
+			return nil
+		}
+		select {
+		case queue <- c:
+		case <-stop:
+			close(c.done)
+			return nil
+		}
+		if final {
+			return nil
+		}
+	}
+}
+
+// decode decodes the chunk's lines with d.
+func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
+	c.ops = make([]Op, 0, bytes.Count(c.data, []byte{'\n'})+1)
+	data, line := c.data, c.line
+	for len(data) > 0 {
+		end := bytes.IndexByte(data, '\n')
+		b := data
+		if end >= 0 {
+			b, data = data[:end], data[end+1:]
+		} else {
+			data = nil
+		}
+		if t := bytes.TrimSpace(b); len(t) > 0 {
+			var op Op
+			if err := d.decode(t, &op); err != nil {
+				if c.final && end < 0 {
+					c.torn = true
+					break
+				}
+				c.err = &LineError{File: name, Line: line, Err: err}
+				break
+			}
+			if opt.MaxTime > 0 && (op.Time < 0 || op.Time > opt.MaxTime) {
+				c.err = &LineError{File: name, Line: line, Err: fmt.Errorf(
+					"%w: %d ns is not within 0 to %d ns; history times are ns since the run's start",
+					ErrTimeOutsideRun, op.Time, opt.MaxTime)}
+				break
+			}
+			c.ops = append(c.ops, op)
+		}
+		line++
+	}
+	c.data = nil
+}
