@@ -130,18 +130,24 @@ func outcomesPlot(s series, ws []window) (*plot.Plot, *shading, error) {
 	return p, sh, nil
 }
 
-// primaryPlot shows, per bucket, which nodes acknowledged writes: one row
-// per node. One mark per bucket is a single primary; two in the same
-// bucket is a failover inside that second, or a split brain.
+// primaryPlot shows, per bucket and one row per node, who was primary: the
+// nodes that said so when the system was asked (roles.jsonl), or, for runs
+// that did not record roles, the nodes that acknowledged writes. One mark
+// per bucket is a single primary; two in the same bucket is a failover
+// inside that second, or a split brain.
 func primaryPlot(s series, ws []window) (*plot.Plot, *shading, error) {
-	p := newTimePlot("Nodes acknowledging writes", "", s.End)
+	title, marks := "Nodes acknowledging writes", func(b int, node string) bool { return s.Writers[b][node] > 0 }
+	if s.Claims != nil {
+		title, marks = "Primary, as the nodes report it", func(b int, node string) bool { return s.Claims[b][node] }
+	}
+	p := newTimePlot(title, "", s.End)
 	sh := addShading(p, "primary", ws)
 	ticks := make([]plot.Tick, len(s.Nodes))
 	for i, node := range s.Nodes {
 		ticks[i] = plot.Tick{Value: float64(i), Label: node}
 		var pts plotter.XYs
-		for b, w := range s.Writers {
-			if w[node] > 0 {
+		for b := range s.Writers {
+			if marks(b, node) {
 				pts = append(pts, plotter.XY{X: s.Centers[b], Y: float64(i)})
 			}
 		}

@@ -18,7 +18,7 @@ func TestSeriesBoundedWhateverTheTimes(t *testing.T) {
 			Completion: history.Op{Index: int64(2*i + 1), Type: history.OK, F: history.Read, Key: "k", Time: at + 1e6},
 		})
 	}
-	s := buildSeries(pairs, nil, 10)
+	s := buildSeries(pairs, nil, nil, 10)
 	total := 0.0
 	for _, n := range s.OK {
 		total += n

@@ -51,7 +51,7 @@ func WriteReport(dir RunDir) error {
 // it draws from the verdict and the paired history the check used, rather
 // than reading and pairing history.jsonl a second time.
 func WriteRunReport(dir RunDir, v *Verdict, pairs []history.Operation, torn bool) error {
-	d := &runData{Dir: dir, Verdict: v, Faults: v.Faults, Pairs: pairs, Torn: torn}
+	d := &runData{Dir: dir, Verdict: v, Faults: v.Faults, Pairs: pairs, Torn: torn, Roles: readRoles(dir)}
 	if b, err := os.ReadFile(dir.File(ScenarioFile)); err == nil {
 		d.Scenario = string(b)
 	}
@@ -75,7 +75,7 @@ func writeReport(d *runData) error {
 // buildRunView gathers the page's content.
 func buildRunView(d *runData) (runReportView, error) {
 	v := d.Verdict
-	s := buildSeries(d.Pairs, d.Faults, v.DurationSeconds)
+	s := buildSeries(d.Pairs, d.Roles, d.Faults, v.DurationSeconds)
 	timeline, err := drawTimeline(s, faultWindows(d.Faults, s.End))
 	if err != nil {
 		return runReportView{}, err
@@ -138,6 +138,11 @@ func runWarnings(d *runData, s series) []string {
 	}
 	for _, e := range d.Verdict.Errors {
 		out = append(out, "Run error: "+e)
+	}
+	if n := len(s.MultiClaimSpans); n > 0 {
+		at := s.Centers[s.MultiClaimSpans[0]] - s.Width/2
+		out = append(out, fmt.Sprintf("In %d %g-second bucket(s), starting at %.0f s, more than one node "+
+			"said it was the primary: a failover inside that bucket, or a split brain.", n, s.Width, at))
 	}
 	if n := len(s.MultiWriterSpans); n > 0 {
 		at := s.Centers[s.MultiWriterSpans[0]] - s.Width/2

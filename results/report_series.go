@@ -24,6 +24,18 @@ type runData struct {
 	Scenario string
 	// Torn is set when history.jsonl ended in a torn line (a crash).
 	Torn bool
+	// Roles are the system's own answers to "who is primary" over the
+	// run (roles.jsonl), nil for runs that did not record them.
+	Roles []history.RoleSample
+}
+
+// readRoles reads roles.jsonl; a missing file (an older run) is no error.
+func readRoles(dir RunDir) []history.RoleSample {
+	rs, _, err := history.ReadFile[history.RoleSample](dir.File(RolesFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		slog.Warn("read roles of run", "dir", dir.Path, "err", err)
+	}
+	return rs
 }
 
 // loadRun reads a run folder. The verdict is required; the history and the
@@ -40,6 +52,7 @@ func loadRun(dir RunDir) (*runData, error) {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
 	d.Pairs, d.Torn = h.Ops, h.Torn
+	d.Roles = readRoles(dir)
 	if len(d.Faults) == 0 {
 		// An older or partial verdict: fold the faults from their log.
 		evs, _, err := history.ReadFile[history.FaultEvent](dir.File(FaultsFile))
@@ -80,13 +93,44 @@ type series struct {
 	Writers          []map[string]int
 	Nodes            []string
 	MultiWriterSpans []int // buckets in which two or more nodes acked writes
+	// Claims are, per bucket, the nodes that said they were primary in a
+	// sample of roles.jsonl; nil when the run recorded no roles.
+	Claims          []map[string]bool
+	MultiClaimSpans []int // buckets in which two or more nodes claimed primary
+}
+
+// addRoles places the system's role samples in the buckets.
+func (s *series) addRoles(roles []history.RoleSample, nodes map[string]bool) {
+	if len(roles) == 0 || len(s.Centers) == 0 {
+		return
+	}
+	n := len(s.Centers)
+	s.Claims = make([]map[string]bool, n)
+	for _, r := range roles {
+		b := int(min(max(Seconds(r.Time)/s.Width, 0), float64(n-1)))
+		for _, c := range r.Claimants() {
+			if s.Claims[b] == nil {
+				s.Claims[b] = map[string]bool{}
+			}
+			s.Claims[b][c] = true
+			nodes[c] = true
+		}
+		for _, c := range r.Claims {
+			nodes[c.Node] = true
+		}
+	}
+	for i, c := range s.Claims {
+		if len(c) > 1 {
+			s.MultiClaimSpans = append(s.MultiClaimSpans, i)
+		}
+	}
 }
 
 // buildSeries buckets ops. The time axis covers every operation and every
 // fault window, so a fault that outlived the workload is still drawn.
 // Times before 0 are drawn in the first bucket and times past the axis in
 // the last; the axis is at most maxBuckets wide.
-func buildSeries(all []history.Operation, faults []FaultRecord, duration float64) series {
+func buildSeries(all []history.Operation, roles []history.RoleSample, faults []FaultRecord, duration float64) series {
 	pairs := workloadPairs(all)
 	end := axisEnd(pairs, faults, duration)
 	width := max(bucketSeconds, math.Ceil(end/maxBuckets))
@@ -124,6 +168,7 @@ func buildSeries(all []history.Operation, faults []FaultRecord, duration float64
 		}
 	}
 	s.P50, s.P99 = bucketQuantiles(lat)
+	s.addRoles(roles, nodes)
 	for node := range nodes {
 		s.Nodes = append(s.Nodes, node)
 	}

@@ -38,7 +38,7 @@ var runReportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE ht
 <p class="meta">Shaded: fault windows, from the request to the heal. Buckets of {{.BucketSeconds}} s, by completion time; final reads left out.</p>
 <figure>{{.Timeline}}<figcaption>Panels share the time axis. Throughput counts ok operations; latency is p50 and p99 of ok operations;
 outcomes count completions by type (info includes operations that never completed, at their invocation);
-in the last panel, a mark is a second in which that node acknowledged at least one write: it acted as primary.</figcaption></figure>
+in the last panel, a mark is a second in which that node said it was the primary when the system was asked (for runs without roles.jsonl: a second in which it acknowledged a write).</figcaption></figure>
 <h2 id="faults">Faults</h2>
 {{if .Faults}}<table><tr><th>#</th><th>kind</th><th>target</th><th>nodes</th><th>requested s</th><th>first effect s</th><th>request to effect</th><th>effective everywhere s</th><th>healed s</th><th>RTO s (from first effect)</th><th>availability</th><th>p99 in window</th><th>measured</th><th>errors</th></tr>
 {{range .Faults}}<tr><td>{{.ID}}</td><td>{{.Kind}}</td><td>{{.Target}}</td><td>{{.Nodes}}</td><td class="num">{{.Requested}}</td><td class="num">{{.FirstEffective}}</td><td class="num">{{.EffectLatency}}</td><td class="num">{{.Effective}}</td><td class="num">{{.Healed}}</td><td class="num">{{.RTO}}</td><td class="num">{{.Availability}}</td><td class="num">{{.WindowP99}}</td><td>{{.Measured}}</td><td>{{.Errors}}</td></tr>
