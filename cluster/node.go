@@ -242,8 +242,10 @@ func (n *Node) Healthy(ctx context.Context) error {
 	return nil
 }
 
-// createTimeout bounds a container or network creation.
-const createTimeout = 30 * time.Second
+// createTimeout bounds a container or network creation, the copy of its
+// files included: on a busy shared engine copying the agent binary into
+// three containers at once was seen to take over 30 s.
+const createTimeout = 2 * time.Minute
 
 // create creates and starts the node's container, retrying with new host
 // ports when one was taken after it was chosen.
