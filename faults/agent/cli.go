@@ -36,6 +36,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.FuseData, "fuse-data", "", "data folder to mount through FUSE for disk faults")
 	fs.StringVar(&cfg.FuseBacking, "fuse-backing", "", "folder to serve at --fuse-data (default: the folder's own contents)")
 	fs.DurationVar(&cfg.StopTimeout, "stop-timeout", 0, "how long a cancelled agent waits for the process after SIGTERM (default 10s)")
+	fs.Var(sidecarFlag{&cfg.Sidecars}, "also", "a sidecar command to supervise beside COMMAND, as a JSON array of strings (repeatable)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
