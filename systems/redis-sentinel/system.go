@@ -126,7 +126,8 @@ func (System) Roles(opts map[string]string) []cluster.Role {
 // Image is Debian's redis-server and redis-sentinel on the shared base.
 func (System) Image(ctx context.Context) (cluster.ImageSpec, error) {
 	return cluster.DebianRecipe{Repo: "hadrill/redis-sentinel",
-		Packages: []string{debRedisServer, debRedisSentinel, debRedisTools}}.ImageSpec(ctx)
+		Packages: []string{debRedisServer, debRedisSentinel, debRedisTools},
+		Run:      []string{"mkdir -p " + cluster.DataDir}}.ImageSpec(ctx)
 }
 
 // Container runs one Redis node (with its Sentinel as a sidecar when they
