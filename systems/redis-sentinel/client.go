@@ -51,6 +51,10 @@ type client struct {
 	addrs map[string]string
 	names []string
 	am    addrMap
+
+	hintMu sync.Mutex
+	hint   string
+	hintAt time.Time
 }
 
 // Refresh reconnects to nodes whose published port changed and re-reads
@@ -134,12 +138,45 @@ func (cl *client) onPrimary(ctx context.Context, name string, read bool, cmd fun
 	if errors.Is(err, redis.Nil) {
 		err = nil
 	}
-	if v, rerr := roleCmd.Slice(); rerr == nil {
-		if r, perr := parseRole(v); perr == nil && r.role != "master" && (read || isRefusal(err)) {
-			return out, &workload.NotPrimaryError{Node: name, Primary: am.node(r.master)}
+	var r nodeRole
+	v, rerr := roleCmd.Slice()
+	if rerr == nil {
+		r, rerr = parseRole(v)
+	}
+	switch {
+	case rerr == nil && r.role != "master" && (read || isRefusal(err)):
+		hint := am.node(r.master)
+		if !r.linked {
+			hint = cl.sentinelHint(ctx)
 		}
+		return out, &workload.NotPrimaryError{Node: name, Primary: hint}
+	case isRefusal(err):
+		// A primary that will not write (NOREPLICAS) knows no other: the
+		// Sentinels do.
+		return out, fmt.Errorf("%w: %w", &workload.NotPrimaryError{Node: name, Primary: cl.sentinelHint(ctx)}, err)
 	}
 	return out, classify(name, err)
+}
+
+// hintEvery bounds how often the client asks the Sentinels for a hint.
+const hintEvery = 250 * time.Millisecond
+
+// sentinelHint is the primary the Sentinels' majority names, asked at most
+// every hintEvery, for refusals that name no primary.
+func (cl *client) sentinelHint(ctx context.Context) string {
+	cl.hintMu.Lock()
+	defer cl.hintMu.Unlock()
+	if time.Since(cl.hintAt) < hintEvery {
+		return cl.hint
+	}
+	cl.mu.RLock()
+	am := cl.am
+	cl.mu.RUnlock()
+	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	cl.hint, _ = sentinelView(cctx, sentinelAddrs(cl.c.AllNodes()), am)
+	cl.hintAt = time.Now()
+	return cl.hint
 }
 
 // Get reads key on the node, if it is the primary.

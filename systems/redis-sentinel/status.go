@@ -22,11 +22,27 @@ func oneShot(addr string) *redis.Client {
 		DialTimeout: time.Second, ContextTimeoutEnabled: true, Protocol: 2, DisableIdentity: true})
 }
 
-// ping is the readiness probe of Redis and Sentinel nodes alike.
+// ping is the readiness probe of Sentinel nodes.
 func ping(ctx context.Context, addr string) error {
 	c := oneShot(addr)
 	defer c.Close()
 	return c.Ping(ctx).Err()
+}
+
+// ready is the readiness probe of Redis nodes: a primary that answers, or
+// a replica whose link to its primary is up, so that the load starts on a
+// replicated cluster (min_replicas_to_write refuses writes until then).
+func ready(ctx context.Context, addr string) error {
+	c := oneShot(addr)
+	defer c.Close()
+	r, err := askRole(ctx, c)
+	if err != nil {
+		return err
+	}
+	if r.role == "slave" && !r.linked {
+		return fmt.Errorf("replica of %s: link down", r.master)
+	}
+	return nil
 }
 
 // sentinelAddrs are the published addresses of the Sentinels: port 26379 of
@@ -153,6 +169,8 @@ func (System) Primary(ctx context.Context, nodes []*cluster.Node) (string, error
 type nodeRole struct {
 	role   string
 	master string
+	// linked says a replica's link to its primary is up ("connected").
+	linked bool
 }
 
 // askRole sends ROLE to one Redis node.
@@ -171,8 +189,8 @@ func parseRole(v []any) (nodeRole, error) {
 		return nodeRole{}, errors.New("parse ROLE: empty reply")
 	}
 	r := nodeRole{role: fmt.Sprint(v[0])}
-	if r.role == "slave" && len(v) > 1 {
-		r.master = fmt.Sprint(v[1])
+	if r.role == "slave" && len(v) > 3 {
+		r.master, r.linked = fmt.Sprint(v[1]), fmt.Sprint(v[3]) == "connected"
 	}
 	return r, nil
 }

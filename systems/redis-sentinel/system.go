@@ -108,7 +108,7 @@ func (System) ClientPort() int { return redisPort }
 // Health is a PING in Redis's protocol: a node loading its data answers
 // LOADING and is not ready.
 func (System) Health() cluster.HealthCheck {
-	return cluster.HealthCheck{Probe: ping, Timeout: time.Second}
+	return cluster.HealthCheck{Probe: ready, Timeout: time.Second}
 }
 
 // separate reports whether the Sentinels run on nodes of their own.

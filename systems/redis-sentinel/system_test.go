@@ -124,7 +124,7 @@ func TestMajority(t *testing.T) {
 
 func TestParseRole(t *testing.T) {
 	r, err := parseRole([]any{"slave", "n2", int64(6379), "connected", int64(10)})
-	if err != nil || r.role != "slave" || r.master != "n2" {
+	if err != nil || r.role != "slave" || r.master != "n2" || !r.linked {
 		t.Errorf("replica: %+v %v", r, err)
 	}
 	r, err = parseRole([]any{"master", int64(10), []any{}})
