@@ -34,23 +34,29 @@ func TestRedisPartitionLosesAcknowledgedWrites(t *testing.T) {
 	if lin := v.Checks["linearizability"]; lin.Result != "fail" {
 		t.Errorf("linearizability %+v: want fail", lin)
 	}
-	if len(v.Faults) != 1 {
-		t.Fatalf("faults %+v: want the one partition", v.Faults)
+	// Sentinel's own words, in the isolated node's log: the other
+	// Sentinels went subjectively down (+sdown sentinel ...) because the
+	// partition cut this node's Sentinel off too, and after the heal the
+	// node was made a replica of the new primary (REPLICAOF).
+	sdown := regexp.MustCompile(`\+sdown sentinel \w+ (n\d) 26379`)
+	var isolated string
+	for _, n := range []string{"n1", "n2", "n3"} {
+		log, err := os.ReadFile(filepath.Join(run, "nodes", n+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		peers := map[string]bool{}
+		for _, m := range sdown.FindAllSubmatch(log, -1) {
+			peers[string(m[1])] = true
+		}
+		if len(peers) == 2 && strings.Contains(string(log), "REPLICAOF") {
+			isolated = n
+		}
 	}
-	isolated := v.Faults[0].Target
-	log, err := os.ReadFile(filepath.Join(run, "nodes", isolated+".log"))
-	if err != nil {
-		t.Fatal(err)
+	if isolated == "" {
+		t.Errorf("no node's log shows its Sentinel losing both other Sentinels and the node being demoted: the partition did not cut a Sentinel off")
 	}
-	// Sentinel's own words, in the isolated node: the other Sentinels went
-	// subjectively down (+sdown sentinel ...), and the node was later made
-	// a replica of the new primary (+convert-to-slave, or REPLICAOF).
-	if !regexp.MustCompile(`\+sdown sentinel \w+ n\d 26379`).Match(log) {
-		t.Errorf("%s's Sentinel never lost sight of the other Sentinels: the partition did not cut it off", isolated)
-	}
-	if !strings.Contains(string(log), "REPLICAOF") {
-		t.Errorf("%s was never turned into a replica after the heal", isolated)
-	}
+	t.Logf("isolated node (by its Sentinel's log): %s", isolated)
 }
 
 // redisNothingLeft checks that no container or network of this run
