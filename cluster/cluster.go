@@ -183,6 +183,9 @@ func (s Spec) members(plan *addrPlan) ([]member, error) {
 				return nil, fmt.Errorf("customize node %s: %w", cfg.Name, err)
 			}
 		}
+		if len(cs.Sidecars) > 0 {
+			return nil, fmt.Errorf("describe node %s: %s runs sidecars %q beside its main process, and only the node agent can supervise them: run with the agent (hadrill run finds it in its own binary)", cfg.Name, s.System.Name(), cs.Sidecars)
+		}
 		ms[i].spec = cs
 	}
 	return ms, nil

@@ -113,6 +113,11 @@ func TestSpecValidate(t *testing.T) {
 		{"customize fails", func(s *Spec) {
 			s.Customize = func(string, *ContainerSpec) error { return errors.New("no agent") }
 		}, "customize node n1: no agent"},
+		{"sidecars without the agent", func(s *Spec) { s.System = sidecarHakv{} }, "only the node agent can supervise them"},
+		{"sidecars taken by the agent", func(s *Spec) {
+			s.System = sidecarHakv{}
+			s.Customize = func(_ string, cs *ContainerSpec) error { cs.Sidecars = nil; return nil }
+		}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,3 +163,12 @@ type rolesHakv struct {
 }
 
 func (r rolesHakv) Roles(map[string]string) []Role { return r.roles }
+
+// sidecarHakv is testHakv with a sidecar beside each node's process.
+type sidecarHakv struct{ testHakv }
+
+func (h sidecarHakv) Container(cfg NodeConfig) (ContainerSpec, error) {
+	cs, err := h.testHakv.Container(cfg)
+	cs.Sidecars = [][]string{{"/hakv", "--version"}}
+	return cs, err
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"debug/elf"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -57,7 +58,7 @@ func newAgentSetup(binary string, disk, clock bool) (*agentSetup, error) {
 }
 
 // customize wraps a node's container so that the agent is its entrypoint
-// and runs the original command as its child.
+// and runs the original command as its child, and the sidecars beside it.
 func (a *agentSetup) customize(_ string, cs *cluster.ContainerSpec) error {
 	if len(cs.Entrypoint) == 0 {
 		return errors.New("wrap node with the agent: the system gives no entrypoint")
@@ -72,6 +73,14 @@ func (a *agentSetup) customize(_ string, cs *cluster.ContainerSpec) error {
 		cs.CapAdd = append(cs.CapAdd, "SYS_ADMIN")
 		cs.Devices = append(cs.Devices, "/dev/fuse")
 	}
+	for _, argv := range cs.Sidecars {
+		j, err := json.Marshal(argv)
+		if err != nil {
+			return fmt.Errorf("pass sidecar %q to the agent: %w", argv, err)
+		}
+		wrap = append(wrap, "--also", string(j))
+	}
+	cs.Sidecars = nil // the agent runs them now
 	cs.Entrypoint = append(append(wrap, "--"), cs.Entrypoint...)
 	if cs.Env == nil {
 		cs.Env = map[string]string{}

@@ -74,6 +74,9 @@ type Config struct {
 	Token string
 	// Command is the process to supervise (argv); empty runs no process.
 	Command []string
+	// Sidecars are more commands supervised beside Command, in its process
+	// group (see sidecar.go). They need a Command.
+	Sidecars [][]string
 	// FuseData is the data folder to mount through FUSE for disk faults.
 	FuseData string
 	// FuseBacking, if set, is served at FuseData instead of FuseData's own
@@ -184,6 +187,9 @@ func New(cfg Config) (*Agent, error) {
 		active: map[string]*activeFault{}}
 	if len(cfg.Command) > 0 {
 		a.sup = newSupervisor(cfg.Command, a.log)
+		a.sup.setSidecars(cfg.Sidecars)
+	} else if len(cfg.Sidecars) > 0 {
+		return nil, fmt.Errorf("%w: sidecars need a main command to run beside", ErrInvalid)
 	}
 	if cfg.Faketime != "" {
 		var env []string
@@ -262,6 +268,7 @@ func (a *Agent) supervise(ctx context.Context, sigs <-chan os.Signal) error {
 	for {
 		select {
 		case code := <-a.sup.exit:
+			a.sup.endSidecars(a.cfg.StopTimeout)
 			return exitResult(code)
 		case sig := <-sigs:
 			if code, done := a.stopProcess(sig.(syscall.Signal)); done {

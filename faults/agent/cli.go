@@ -38,6 +38,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.JournalMiB, "journal-mib", 0, "memory bound of the power-loss journal in MiB (default 64; past it, writes count as written back)")
 	fs.StringVar(&cfg.Faketime, "faketime", "", "libfaketime library for the clock fault (default: found in the usual places)")
 	fs.DurationVar(&cfg.StopTimeout, "stop-timeout", 0, "how long a cancelled agent waits for the process after SIGTERM (default 10s)")
+	fs.Var(sidecarFlag{&cfg.Sidecars}, "also", "a sidecar command to supervise beside COMMAND, as a JSON array of strings (repeatable)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err

@@ -34,6 +34,8 @@ type supervisor struct {
 	died    chan struct{} // closed when expect is reaped
 	closing bool          // shutting down: no more restarts
 	exit    chan int      // the child's code when it ended on its own
+
+	sidecars []*sidecar // more processes in the child's group (sidecar.go)
 }
 
 // newSupervisor prepares a supervisor; the agent's token is kept out of the
@@ -56,6 +58,9 @@ func (s *supervisor) start() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("find %s: %w", s.argv[0], err)
 	}
+	if err := s.checkSidecars(); err != nil {
+		return 0, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -69,6 +74,7 @@ func (s *supervisor) start() (int, error) {
 	}
 	s.pid = pid
 	s.log.Info("process started", "pid", pid, "argv", s.argv)
+	s.startSidecarsLocked(pid)
 	return pid, nil
 }
 
@@ -120,6 +126,7 @@ func (s *supervisor) onExit(pid int, ws unix.WaitStatus) {
 		case s.exit <- code:
 		default:
 		}
+	case s.sidecarExitedLocked(pid, ws):
 	default:
 		s.log.Debug("reaped orphan", "pid", pid)
 	}
@@ -148,6 +155,7 @@ func (s *supervisor) forward(sig syscall.Signal) bool {
 		return false
 	}
 	_ = unix.Kill(pid, sig)
+	s.signalSidecars(sig)
 	return true
 }
 
@@ -182,7 +190,7 @@ func (s *supervisor) kill(limit time.Duration) (int, error) {
 	}
 	select {
 	case <-died:
-		return pid, nil
+		return pid, s.waitSidecarsGone(limit)
 	case <-time.After(limit):
 		return pid, fmt.Errorf("wait for %d to die: timed out after %s", pid, limit)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/hadrill/hadrill/systems/etcd"
 	"github.com/hadrill/hadrill/systems/hakv"
 	"github.com/hadrill/hadrill/systems/mariadbkeepalived"
+	redissentinel "github.com/hadrill/hadrill/systems/redis-sentinel"
 )
 
 // all are the known systems, the default (hakv) first.
@@ -16,6 +17,7 @@ var all = []systems.System{
 	hakv.System{},
 	etcd.System{},
 	mariadbkeepalived.System{},
+	redissentinel.System{},
 }
 
 // Default is the system a scenario gets when it names none.
