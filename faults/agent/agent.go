@@ -79,6 +79,10 @@ type Config struct {
 	// FuseBacking, if set, is served at FuseData instead of FuseData's own
 	// contents.
 	FuseBacking string
+	// User, if set, is the user the process runs as (PostgreSQL refuses
+	// root); UserData is a folder handed to that user first (the data folder).
+	User     string
+	UserData string
 	// StopTimeout bounds how long a stop waits for the process after
 	// forwarding the signal, when the stop comes from a cancelled context.
 	StopTimeout time.Duration
@@ -195,6 +199,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 	a.resetLeftovers()
+	if err := a.prepareUser(); err != nil {
+		return err
+	}
 	if a.cfg.FuseData != "" {
 		if a.disk, a.diskErr = mountDisk(a.cfg.FuseData, a.cfg.FuseBacking); a.diskErr != nil {
 			a.log.Error("disk faults unavailable", "err", a.diskErr)
