@@ -8,12 +8,14 @@ import (
 	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/systems/etcd"
 	"github.com/hadrill/hadrill/systems/hakv"
+	pgautofailover "github.com/hadrill/hadrill/systems/postgres-autofailover"
 )
 
 // all are the known systems, the default (hakv) first.
 var all = []systems.System{
 	hakv.System{},
 	etcd.System{},
+	pgautofailover.System{},
 }
 
 // Default is the system a scenario gets when it names none.

@@ -1,0 +1,51 @@
+#!/bin/sh
+# hadrill-pgaf ROLE: runs one pg_auto_failover node as the postgres user.
+# ROLE is "monitor" or "postgres". The first start creates the node
+# (pg_autoctl create ...); a marker in the data folder says it is done, so
+# a restarted node (after a kill) goes straight to `pg_autoctl run`. A data
+# node waits for the monitor first: pg_autoctl create postgres needs it.
+# Settings come from the environment (see the Go side, system.go):
+#   PGAF_MONITOR        monitor URI (data nodes)
+#   PGAF_QUORUM         true|false: --replication-quorum (data nodes)
+#   PGAF_PRIORITY       --candidate-priority (data nodes)
+#   PGAF_CONF           postgresql.conf lines for this node (monitor: its GUCs)
+set -eu
+role=$1
+export PATH=/usr/lib/postgresql/15/bin:$PATH
+export PGDATA=/data/pgdata
+export XDG_CONFIG_HOME=/data/xdg/config XDG_DATA_HOME=/data/xdg/share
+export XDG_RUNTIME_DIR=/tmp/pgaf-run
+rm -rf "$XDG_RUNTIME_DIR" && mkdir -p "$XDG_RUNTIME_DIR"
+host=$(hostname)
+marker=/data/created
+
+if [ ! -f "$marker" ]; then
+  case $role in
+  monitor)
+    pg_autoctl create monitor --pgdata "$PGDATA" --pgport 5432 --hostname "$host" \
+      --auth trust --no-ssl
+    ;;
+  postgres)
+    until psql "$PGAF_MONITOR" -Atqc 'select 1 from pgautofailover.formation limit 1' >/dev/null 2>&1; do
+      echo "hadrill-pgaf: waiting for the monitor" >&2
+      sleep 0.5
+    done
+    pg_autoctl create postgres --pgdata "$PGDATA" --pgport 5432 --hostname "$host" --name "$host" \
+      --monitor "$PGAF_MONITOR" --auth trust --no-ssl \
+      --replication-quorum "$PGAF_QUORUM" --candidate-priority "$PGAF_PRIORITY"
+    ;;
+  *) echo "hadrill-pgaf: unknown role $role" >&2; exit 2 ;;
+  esac
+  touch "$marker"
+fi
+
+# The run network is the trust boundary: every host may connect without a
+# password (the harness's client comes through Docker's published port).
+for kind in all replication; do
+  line="host $kind all 0.0.0.0/0 trust"
+  grep -qxF "$line" "$PGDATA/pg_hba.conf" || echo "$line" >> "$PGDATA/pg_hba.conf"
+done
+printf '%s\n' "${PGAF_CONF:-}" > "$PGDATA/hadrill.conf"
+grep -qxF "include_if_exists = 'hadrill.conf'" "$PGDATA/postgresql.conf" ||
+  echo "include_if_exists = 'hadrill.conf'" >> "$PGDATA/postgresql.conf"
+exec pg_autoctl run --pgdata "$PGDATA"
