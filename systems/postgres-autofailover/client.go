@@ -109,6 +109,9 @@ func (cl *client) createTable(ctx context.Context) error {
 		} else if p, perr := cl.pool(primary); perr != nil {
 			err = perr
 		} else if _, err = p.Exec(ctx, schema); err == nil {
+			err = cl.tableEverywhere(ctx)
+		}
+		if err == nil {
 			return nil
 		}
 		select {
@@ -117,6 +120,26 @@ func (cl *client) createTable(ctx context.Context) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// tableEverywhere checks that every data node has replayed the table, so
+// that the first operations a standby refuses are refused as a standby
+// (25006), not for a missing table.
+func (cl *client) tableEverywhere(ctx context.Context) error {
+	for _, n := range cl.Nodes() {
+		p, err := cl.pool(n)
+		if err != nil {
+			return err
+		}
+		var found bool
+		if err := p.QueryRow(ctx, `SELECT to_regclass('kv') IS NOT NULL`).Scan(&found); err != nil {
+			return fmt.Errorf("look for the kv table on %s: %w", n, err)
+		}
+		if !found {
+			return fmt.Errorf("look for the kv table on %s: not replayed yet", n)
+		}
+	}
+	return nil
 }
 
 // Refresh makes new pools for nodes whose published port changed.

@@ -8,6 +8,7 @@
 #   PGAF_MONITOR        monitor URI (data nodes)
 #   PGAF_QUORUM         true|false: --replication-quorum (data nodes)
 #   PGAF_PRIORITY       --candidate-priority (data nodes)
+#   PGAF_PARTITION_TIMEOUT  timeout.network_partition_timeout, seconds (data nodes)
 #   PGAF_CONF           postgresql.conf lines for this node (monitor: its GUCs)
 set -eu
 role=$1
@@ -48,4 +49,7 @@ done
 printf '%s\n' "${PGAF_CONF:-}" > "$PGDATA/hadrill.conf"
 grep -qxF "include_if_exists = 'hadrill.conf'" "$PGDATA/postgresql.conf" ||
   echo "include_if_exists = 'hadrill.conf'" >> "$PGDATA/postgresql.conf"
+if [ "$role" = postgres ]; then
+  pg_autoctl config set --pgdata "$PGDATA" timeout.network_partition_timeout "$PGAF_PARTITION_TIMEOUT" >/dev/null
+fi
 exec pg_autoctl run --pgdata "$PGDATA"

@@ -92,6 +92,8 @@ func (System) Options() []systems.Option {
 	return append([]systems.Option{
 		{Name: "replication", Kind: systems.OptionEnum, Values: []string{"sync", "async"}, Default: "sync",
 			Doc: "sync: the standbys take part in the replication quorum (synchronous_standby_names); async: they do not (pg_autoctl --replication-quorum)"},
+		{Name: "network_partition_timeout", Kind: systems.OptionInt, Default: "20", Min: 1,
+			Doc: "seconds a primary's keeper waits, reaching neither the monitor nor a standby, before it demotes its primary (pg_autoctl's timeout.network_partition_timeout)"},
 	}, monitorGUCs...)
 }
 
@@ -154,6 +156,7 @@ func (s System) Container(cfg cluster.NodeConfig) (cluster.ContainerSpec, error)
 	cs.Env["PGAF_MONITOR"] = monitorURI(monitor)
 	cs.Env["PGAF_QUORUM"] = fmt.Sprint(systems.Value(s.Options(), cfg.Options, "replication") == "sync")
 	cs.Env["PGAF_PRIORITY"] = "50"
+	cs.Env["PGAF_PARTITION_TIMEOUT"] = systems.Value(s.Options(), cfg.Options, "network_partition_timeout")
 	return cs, nil
 }
 
