@@ -13,7 +13,7 @@ export CGO_ENABLED := 0
 # its own labels instead (hadrill cleanup).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build run test bench vet fmt cleanup clean
+.PHONY: all build images run test bench vet fmt cleanup clean drills
 
 all: build
 
@@ -22,9 +22,25 @@ build:
 	$(GO) build $(GOFLAGS) -trimpath -o bin/hakv ./cmd/hakv
 	$(GO) build $(GOFLAGS) -trimpath -o bin/hadrill ./cmd/hadrill
 
+# Prebuild the shared Debian base image (debootstrap, needs root) and every
+# system's image; runs and tests otherwise build what is missing themselves.
+images: build
+	bin/hadrill images
+
 # A real drill on the built-in reference cluster.
 run: build
 	bin/hadrill run $(SCENARIO) --results $(RESULTS)
+
+# The full set of real-system drills, each as name:expected-exit-code (a
+# drill that shows a known weakness fails on purpose). make test runs only
+# the shortest of them, as Go tests.
+DRILLS ?= etcd-kill-leader:0 etcd-pause-leader:0 etcd-partition-leader:0 etcd-random:0 \
+  mariadb-kill-primary-async:1 mariadb-kill-primary-semisync:0 mariadb-split-vip:1
+drills: build
+	@for d in $(DRILLS); do name=$${d%%:*}; want=$${d##*:}; \
+	  bin/hadrill run $$name --results $(RESULTS); got=$$?; \
+	  if [ "$$got" != "$$want" ]; then echo "$$name: exit $$got, want $$want" >&2; exit 1; fi; \
+	done
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)

@@ -18,10 +18,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"regexp"
 	"sync"
 	"time"
 
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
@@ -68,8 +70,9 @@ type Cluster struct {
 
 	spec   Spec
 	docker *testcontainers.DockerClient
-	nodes  []*Node // data nodes
-	all    []*Node // every node, data nodes first
+	nodes  []*Node   // data nodes
+	all    []*Node   // every node, data nodes first
+	plan   *addrPlan // fixed addresses, for an AddressReserver; else nil
 
 	mu   sync.Mutex
 	done bool // torn down successfully
@@ -89,8 +92,29 @@ func NewRunID() string {
 // Validate checks the spec without touching Docker, so `hadrill validate`
 // can reject a bad node count or an unknown system option up front.
 func (s Spec) Validate() error {
-	_, err := s.members()
+	plan, err := s.placeholderPlan()
+	if err != nil {
+		return err
+	}
+	_, err = s.members(plan)
 	return err
+}
+
+// placeholderPlan lays out addresses on a never-routed subnet, to check a
+// spec before a network exists; nil when the system reserves none.
+func (s Spec) placeholderPlan() (*addrPlan, error) {
+	if s.System == nil {
+		return nil, nil
+	}
+	reserve := s.reserveCount()
+	if reserve == 0 {
+		return nil, nil
+	}
+	plan, err := newAddrPlan(placeholderSubnet, reserve)
+	if err != nil {
+		return nil, fmt.Errorf("check cluster spec: %w", err)
+	}
+	return plan, nil
 }
 
 // member is one node to create: its name, role, serving port and health
@@ -102,8 +126,8 @@ type member struct {
 }
 
 // members describes every node's container, data nodes first, checking the
-// spec first.
-func (s Spec) members() ([]member, error) {
+// spec first. With a plan, every node gets its fixed address.
+func (s Spec) members(plan *addrPlan) ([]member, error) {
 	switch {
 	case s.System == nil:
 		return nil, errors.New("check cluster spec: no system")
@@ -130,11 +154,26 @@ func (s Spec) members() ([]member, error) {
 			}
 		}
 	}
+	if plan != nil {
+		if len(ms) > maxPlannedNodes {
+			return nil, fmt.Errorf("check cluster spec: at most %d nodes on a network with reserved addresses, got %d", maxPlannedNodes, len(ms))
+		}
+		for i := range ms {
+			ms[i].IP = plan.node(i)
+		}
+		for i := range peers {
+			peers[i].IP = plan.node(i)
+		}
+	}
 	for _, m := range ms {
 		all = append(all, m.Peer)
 	}
+	var reserved []netip.Addr
+	if plan != nil {
+		reserved = plan.reserved
+	}
 	for i := range ms {
-		cfg := NodeConfig{Name: ms[i].Name, Role: ms[i].Role, Peers: peers, Members: all, Options: s.Options, DataDir: DataDir}
+		cfg := NodeConfig{Name: ms[i].Name, Role: ms[i].Role, Peers: peers, Members: all, Options: s.Options, DataDir: DataDir, Reserved: reserved}
 		cs, err := s.System.Container(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("describe node %s: %w", cfg.Name, err)
@@ -166,7 +205,7 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 		spec.StartTimeout = 60 * time.Second
 	}
 	c := &Cluster{RunID: spec.RunID, Network: "hadrill-" + spec.RunID, spec: spec}
-	members, err := spec.members()
+	err := spec.Validate()
 	if err != nil {
 		return c, err
 	}
@@ -181,8 +220,12 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 	if err := c.createNetwork(ctx); err != nil {
 		return c, err
 	}
+	members, err := spec.members(c.plan)
+	if err != nil {
+		return c, err
+	}
 	for _, m := range members {
-		n := &Node{name: m.Name, role: m.Role, port: m.Port, health: m.health, cluster: c, spec: m.spec}
+		n := &Node{name: m.Name, role: m.Role, port: m.Port, ip: m.IP, health: m.health, cluster: c, spec: m.spec}
 		c.all = append(c.all, n)
 		if m.Role == DataRole {
 			c.nodes = append(c.nodes, n)
@@ -202,9 +245,26 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 	return c, nil
 }
 
-// createNetwork creates the run's network. Like a container, the network is
-// created even if ctx ends meanwhile, so that Teardown finds all that exists.
+// createNetwork creates the run's network: on a subnet Docker picks, or on
+// a free one of hadrill's with an address plan when the system reserves
+// addresses (see AddressReserver).
 func (c *Cluster) createNetwork(ctx context.Context) error {
+	reserve := c.spec.reserveCount()
+	if reserve == 0 {
+		return c.createNetworkWith(ctx, nil)
+	}
+	plan, err := c.createPlannedNetwork(ctx, reserve)
+	if err != nil {
+		return err
+	}
+	c.plan = plan
+	return nil
+}
+
+// createNetworkWith creates the run's network with the given address
+// management (nil: Docker's choice). Like a container, the network is
+// created even if ctx ends meanwhile, so that Teardown finds all that exists.
+func (c *Cluster) createNetworkWith(ctx context.Context, ipam *network.IPAM) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create network %s: %w", c.Network, err)
 	}
@@ -212,6 +272,7 @@ func (c *Cluster) createNetwork(ctx context.Context) error {
 	defer cancel()
 	_, err := c.docker.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
 		Driver: "bridge",
+		IPAM:   ipam,
 		Labels: map[string]string{LabelRun: c.RunID},
 	})
 	if err != nil {

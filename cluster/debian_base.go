@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 )
@@ -58,7 +57,7 @@ var defaultDebianBase = debianBase{
 	Include:        []string{"ca-certificates"},
 	Mirror:         "http://deb.debian.org/debian",
 	SecurityMirror: "http://deb.debian.org/debian-security",
-	Arch:           runtime.GOARCH,
+	Arch:           debianArch(runtime.GOARCH),
 	AptConf: `Acquire::Check-Valid-Until "false";
 Acquire::Check-Date "false";
 APT::Install-Recommends "false";
@@ -72,6 +71,17 @@ path-exclude=/usr/share/locale/*
 path-include=/usr/share/locale/locale.alias
 path-exclude=/usr/share/lintian/*
 `,
+}
+
+// debianArch is Debian's name for a Go architecture.
+func debianArch(goarch string) string {
+	switch goarch {
+	case "386":
+		return "i386"
+	case "arm":
+		return "armhf"
+	}
+	return goarch
 }
 
 // ref is the base image's content-addressed name.
@@ -116,72 +126,51 @@ func EnsureDebianBase(ctx context.Context) (Image, error) {
 }
 
 func ensureDebianBase(ctx context.Context, cli client.APIClient, b debianBase) (Image, error) {
-	began := time.Now()
-	img := Image{Ref: b.ref()}
-	found, err := cli.ImageInspect(ctx, img.Ref)
-	if err == nil {
-		img.ID, img.Took = found.ID, time.Since(began)
-		return img, nil
-	}
-	if !errdefs.IsNotFound(err) {
-		return Image{}, fmt.Errorf("inspect image %s: %w", img.Ref, err)
-	}
-	unlock, err := lockImage(ctx, img.Ref)
-	if err != nil {
-		return Image{}, err
-	}
-	defer unlock()
-	if found, err := cli.ImageInspect(ctx, img.Ref); err == nil {
-		img.ID, img.Took = found.ID, time.Since(began)
-		return img, nil
-	}
-	slog.Info("build image", "image", img.Ref, "with", "debootstrap "+b.Release)
-	if img.ID, err = b.build(ctx, cli, img.Ref); err != nil {
-		return Image{}, err
-	}
-	img.Built, img.Took = true, time.Since(began)
-	slog.Info("image built", "image", img.Ref, "took", img.Took.Round(time.Millisecond))
-	return img, nil
+	ref := b.ref()
+	return ensureRef(ctx, cli, ref, time.Now(), "debootstrap "+b.Release, func() error {
+		return b.build(ctx, cli, ref)
+	})
 }
 
 // build makes the root file system in a temporary folder, imports it as an
 // untagged image, and tags it only once the import is complete, so that no
 // half-made base ever carries the tag. The folder is removed on every path.
-func (b debianBase) build(ctx context.Context, cli client.APIClient, ref string) (id string, err error) {
+func (b debianBase) build(ctx context.Context, cli client.APIClient, ref string) error {
 	for _, tool := range []string{"debootstrap", "tar"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			return "", &imageBuildError{ref: ref, err: fmt.Errorf("%s is not installed (apt-get install %s): %w", tool, tool, err)}
+			return &imageBuildError{ref: ref, err: fmt.Errorf("%s is not installed (apt-get install %s): %w", tool, tool, err)}
 		}
 	}
 	if os.Geteuid() != 0 {
-		return "", &imageBuildError{ref: ref, err: errors.New("debootstrap needs root: run as root, or run `make images` once as root")}
+		return &imageBuildError{ref: ref, err: errors.New("debootstrap needs root: run as root, or run `make images` once as root")}
 	}
 	dir, err := os.MkdirTemp("", "hadrill-debian-base-")
 	if err != nil {
-		return "", &imageBuildError{ref: ref, err: err}
+		return &imageBuildError{ref: ref, err: err}
 	}
 	defer removeRootfs(dir)
 	root := filepath.Join(dir, "rootfs")
 	if err := b.debootstrap(ctx, root); err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("build image %s: %w", ref, ctx.Err())
+			return fmt.Errorf("build image %s: %w", ref, ctx.Err())
 		}
-		return "", &imageBuildError{ref: ref, err: err}
+		return &imageBuildError{ref: ref, err: err}
 	}
 	if err := b.finish(root); err != nil {
-		return "", &imageBuildError{ref: ref, err: err}
+		return &imageBuildError{ref: ref, err: err}
 	}
-	if id, err = importRootfs(ctx, cli, root); err != nil {
+	id, err := importRootfs(ctx, cli, root)
+	if err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("build image %s: %w", ref, ctx.Err())
+			return fmt.Errorf("build image %s: %w", ref, ctx.Err())
 		}
-		return "", &imageBuildError{ref: ref, err: err}
+		return &imageBuildError{ref: ref, err: err}
 	}
 	if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: id, Target: ref}); err != nil {
 		removeImage(cli, id)
-		return "", &imageBuildError{ref: ref, err: fmt.Errorf("tag %s: %w", id, err)}
+		return &imageBuildError{ref: ref, err: fmt.Errorf("tag %s: %w", id, err)}
 	}
-	return id, nil
+	return nil
 }
 
 // debootstrapArgs are the arguments of the debootstrap run into root.

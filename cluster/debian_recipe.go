@@ -97,11 +97,13 @@ func (r DebianRecipe) spec(baseRef string) ImageSpec {
 	var df strings.Builder
 	fmt.Fprintf(&df, "FROM %s\n", baseRef)
 	if len(r.Packages) > 0 {
-		// ARG, not ENV: the front end matters to the build only.
-		df.WriteString("ARG DEBIAN_FRONTEND=noninteractive\n")
-		fmt.Fprintf(&df, "RUN apt-get update && apt-get install -y --no-install-recommends %s"+
+		// One step, so that a failed install leaves no intermediate
+		// image; the front end is set for this step only.
+		// libfaketime comes with every image: the node agent's clock
+		// fault preloads it into the system's process.
+		fmt.Fprintf(&df, "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s %s"+
 			" && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin\n",
-			strings.Join(r.Packages, " "))
+			strings.Join(r.Packages, " "), debLibFaketime)
 	}
 	for _, f := range r.Files {
 		fmt.Fprintf(&df, "COPY [%s, %s]\n", strconv.Quote(f.Path), strconv.Quote("/"+f.Path))

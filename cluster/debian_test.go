@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,11 +18,23 @@ import (
 )
 
 // needDebian skips (or, under CI=true, fails) a test that builds Debian
-// images when Docker is missing; a missing debootstrap is left to the build,
-// whose error names it.
+// images when Docker, debootstrap or root is missing.
 func needDebian(tb testing.TB) {
 	tb.Helper()
 	needDocker(tb)
+	var missing string
+	if _, err := exec.LookPath("debootstrap"); err != nil {
+		missing = "no debootstrap in PATH"
+	} else if os.Geteuid() != 0 {
+		missing = "debootstrap needs root"
+	}
+	if missing == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("CI=true and %s", missing)
+	}
+	tb.Skipf("skip: %s", missing)
 }
 
 // ensureBase ensures the shared base before a test measures its own
@@ -59,7 +74,9 @@ func TestAptFailure(t *testing.T) {
 	cases := []struct {
 		name, output, pkg, reason string
 	}{
-		{"version missing", "Reading package lists...\nE: Version '9.9.9-1' for 'etcd-server' was not found\n",
+		{"version missing", "Reading package lists...\n\x1b[91mE\x1b[0m\x1b[91m: Version '9.9.9-1' for 'etcd-server' was not found\n\x1b[0m",
+			"etcd-server", "version 9.9.9-1 is not in the Debian archive"},
+		{"version missing, plain", "Reading package lists...\nE: Version '9.9.9-1' for 'etcd-server' was not found\n",
 			"etcd-server", "version 9.9.9-1 is not in the Debian archive"},
 		{"package missing", "Building dependency tree...\nE: Unable to locate package etcd-servr\n",
 			"etcd-servr", "not in the Debian archive"},
@@ -72,7 +89,7 @@ func TestAptFailure(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			pkg, reason := aptFailure(tc.output)
+			pkg, reason := aptFailure(ansiEscape.ReplaceAllString(tc.output, ""))
 			if pkg != tc.pkg || reason != tc.reason {
 				t.Errorf("got (%q, %q), want (%q, %q)", pkg, reason, tc.pkg, tc.reason)
 			}
@@ -98,8 +115,8 @@ func TestDebianRecipeSpec(t *testing.T) {
 	if err := r.validate(); err != nil {
 		t.Fatal(err)
 	}
-	want := "FROM hadrill/debian-base:aaaa\nARG DEBIAN_FRONTEND=noninteractive\n" +
-		"RUN apt-get update && apt-get install -y --no-install-recommends etcd-server=3.4.23-4+b4 procps=2:4.0.2-3" +
+	want := "FROM hadrill/debian-base:aaaa\n" +
+		"RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends etcd-server=3.4.23-4+b4 procps=2:4.0.2-3 libfaketime=0.9.10-2.1" +
 		" && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin\n" +
 		"COPY [\"etc/x.conf\", \"/etc/x.conf\"]\nENV A=\"1 2\"\nENV B=\"2\"\nRUN true\nUSER nobody\n"
 	spec := r.spec("hadrill/debian-base:aaaa")
@@ -203,7 +220,6 @@ func TestDebianLayerConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { removeTestImage(t, layerRef(t, spec)) })
 	var imgs [2]Image
 	var errs [2]error
 	var wg sync.WaitGroup
@@ -211,6 +227,7 @@ func TestDebianLayerConcurrent(t *testing.T) {
 		wg.Go(func() { imgs[i], errs[i] = EnsureImage(ctx, spec) })
 	}
 	wg.Wait()
+	t.Cleanup(func() { removeLayer(t, imgs[0].ID) })
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("ensure %d: %v", i, err)
@@ -221,6 +238,23 @@ func TestDebianLayerConcurrent(t *testing.T) {
 	}
 	if imgs[0].Built == imgs[1].Built {
 		t.Errorf("built = %v and %v, want exactly one build", imgs[0].Built, imgs[1].Built)
+	}
+}
+
+// removeLayer removes a test's layer image by ID, untagged parents included
+// (the base, tagged, stays).
+func removeLayer(tb testing.TB, id string) {
+	if id == "" {
+		return
+	}
+	cli, err := connect(context.Background())
+	if err != nil {
+		tb.Error(err)
+		return
+	}
+	defer cli.Close()
+	if _, err := cli.ImageRemove(context.Background(), id, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil {
+		tb.Errorf("remove test image: %v", err)
 	}
 }
 
@@ -272,4 +306,59 @@ func runOnce(tb testing.TB, ref string, cmd ...string) string {
 		tb.Fatal(err)
 	}
 	return string(out)
+}
+
+// TestDebianBaseCancel cancels a base build once debootstrap has started
+// writing: the call must end with the context's error, leave no temporary
+// folder behind and no image under the recipe's tag.
+func TestDebianBaseCancel(t *testing.T) {
+	needDebian(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	b := defaultDebianBase
+	b.AptConf += "// " + testRunID(t) + "\n" // a recipe no one has built
+	cli, err := connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := ensureDebianBase(ctx, cli, b)
+		done <- err
+	}()
+	started := time.NewTicker(100 * time.Millisecond)
+	defer started.Stop()
+	for written := false; !written; {
+		select {
+		case err := <-done:
+			t.Fatalf("build ended before it was cancelled: %v", err)
+		case <-started.C:
+			m, _ := filepath.Glob(filepath.Join(tmp, "hadrill-debian-base-*", "rootfs", "*"))
+			written = len(m) > 0
+		}
+	}
+	cancel()
+	err = <-done
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled build gave %v, want context.Canceled", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "hadrill-debian-base-*")); len(left) > 0 {
+		t.Errorf("temporary folders left: %v", left)
+	}
+	if _, err := cli.ImageInspect(context.Background(), b.ref()); !errdefs.IsNotFound(err) {
+		t.Errorf("inspect %s after the cancelled build: %v, want not found", b.ref(), err)
+	}
+}
+
+// TestDebianBaseNeedsDebootstrap hides debootstrap: the build must stop
+// before anything else with an ErrImageBuild that names the tool.
+func TestDebianBaseNeedsDebootstrap(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	err := defaultDebianBase.build(context.Background(), nil, "hadrill/debian-base:test")
+	if !errors.Is(err, ErrImageBuild) || !strings.Contains(err.Error(), "debootstrap is not installed") {
+		t.Errorf("build without debootstrap gave %v, want an ErrImageBuild naming debootstrap", err)
+	}
 }

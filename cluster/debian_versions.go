@@ -25,7 +25,7 @@ const (
 	DebMariaDBServer            = "mariadb-server=1:10.11.19-0+deb12u1"
 	DebKeepalived               = "keepalived=1:2.2.7-1+b2"
 	DebHAProxy                  = "haproxy=2.6.12-1+deb12u4"
-	DebLibFaketime              = "libfaketime=0.9.10-2.1"
+	debLibFaketime              = "libfaketime=0.9.10-2.1"
 	DebFaketime                 = "faketime=0.9.10-2.1"
 	DebIproute2                 = "iproute2=6.1.0-3"
 	DebProcps                   = "procps=2:4.0.2-3"

@@ -71,38 +71,51 @@ func ensureImage(ctx context.Context, cli client.APIClient, spec ImageSpec) (Ima
 	if err != nil {
 		return Image{}, fmt.Errorf("load build context of %s: %w", spec.Repo, err)
 	}
-	img := Image{Ref: spec.Repo + ":" + contextTag(spec.Dockerfile, files)}
-	found, err := cli.ImageInspect(ctx, img.Ref)
+	ref := spec.Repo + ":" + contextTag(spec.Dockerfile, files)
+	return ensureRef(ctx, cli, ref, began, "", func() error {
+		return buildImage(ctx, cli, ref, spec, files)
+	})
+}
+
+// ensureRef returns the image ref, calling build (which must tag ref, and
+// only once the image is complete) when the engine has no such image. The
+// build runs under ref's lock: another process or goroutine building the same
+// image is waited for, and its image used, rather than built twice. how says
+// how the image is made, for the progress line.
+func ensureRef(ctx context.Context, cli client.APIClient, ref string, began time.Time, how string, build func() error) (Image, error) {
+	img := Image{Ref: ref}
+	found, err := cli.ImageInspect(ctx, ref)
 	if err == nil {
 		img.ID, img.Took = found.ID, time.Since(began)
-		slog.Debug("image found", "image", img.Ref, "id", img.ID)
+		slog.Debug("image found", "image", ref, "id", img.ID)
 		return img, nil
 	}
 	if !errdefs.IsNotFound(err) {
-		return Image{}, fmt.Errorf("inspect image %s: %w", img.Ref, err)
+		return Image{}, fmt.Errorf("inspect image %s: %w", ref, err)
 	}
-	// Another process (or goroutine) may be building the same image: wait
-	// for it and use its result rather than building twice.
-	unlock, err := lockImage(ctx, img.Ref)
+	unlock, err := lockImage(ctx, ref)
 	if err != nil {
 		return Image{}, err
 	}
 	defer unlock()
-	if found, err := cli.ImageInspect(ctx, img.Ref); err == nil {
+	if found, err := cli.ImageInspect(ctx, ref); err == nil {
 		img.ID, img.Took = found.ID, time.Since(began)
-		slog.Debug("image found after waiting for its builder", "image", img.Ref, "id", img.ID)
+		slog.Debug("image found after waiting for its builder", "image", ref, "id", img.ID)
 		return img, nil
 	}
-	slog.Info("build image", "image", img.Ref)
-	if err := buildImage(ctx, cli, img.Ref, spec, files); err != nil {
+	if how != "" {
+		slog.Info("build image", "image", ref, "with", how)
+	} else {
+		slog.Info("build image", "image", ref)
+	}
+	if err := build(); err != nil {
 		return Image{}, err
 	}
-	found, err = cli.ImageInspect(ctx, img.Ref)
-	if err != nil {
-		return Image{}, fmt.Errorf("inspect built image %s: %w", img.Ref, err)
+	if found, err = cli.ImageInspect(ctx, ref); err != nil {
+		return Image{}, fmt.Errorf("inspect built image %s: %w", ref, err)
 	}
 	img.ID, img.Built, img.Took = found.ID, true, time.Since(began)
-	slog.Info("image built", "image", img.Ref, "took", img.Took.Round(time.Millisecond))
+	slog.Info("image built", "image", ref, "took", img.Took.Round(time.Millisecond))
 	return img, nil
 }
 

@@ -43,12 +43,17 @@ func (e *imageBuildError) Unwrap() []error { return []error{ErrImageBuild, e.err
 // buildError wraps a failed build of ref, reading apt's complaints out of the
 // build output to name the package.
 func buildError(ref, output string, err error) error {
+	output = ansiEscape.ReplaceAllString(output, "")
 	pkg, reason := aptFailure(output)
 	if pkg == "" && reason == "" {
 		err = fmt.Errorf("%w: %s", err, lastLines(output, 10))
 	}
 	return &imageBuildError{ref: ref, pkg: pkg, reason: reason, err: err}
 }
+
+// ansiEscape matches the colour codes the engine puts around a build step's
+// standard error.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // apt's error lines, in the order they are most telling. apt-get update only
 // warns when the archive is unreachable, and install then reports every

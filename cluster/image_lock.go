@@ -23,11 +23,17 @@ const lockPoll = 200 * time.Millisecond
 // are empty and one per image tag. Waiting ends with ctx.
 func lockImage(ctx context.Context, ref string) (unlock func(), err error) {
 	dir := filepath.Join(os.TempDir(), "hadrill-image-locks")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
+	if err := os.Mkdir(dir, 0o777); err == nil {
+		// Shared like /tmp: root may build the base (make images) and a
+		// user in the docker group the layers.
+		os.Chmod(dir, 0o777|os.ModeSticky)
+	} else if !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("lock image %s: %w", ref, err)
 	}
 	name := strings.NewReplacer("/", "_", ":", "_").Replace(ref) + ".lock"
-	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_RDWR, 0o666)
+	// Read-only is enough for flock, so anyone can lock a file another
+	// user created.
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_RDONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock image %s: %w", ref, err)
 	}

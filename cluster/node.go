@@ -26,7 +26,8 @@ import (
 type Node struct {
 	name    string
 	role    string
-	port    int // the port it serves on (the client port for data nodes)
+	port    int        // the port it serves on (the client port for data nodes)
+	ip      netip.Addr // fixed address on the run network, if planned
 	health  HealthCheck
 	cluster *Cluster
 	spec    ContainerSpec
@@ -57,6 +58,10 @@ var errNotCreated = errors.New("container not created")
 // network and its hadrill.node label. It is a method so that *Node satisfies
 // the small node interfaces its users declare (faults.Node).
 func (n *Node) Name() string { return n.name }
+
+// Port is the port the node serves on inside the run's network (the
+// client port for data nodes, the role's port for auxiliary ones).
+func (n *Node) Port() int { return n.port }
 
 // Role is the node's role: cluster.DataRole, or one of the system's Roles.
 func (n *Node) Role() string { return n.role }
@@ -372,11 +377,27 @@ func (n *Node) request() testcontainers.GenericContainerRequest {
 				hc.PortBindings = bindings
 				hc.CapAdd = cs.CapAdd
 				hc.Resources.Devices = devices
+				hc.Sysctls = cs.Sysctls
 			},
+			EndpointSettingsModifier: n.fixAddress,
 		},
 		Started: false, // see create
 		Logger:  slogPrintf{},
 	}
+}
+
+// fixAddress gives the node its planned address on the run network, which
+// it keeps across restarts; without a plan Docker assigns one.
+func (n *Node) fixAddress(eps map[string]*network.EndpointSettings) {
+	if !n.ip.IsValid() {
+		return
+	}
+	ep := eps[n.cluster.Network]
+	if ep == nil {
+		ep = &network.EndpointSettings{}
+		eps[n.cluster.Network] = ep
+	}
+	ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: n.ip}
 }
 
 // healthWait is the testcontainers wait strategy for a node: the system's

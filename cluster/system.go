@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -132,6 +133,9 @@ type NodeConfig struct {
 	Options map[string]string
 	// DataDir is the data folder inside the container (always DataDir).
 	DataDir string
+	// Reserved are the addresses of the run network that the system
+	// manages itself (a virtual IP), when it is an AddressReserver.
+	Reserved []netip.Addr
 }
 
 // Peer is one member of the cluster as the other members reach it: by its
@@ -143,6 +147,10 @@ type Peer struct {
 	Role string
 	Host string
 	Port int
+	// IP is the node's fixed address on the run network, set only when the
+	// system is an AddressReserver (the network then has an address plan);
+	// otherwise Docker assigns one and the zero Addr is here.
+	IP netip.Addr
 }
 
 // Addr is the peer's host:port on the run network.

@@ -52,23 +52,40 @@ func (h testHakv) Container(cfg NodeConfig) (ContainerSpec, error) {
 	return ContainerSpec{Entrypoint: []string{"/hakv"}, Cmd: args}, nil
 }
 
-// Primary is the node that says it is primary in the highest epoch.
-func (testHakv) Primary(ctx context.Context, nodes []*Node) (string, error) {
-	best, bestEpoch := "", uint64(0)
-	for _, n := range nodes {
+// Claims asks each node for GET /status.
+func (testHakv) Claims(ctx context.Context, nodes []*Node) ([]Claim, error) {
+	claims := make([]Claim, len(nodes))
+	for i, n := range nodes {
+		claims[i] = Claim{Node: n.Name()}
 		var st struct {
-			Role  string `json:"role"`
-			Epoch uint64 `json:"epoch"`
+			Role    string `json:"role"`
+			Epoch   uint64 `json:"epoch"`
+			Primary string `json:"primary"`
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.ClientAddr()+"/status", nil)
 		resp, err := probeClient.Do(req)
 		if err != nil {
+			claims[i].Err = err
 			continue
 		}
 		err = json.NewDecoder(resp.Body).Decode(&st)
 		resp.Body.Close()
-		if err == nil && st.Role == "primary" && (best == "" || st.Epoch > bestEpoch) {
-			best, bestEpoch = n.Name(), st.Epoch
+		if err != nil {
+			claims[i].Err = err
+			continue
+		}
+		claims[i].Role, claims[i].Epoch, claims[i].Primary = st.Role, st.Epoch, st.Primary
+	}
+	return claims, nil
+}
+
+// Primary is the node that says it is primary in the highest epoch.
+func (h testHakv) Primary(ctx context.Context, nodes []*Node) (string, error) {
+	claims, _ := h.Claims(ctx, nodes)
+	best, bestEpoch := "", uint64(0)
+	for _, c := range claims {
+		if c.Err == nil && c.Role == "primary" && (best == "" || c.Epoch > bestEpoch) {
+			best, bestEpoch = c.Node, c.Epoch
 		}
 	}
 	if best == "" {

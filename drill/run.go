@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/scenarios"
@@ -66,6 +68,9 @@ type Progress struct {
 	Elapsed time.Duration
 	Total   time.Duration
 	Load    workload.Stats
+	// Primary is the system's own latest answer to "who is primary"
+	// (roles.jsonl), "" while none.
+	Primary string
 	Faults  []string
 }
 
@@ -134,15 +139,15 @@ func (r *run) setPhase(p string) {
 	r.phase = p
 	r.mu.Unlock()
 	slog.Info("phase", "phase", p)
-	r.progress(workload.Stats{}, nil)
+	r.progress(workload.Stats{}, "", nil)
 }
 
-func (r *run) progress(st workload.Stats, active []string) {
+func (r *run) progress(st workload.Stats, primary string, active []string) {
 	if r.opt.Progress == nil {
 		return
 	}
 	r.mu.Lock()
-	p := Progress{Phase: r.phase, Total: time.Duration(r.s.Duration), Load: st, Faults: active}
+	p := Progress{Phase: r.phase, Total: time.Duration(r.s.Duration), Load: st, Primary: primary, Faults: active}
 	r.mu.Unlock()
 	if !r.meta.LoadStart.IsZero() {
 		p.Elapsed = time.Since(r.meta.LoadStart)
@@ -182,6 +187,13 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if spec.Image == "" {
+		img, err := r.buildImage(ctx)
+		if err != nil {
+			return err
+		}
+		spec.Image = img.Ref
+	}
 	r.setPhase("start cluster")
 	c, err := cluster.Start(ctx, spec)
 	defer func() {
@@ -213,13 +225,49 @@ func (r *run) execute(ctx context.Context) (err error) {
 		return envError("wait for a primary", err)
 	}
 	if r.agent != nil {
-		for _, n := range c.Nodes() {
+		for _, n := range c.AllNodes() {
 			if err := r.agent.client(n).WaitReady(wctx); err != nil {
 				return envError("wait for the node agent of "+n.Name(), err)
 			}
 		}
 	}
 	return r.drill(ctx, c)
+}
+
+// buildImage finds or builds the system's image, updating the progress
+// line every few seconds while a build runs: a Debian base and a package
+// layer can take a minute or more.
+func (r *run) buildImage(ctx context.Context) (cluster.Image, error) {
+	began := time.Now()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.setPhase(fmt.Sprintf("build %s image (%s)", r.sys.Name(), time.Since(began).Round(time.Second)))
+			}
+		}
+	}()
+	spec, err := r.sys.Image(ctx)
+	if err == nil {
+		var img cluster.Image
+		img, err = cluster.EnsureImage(ctx, spec)
+		if err == nil {
+			if img.Built {
+				slog.Info("built image", "image", img.Ref, "took", img.Took.Round(time.Millisecond))
+			}
+			return img, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return cluster.Image{}, fmt.Errorf("build %s image: %w", r.sys.Name(), ctx.Err())
+	}
+	return cluster.Image{}, envError("build "+r.sys.Name()+" image", err)
 }
 
 // stopGrace is how long a node gets to stop after SIGTERM at the end of a
@@ -237,7 +285,7 @@ func stopNodes(ctx context.Context, c *cluster.Cluster) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*stopGrace)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, n := range c.Nodes() {
+	for _, n := range c.AllNodes() {
 		wg.Go(func() {
 			if err := n.Stop(ctx, stopGrace); err != nil {
 				slog.Debug("stop node", "node", n.Name(), "err", err)
@@ -272,7 +320,7 @@ func (r *run) setupAgent() error {
 	if r.opt.AgentBinary == "" && len(kinds) == 0 {
 		return nil
 	}
-	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s))
+	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s), hasKind(r.s, scenarios.FaultKind(agent.KindClock)))
 	switch {
 	case err == nil:
 		r.agent = a
@@ -284,11 +332,16 @@ func (r *run) setupAgent() error {
 	return nil
 }
 
+// hasKind reports whether the scenario injects faults of kind k.
+func hasKind(s *scenarios.Scenario, k scenarios.FaultKind) bool {
+	return slices.Contains(s.AgentKinds(), k)
+}
+
 // hasDiskFaults reports whether the scenario injects disk faults, which need
 // the FUSE layer (and the privileges it takes) in every node.
 func hasDiskFaults(s *scenarios.Scenario) bool {
 	for _, k := range s.AgentKinds() {
-		if k == scenarios.DiskStall || k == scenarios.DiskSlow || k == scenarios.DiskError {
+		if k.NeedsDisk() {
 			return true
 		}
 	}

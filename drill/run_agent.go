@@ -27,11 +27,15 @@ type agentSetup struct {
 	// SYS_ADMIN capability and /dev/fuse it needs: only when the scenario
 	// has disk faults.
 	disk bool
+	// clock asks the agent to preload libfaketime into the node's process,
+	// which costs a stat on every time call: only when the scenario has
+	// clock faults.
+	clock bool
 }
 
 // newAgentSetup checks the agent binary and makes the run's token. The
 // binary is copied into containers of any image, so it must be static.
-func newAgentSetup(binary string, disk bool) (*agentSetup, error) {
+func newAgentSetup(binary string, disk, clock bool) (*agentSetup, error) {
 	if binary == "" {
 		return nil, envError("find the node agent", errors.New("no agent binary given"))
 	}
@@ -49,7 +53,7 @@ func newAgentSetup(binary string, disk bool) (*agentSetup, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("make agent token: %w", err)
 	}
-	return &agentSetup{binary: binary, token: hex.EncodeToString(b), disk: disk}, nil
+	return &agentSetup{binary: binary, token: hex.EncodeToString(b), disk: disk, clock: clock}, nil
 }
 
 // customize wraps a node's container so that the agent is its entrypoint
@@ -60,6 +64,9 @@ func (a *agentSetup) customize(_ string, cs *cluster.ContainerSpec) error {
 	}
 	cs.Files = append(cs.Files, cluster.File{Path: agentPath, HostPath: a.binary, Mode: 0o755})
 	wrap := []string{agentPath, "agent", "--port", fmt.Sprint(agent.DefaultPort)}
+	if a.clock {
+		wrap = append(wrap, "--faketime", "auto")
+	}
 	if a.disk {
 		wrap = append(wrap, "--fuse-data", cluster.DataDir)
 		cs.CapAdd = append(cs.CapAdd, "SYS_ADMIN")
@@ -98,7 +105,7 @@ func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) erro
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var errs []error
-	for _, n := range c.Nodes() {
+	for _, n := range c.AllNodes() {
 		cl := a.client(n)
 		if err := cl.WaitReady(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("reach agent of %s: %w", n.Name(), err))
@@ -112,9 +119,9 @@ func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) erro
 		if !r.Verified.OK {
 			errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
 		}
-		for _, peer := range c.Nodes() {
+		for _, peer := range c.AllNodes() {
 			if peer != n {
-				errs = append(errs, reach(ctx, cl, n.Name(), peer.Name(), c.System().ClientPort()))
+				errs = append(errs, reach(ctx, cl, n.Name(), peer.Name(), peer.Port()))
 			}
 		}
 	}

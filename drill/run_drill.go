@@ -33,6 +33,11 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, fw.Close()) }()
+	rw, err := history.Create(r.dir.File(results.RolesFile))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, rw.Close()) }()
 
 	kv, err := r.sys.NewClient(ctx, c, r.s.Workload.Clients)
 	if err != nil {
@@ -42,9 +47,10 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	r.meta.LoadStart = time.Now()
 	rec := workload.NewRecorder(observe(hw, r.opt.Observer), r.meta.LoadStart)
 	load := workload.NewRunner(kv, rec)
+	roles := &roleSampler{c: c, sink: rw, now: rec.Now}
 
 	var nodes []faults.Node
-	for _, n := range c.Nodes() {
+	for _, n := range c.AllNodes() {
 		fn := faultNode{Node: n, onStart: kv.Refresh}
 		if r.agent != nil {
 			nodes = append(nodes, agentNode{faultNode: fn, agent: r.agent.client(n)})
@@ -64,7 +70,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	}()
 
 	r.setPhase("load")
-	loadErr, faultErr := r.loadWithFaults(ctx, load, nem)
+	loadErr, faultErr := r.loadWithFaults(ctx, load, nem, roles)
 	r.meta.LoadEnd = rec.Now()
 	r.setPhase("heal")
 	healErr := errors.Join(nem.HealAll(), waitHealthy(ctx, c))
@@ -88,9 +94,9 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 
 // loadWithFaults runs the workload and the nemesis side by side, reporting
 // progress, until the load phase ends.
-func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *faults.Nemesis) (loadErr, faultErr error) {
+func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *faults.Nemesis, roles *roleSampler) (loadErr, faultErr error) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	done := make(chan struct{})
 	go func() {
 		defer wg.Done()
@@ -106,6 +112,10 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 		defer wg.Done()
 		faultErr = safely("nemesis", func() error { return nem.Run(nctx) })
 	}()
+	go func() {
+		defer wg.Done()
+		_ = safely("role sampler", func() error { roles.run(nctx); return nil })
+	}()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -115,17 +125,17 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 			wg.Wait()
 			return loadErr, faultErr
 		case <-tick.C:
-			st := load.Stats()
+			st, primary := load.Stats(), roles.primary()
 			var kinds, active []string
 			for _, a := range nem.Active() {
 				kinds = append(kinds, a.Kind)
 				active = append(active, a.String())
 			}
 			if r.opt.Observer != nil {
-				r.opt.Observer.SetPrimary(st.Primary)
+				r.opt.Observer.SetPrimary(primary)
 				r.opt.Observer.SetActiveFaults(kinds)
 			}
-			r.progress(st, active)
+			r.progress(st, primary, active)
 		}
 	}
 }
@@ -167,13 +177,12 @@ func (r *run) settleAndRead(ctx context.Context, c *cluster.Cluster, kv systems.
 // workloadConfig maps the scenario's workload onto the load generator.
 func (r *run) workloadConfig() workload.Config {
 	w := r.s.Workload
-	m := w.Mix()
 	return workload.Config{
 		Clients:   w.Clients,
 		Rate:      float64(w.Rate),
 		Duration:  time.Duration(r.s.Duration),
 		Keys:      w.Keys,
-		Mix:       workload.Mix{Read: m.Read, Write: m.Write, CAS: m.CAS, Ledger: m.Ledger},
+		Mix:       w.Mix(),
 		Seed:      uint64(r.seed),
 		OpTimeout: time.Duration(w.Timeout),
 	}
@@ -185,7 +194,7 @@ func waitHealthy(ctx context.Context, c *cluster.Cluster) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
 	var errs []error
-	for _, n := range c.Nodes() {
+	for _, n := range c.AllNodes() {
 		for {
 			err := n.Healthy(ctx)
 			if err == nil {

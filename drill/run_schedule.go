@@ -1,7 +1,6 @@
 package drill
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/hadrill/hadrill/faults"
@@ -24,7 +23,7 @@ func (r *run) schedule() []faults.Planned {
 			Target:   faultTarget(f.Target),
 			At:       start,
 			Duration: d,
-			Params:   params(f.Params),
+			Params:   f.Params.Fault(),
 		})
 	}
 	if n := r.s.Nemesis; n != nil {
@@ -32,11 +31,11 @@ func (r *run) schedule() []faults.Planned {
 			Start:    n.Start.Std(),
 			Interval: n.Interval.Std(),
 			Duration: n.Duration.Std(),
-			Params:   map[string]map[string]string{},
+			Params:   map[string]faults.Params{},
 		}
 		for _, k := range n.Kinds {
 			rs.Kinds = append(rs.Kinds, string(k))
-			rs.Params[string(k)] = params(n.Params)
+			rs.Params[string(k)] = n.Params.Fault()
 		}
 		for _, t := range n.Targets {
 			rs.Targets = append(rs.Targets, faultTarget(scenarios.Target{Selector: t}))
@@ -48,12 +47,12 @@ func (r *run) schedule() []faults.Planned {
 
 // faultTarget converts the scenario's target into the faults package's.
 func faultTarget(t scenarios.Target) faults.Target {
-	out := faults.Target{Groups: t.Groups, From: strs(t.From), To: strs(t.To)}
+	out := faults.Target{Groups: t.Groups, From: strs(t.From), To: strs(t.To), Role: t.Role}
 	if t.Isolate != "" {
 		out.Isolate = string(t.Isolate)
 	}
 	if t.Selector != "" {
-		if _, ok := t.Selector.Node(); ok {
+		if _, ok := t.Selector.Node(); ok && t.Role == "" {
 			out.Nodes = []string{string(t.Selector)}
 		} else {
 			out.Selector = string(t.Selector)
@@ -68,29 +67,4 @@ func strs(ss []scenarios.Selector) []string {
 		out = append(out, string(s))
 	}
 	return out
-}
-
-// params renders a fault's parameters for the injector. Only parameters the
-// scenario set are passed, so injectors apply their own defaults.
-func params(p scenarios.Params) map[string]string {
-	m := map[string]string{}
-	if p.Percent > 0 {
-		m["percent"] = strconv.FormatFloat(p.Percent, 'f', -1, 64)
-	}
-	if p.Delay > 0 {
-		m["delay"] = p.Delay.Std().String()
-	}
-	if p.Jitter > 0 {
-		m["jitter"] = p.Jitter.Std().String()
-	}
-	if p.Rate > 0 {
-		m["rate"] = strconv.FormatInt(int64(p.Rate), 10)
-	}
-	if p.Grace > 0 {
-		m["grace"] = p.Grace.Std().String()
-	}
-	if p.MiB > 0 {
-		m["mib"] = strconv.Itoa(p.MiB)
-	}
-	return m
 }

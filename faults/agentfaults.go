@@ -24,10 +24,12 @@ type AgentNode interface {
 	IP(ctx context.Context) (netip.Addr, error)
 }
 
-// The agent-level kinds: every kind the agent implements.
+// The agent-level kinds of the kind table.
 func init() {
-	for _, k := range agent.Kinds() {
-		Register(agentFault{kind: k})
+	for _, i := range kindTable {
+		if i.Level == LevelAgent {
+			Register(agentFault{kind: agent.Kind(i.Kind)})
+		}
 	}
 }
 
@@ -73,10 +75,7 @@ type step struct {
 
 // plan works out what each node's agent must do.
 func (f agentFault) plan(ctx context.Context, h Hit) ([]step, error) {
-	base, err := agentParams(f.kind, h.Params)
-	if err != nil {
-		return nil, err
-	}
+	base := h.Params.wire()
 	if f.kind == agent.KindPartition {
 		return partitionPlan(ctx, h, base)
 	}
@@ -151,56 +150,23 @@ func asAgent(n Node) (AgentNode, error) {
 	return an, nil
 }
 
-// agentParams turns a scenario's parameters into the agent's.
-func agentParams(kind agent.Kind, in map[string]string) (agent.Params, error) {
-	var p agent.Params
-	var err error
-	dur := func(name string) agent.Duration {
-		if s, ok := in[name]; ok && err == nil {
-			var d time.Duration
-			if d, err = time.ParseDuration(s); err != nil {
-				err = fmt.Errorf("parse %s %q: %w", name, s, err)
-			}
-			return agent.Duration(d)
-		}
-		return 0
+// wire is the one conversion of a fault's typed parameters into the
+// agent's wire form.
+func (p Params) wire() agent.Params {
+	return agent.Params{
+		Percent: p.Percent, Delay: agent.Duration(p.Delay), Jitter: agent.Duration(p.Jitter),
+		RateKbit: uint64(math.Ceil(float64(p.Rate) / 1000)), MiB: p.MiB,
+		Offset: agent.Duration(p.Offset), ClockRate: p.ClockRate,
 	}
-	num := func(name string) float64 {
-		if s, ok := in[name]; ok && err == nil {
-			var v float64
-			if v, err = strconv.ParseFloat(s, 64); err != nil {
-				err = fmt.Errorf("parse %s %q: %w", name, s, err)
-			}
-			return v
-		}
-		return 0
-	}
-	switch kind {
-	case agent.KindLoss:
-		p.Percent = num("percent")
-	case agent.KindDelay:
-		p.Delay, p.Jitter = dur("delay"), dur("jitter")
-	case agent.KindDiskSlow:
-		p.Delay = dur("delay")
-	case agent.KindBandwidth:
-		p.RateKbit = uint64(math.Ceil(num("rate") / 1000))
-	case agent.KindMemory:
-		p.MiB = int(num("mib"))
-	}
-	return p, err
 }
 
 // cpuParams converts a share of the node's CPUs into burner threads.
-func cpuParams(ctx context.Context, n AgentNode, in map[string]string) (agent.Params, error) {
-	pct, err := strconv.ParseFloat(in["percent"], 64)
-	if err != nil {
-		return agent.Params{}, fmt.Errorf("parse percent %q: %w", in["percent"], err)
-	}
+func cpuParams(ctx context.Context, n AgentNode, in Params) (agent.Params, error) {
 	caps, err := n.Agent().Capabilities(ctx)
 	if err != nil {
 		return agent.Params{}, fmt.Errorf("read capabilities of %s: %w", n.Name(), err)
 	}
-	return agent.Params{Cores: max(1, int(math.Ceil(pct/100*float64(caps.CPUs))))}, nil
+	return agent.Params{Cores: max(1, int(math.Ceil(in.Percent/100*float64(caps.CPUs))))}, nil
 }
 
 // healAll heals a fault on every node it was applied to and merges what the

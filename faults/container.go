@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/hadrill/hadrill/faults/agent"
 )
 
 // The container-level kinds act through the Docker API on whole containers,
@@ -20,9 +23,20 @@ type kill struct{}
 
 func (kill) Kind() string { return "kill" }
 
+// Inject kills each node's process through its agent first, when the node
+// runs one: the agent's SIGKILL takes effect in about a millisecond, and its
+// effective time is what RTO is measured from, while the engine's kill of
+// the container takes another 150 to 300 ms to return. The container is
+// killed right after, so the node goes down as a whole, as before.
 func (kill) Inject(ctx context.Context, h Hit) (Heal, error) {
 	var done []Node
 	for _, n := range h.Nodes {
+		if an, ok := n.(AgentNode); ok {
+			f := agent.Fault{ID: "kill-f" + strconv.Itoa(h.ID), Kind: agent.KindCrash}
+			if a, err := an.Agent().Apply(ctx, f); err == nil && h.Effective != nil {
+				h.Effective(n.Name(), time.Unix(0, a.EffectiveNS))
+			}
+		}
 		if err := n.Kill(ctx); err != nil {
 			return restart(done), fmt.Errorf("kill %s: %w", n.Name(), err)
 		}
@@ -38,12 +52,8 @@ func (stop) Kind() string { return "stop" }
 
 func (stop) Inject(ctx context.Context, h Hit) (Heal, error) {
 	grace := 10 * time.Second
-	if s, ok := h.Params["grace"]; ok {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return restart(nil), fmt.Errorf("parse grace %q: %w", s, err)
-		}
-		grace = d
+	if h.Params.Grace > 0 {
+		grace = h.Params.Grace
 	}
 	var done []Node
 	for _, n := range h.Nodes {

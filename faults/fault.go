@@ -33,8 +33,7 @@ type Node interface {
 }
 
 // Spec is one fault as a scenario or the nemesis describes it. Params holds
-// the kind's parameters (percent, delay, grace, ...) as strings so that new
-// kinds need no change here.
+// the kind's parameters (percent, delay, grace, ...), typed (kinds.go).
 type Spec struct {
 	Kind   string
 	Target Target
@@ -44,7 +43,7 @@ type Spec struct {
 	// the time until the node is started again (restart_after); zero means
 	// the node is only started again at the final heal.
 	Duration time.Duration
-	Params   map[string]string
+	Params   Params
 }
 
 // Hit is what one injection acts on: the targeted nodes, every node of the
@@ -57,7 +56,7 @@ type Hit struct {
 	All    []Node
 	Sides  [][]Node
 	OneWay bool
-	Params map[string]string
+	Params Params
 	// Effective, when set, receives the wall-clock time at which the fault
 	// took effect on a node, as the node itself reported it. Injectors that
 	// cannot tell leave it uncalled; the nemesis then uses the time Inject

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/history"
 )
 
@@ -331,16 +333,33 @@ func TestFailedInjectionIsRecordedAndHealsWhatItDid(t *testing.T) {
 	}
 }
 
-// TestBadGraceStillHeals: a stop whose grace does not parse fails without
-// crashing the nemesis (its heal is a no-op, not nil).
-func TestBadGraceStillHeals(t *testing.T) {
-	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
-	n, _ := New(testEnv(nodes, &memRecorder{}), Fixed([]Spec{{Kind: "stop", Target: Target{Nodes: []string{"n1"}}, Duration: time.Millisecond, Params: map[string]string{"grace": "soon"}}}))
-	if err := n.Run(context.Background()); err == nil {
-		t.Fatal("bad grace accepted")
+// TestKindTableMatchesAgent: the harness's agent-level kinds are exactly
+// the agent's, every kind of the table has an injector, and every kind is
+// documented.
+func TestKindTableMatchesAgent(t *testing.T) {
+	var harness []string
+	for _, i := range KindTable() {
+		if i.Doc == "" {
+			t.Errorf("%s has no doc", i.Kind)
+		}
+		if _, err := Lookup(string(i.Kind)); err != nil {
+			t.Errorf("%s: %v", i.Kind, err)
+		}
+		if i.Level == LevelAgent {
+			harness = append(harness, string(i.Kind))
+		}
 	}
-	if err := n.HealAll(); err != nil {
-		t.Fatal(err)
+	var agentSide []string
+	for _, k := range agent.Kinds() {
+		agentSide = append(agentSide, string(k))
+	}
+	slices.Sort(harness)
+	slices.Sort(agentSide)
+	if !slices.Equal(harness, agentSide) {
+		t.Errorf("harness agent kinds %v\nagent kinds          %v", harness, agentSide)
+	}
+	if got := len(Kinds()); got != len(KindTable()) {
+		t.Errorf("%d injectors registered for %d kinds", got, len(KindTable()))
 	}
 }
 

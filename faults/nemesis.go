@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/history"
 )
 
@@ -181,12 +183,16 @@ func (n *Nemesis) hit(ctx context.Context, p Planned) (Hit, []string, error) {
 // resolve is one attempt of hit.
 func (n *Nemesis) resolve(ctx context.Context, p Planned) (Hit, []string, error) {
 	byName := map[string]Node{}
-	var all []string
+	var all, everyone []string // the nodes selectors pick from; every node
 	for _, nd := range n.env.Nodes {
 		byName[nd.Name()] = nd
-		all = append(all, nd.Name())
+		everyone = append(everyone, nd.Name())
+		if roleOf(nd) == p.Target.Role || (p.Target.Role == "" && roleOf(nd) == cluster.DataRole) {
+			all = append(all, nd.Name())
+		}
 	}
 	sort.Strings(all)
+	sort.Strings(everyone)
 	primary := ""
 	if n.env.Primary != nil {
 		var err error
@@ -208,6 +214,12 @@ func (n *Nemesis) resolve(ctx context.Context, p Planned) (Hit, []string, error)
 		if err != nil {
 			return h, nil, err
 		}
+		if len(p.Target.Groups) == 0 && !p.Target.OneWay() {
+			// Isolation cuts the picked nodes off from every other node,
+			// auxiliary ones included: a monitor or a Sentinel is on
+			// the far side, as in a real network split.
+			sides[1] = slices.DeleteFunc(slices.Clone(everyone), func(x string) bool { return slices.Contains(sides[0], x) })
+		}
 		var names []string
 		for _, s := range sides {
 			h.Sides = append(h.Sides, pick(s))
@@ -222,6 +234,14 @@ func (n *Nemesis) resolve(ctx context.Context, p Planned) (Hit, []string, error)
 	}
 	h.Nodes = pick(names)
 	return h, names, nil
+}
+
+// roleOf is a node's role, cluster.DataRole for nodes that do not say.
+func roleOf(nd Node) string {
+	if r, ok := nd.(interface{ Role() string }); ok && r.Role() != "" {
+		return r.Role()
+	}
+	return cluster.DataRole
 }
 
 // heal undoes one fault, with its own context so that it also works when

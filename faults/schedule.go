@@ -36,7 +36,7 @@ type RandomSpec struct {
 	Interval time.Duration
 	Duration time.Duration
 	// Params apply to every fault, keyed by kind.
-	Params map[string]map[string]string
+	Params map[string]Params
 }
 
 // Random expands a random nemesis into fault specs for a run of the given

@@ -15,6 +15,10 @@ import (
 type Target struct {
 	// Selector is one of the selector words, or empty when Nodes is set.
 	Selector string
+	// Role, when set, makes Selector pick among the nodes of that role
+	// rather than the data nodes. Partitions cut the picked nodes off from
+	// every other node, of every role.
+	Role string
 	// Nodes names nodes explicitly.
 	Nodes []string
 	// Isolate, for partitions, cuts the selected node(s) off from the rest.
@@ -36,6 +40,8 @@ var Selectors = []string{"primary", "standby", "standbys", "one", "minority", "m
 // String renders the target as the scenario wrote it, for records.
 func (t Target) String() string {
 	switch {
+	case t.Role != "":
+		return t.Selector + "@" + t.Role
 	case t.Isolate != "":
 		return "isolate:" + t.Isolate
 	case len(t.Groups) > 0:

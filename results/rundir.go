@@ -24,6 +24,7 @@ const (
 	ReportFile    = "report.html"
 	SummaryFile   = "summary.md"
 	LinearizeFile = "linearizability.html"
+	RolesFile     = "roles.jsonl"
 	LatestLink    = "latest"
 )
 

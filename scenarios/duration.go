@@ -167,3 +167,30 @@ func (b *BitRate) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML writes the String form.
 func (b BitRate) MarshalYAML() (any, error) { return b.String(), nil }
+
+// Offset is a signed duration, for a clock shifted into the past ("-30s")
+// or the future ("2m").
+type Offset time.Duration
+
+// Std returns the value as a time.Duration.
+func (o Offset) Std() time.Duration { return time.Duration(o) }
+
+// UnmarshalYAML reads a signed duration scalar.
+func (o *Offset) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want an offset like -30s or 2m, got %s", describe(n))
+	}
+	neg := strings.HasPrefix(strings.TrimSpace(n.Value), "-")
+	d, err := ParseDuration(strings.TrimPrefix(strings.TrimSpace(n.Value), "-"))
+	if err != nil {
+		return err
+	}
+	*o = Offset(d)
+	if neg {
+		*o = -*o
+	}
+	return nil
+}
+
+// MarshalYAML writes the time.Duration form ("-30s").
+func (o Offset) MarshalYAML() (any, error) { return time.Duration(o).String(), nil }

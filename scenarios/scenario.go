@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/systems/registry"
+	"github.com/hadrill/hadrill/workload"
 	"gopkg.in/yaml.v3"
+
+	"github.com/hadrill/hadrill/faults"
 )
 
 // Scenario is one experiment: which cluster to build, what load to put on it,
@@ -72,10 +75,10 @@ type Workload struct {
 	// Kind is the workload (see Workloads). Default register.
 	Kind string `yaml:"kind"`
 	// LedgerRatio is the share of all operations that are write-once ledger
-	// writes, which measure RPO. Default 0.2.
+	// writes, which measure RPO. Default: workload.DefaultMix.
 	LedgerRatio float64 `yaml:"ledger_ratio"`
 	// ReadRatio, WriteRatio and CASRatio weigh the other operations. They
-	// are relative weights (Mix normalises them). Defaults 0.4, 0.4, 0.2.
+	// are relative weights. Defaults: workload.DefaultMix.
 	ReadRatio  float64 `yaml:"read_ratio"`
 	WriteRatio float64 `yaml:"write_ratio"`
 	CASRatio   float64 `yaml:"cas_ratio"`
@@ -90,26 +93,11 @@ type Workload struct {
 	Timeout Duration `yaml:"timeout"`
 }
 
-// Mix is the share of each operation kind among all operations; the four
-// shares sum to 1.
-type Mix struct {
-	Read, Write, CAS, Ledger float64
-}
-
-// Mix turns the ratios into shares of all operations, so the generator does
-// not redo the arithmetic.
-func (w Workload) Mix() Mix {
-	rest := 1 - w.LedgerRatio
-	sum := w.ReadRatio + w.WriteRatio + w.CASRatio
-	if sum <= 0 {
-		return Mix{Ledger: 1}
-	}
-	return Mix{
-		Read:   rest * w.ReadRatio / sum,
-		Write:  rest * w.WriteRatio / sum,
-		CAS:    rest * w.CASRatio / sum,
-		Ledger: w.LedgerRatio,
-	}
+// Mix is the workload's operation mix in the load generator's terms:
+// ReadRatio, WriteRatio and CASRatio are relative weights, LedgerRatio a
+// share of all operations, exactly as workload.Mix reads them.
+func (w Workload) Mix() workload.Mix {
+	return workload.Mix{Read: w.ReadRatio, Write: w.WriteRatio, CAS: w.CASRatio, Ledger: w.LedgerRatio}
 }
 
 // Fault is one scheduled fault: a kind, a target and a window.
@@ -141,8 +129,19 @@ type Params struct {
 	Rate BitRate `yaml:"rate,omitempty"`
 	// Grace is the time between SIGTERM and SIGKILL (stop). Default 10s.
 	Grace Duration `yaml:"grace,omitempty"`
-	// MiB is how much memory a memory fault allocates and touches.
+	// MiB is how much memory a memory fault allocates and touches, or how
+	// many MiB of new data a disk-full still takes.
 	MiB int `yaml:"mib,omitempty"`
+	// Offset shifts the node's wall clock (clock); negative is the past.
+	Offset Offset `yaml:"offset,omitempty"`
+	// ClockRate makes the node's clock run fast (> 1) or slow (< 1) (clock).
+	ClockRate float64 `yaml:"clock_rate,omitempty"`
+}
+
+// Fault converts the parameters into the faults package's typed form.
+func (p Params) Fault() faults.Params {
+	return faults.Params{Percent: p.Percent, Delay: p.Delay.Std(), Jitter: p.Jitter.Std(), Rate: int64(p.Rate),
+		Grace: p.Grace.Std(), MiB: p.MiB, Offset: p.Offset.Std(), ClockRate: p.ClockRate}
 }
 
 // faultYAML has Fault's fields without its methods, for MarshalYAML.
@@ -226,14 +225,14 @@ func Default() *Scenario {
 		Cluster: Cluster{System: registry.Default, Nodes: 3},
 		Workload: Workload{
 			Kind:        Register,
-			LedgerRatio: 0.2,
-			ReadRatio:   0.4,
-			WriteRatio:  0.4,
-			CASRatio:    0.2,
-			Clients:     8,
-			Rate:        200,
-			Keys:        16,
-			Timeout:     Duration(time.Second),
+			LedgerRatio: workload.DefaultMix.Ledger,
+			ReadRatio:   workload.DefaultMix.Read,
+			WriteRatio:  workload.DefaultMix.Write,
+			CASRatio:    workload.DefaultMix.CAS,
+			Clients:     workload.DefaultClients,
+			Rate:        workload.DefaultRate,
+			Keys:        workload.DefaultKeys,
+			Timeout:     Duration(workload.DefaultOpTimeout),
 		},
 		Settle:  Duration(5 * time.Second),
 		Targets: Targets{Linearizable: true, SettleWindow: Duration(time.Second)},

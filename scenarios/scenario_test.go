@@ -1,13 +1,13 @@
 package scenarios
 
 import (
-	"math"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/systems/registry"
+	"github.com/hadrill/hadrill/workload"
 )
 
 func TestFaultWindow(t *testing.T) {
@@ -27,29 +27,21 @@ func TestFaultWindow(t *testing.T) {
 	}
 }
 
-func TestWorkloadMixSharesSumToOne(t *testing.T) {
-	cases := []struct {
-		w    Workload
-		want Mix
-	}{
-		{Default().Workload, Mix{Read: 0.32, Write: 0.32, CAS: 0.16, Ledger: 0.2}},
-		{Workload{LedgerRatio: 0.5, ReadRatio: 1, WriteRatio: 1}, Mix{Read: 0.25, Write: 0.25, Ledger: 0.5}},
-		{Workload{LedgerRatio: 1}, Mix{Ledger: 1}},
-	}
-	for _, tc := range cases {
-		m := tc.w.Mix()
-		close := func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
-		if !close(m.Read, tc.want.Read) || !close(m.Write, tc.want.Write) || !close(m.CAS, tc.want.CAS) || !close(m.Ledger, tc.want.Ledger) {
-			t.Errorf("%+v: mix %+v, want %+v", tc.w, m, tc.want)
-		}
+// TestDefaultWorkloadIsTheLoadGeneratorsDefault: the schema's defaults come
+// from the one declaration in workload, not from a copy.
+func TestDefaultWorkloadIsTheLoadGeneratorsDefault(t *testing.T) {
+	w := Default().Workload
+	if w.Mix() != workload.DefaultMix || w.Clients != workload.DefaultClients || w.Keys != workload.DefaultKeys ||
+		w.Timeout.Std() != workload.DefaultOpTimeout || float64(w.Rate) != workload.DefaultRate {
+		t.Errorf("default workload %+v differs from workload's defaults", w)
 	}
 }
 
 func TestAgentKindsListsAgentFaultsOnce(t *testing.T) {
 	s := Default()
-	s.Faults = []Fault{{Kind: Kill}, {Kind: Partition}, {Kind: Loss}, {Kind: Partition}}
-	s.Nemesis = &Nemesis{Kinds: []FaultKind{Pause, Delay, Loss}}
-	want := []FaultKind{Delay, Loss, Partition}
+	s.Faults = []Fault{{Kind: Kill}, {Kind: Partition}, {Kind: FaultKind("loss")}, {Kind: Partition}}
+	s.Nemesis = &Nemesis{Kinds: []FaultKind{Pause, FaultKind("delay"), FaultKind("loss")}}
+	want := []FaultKind{FaultKind("delay"), FaultKind("loss"), Partition}
 	if got := s.AgentKinds(); !slices.Equal(got, want) {
 		t.Errorf("AgentKinds = %v, want %v", got, want)
 	}
@@ -84,7 +76,7 @@ func TestKnownListsForHadrillList(t *testing.T) {
 			agent = append(agent, i.Kind)
 		}
 	}
-	if !slices.Equal(container, []FaultKind{Kill, Stop, Pause}) || len(agent) != 12 {
+	if !slices.Equal(container, []FaultKind{Kill, Stop, Pause}) || len(agent) != 18 {
 		t.Errorf("container kinds %v, %d agent kinds", container, len(agent))
 	}
 	if len(Selectors()) != 7 || len(Workloads()) != 1 || Workloads()[0].Kind != Register {

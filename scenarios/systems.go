@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/systems/registry"
 )
@@ -80,4 +81,13 @@ func orList(words []string) string {
 		return strings.Join(words, "")
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// systemRoles are the system's auxiliary roles under the given options.
+func systemRoles(sys systems.System, opts Options) []cluster.Role {
+	r, ok := sys.(cluster.Roler)
+	if !ok {
+		return nil
+	}
+	return r.Roles(opts)
 }

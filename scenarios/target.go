@@ -17,11 +17,20 @@ import (
 //	{groups: [[n1], [n2, n3]]}  nodes talk only within their group
 //	{from: [n1], to: [n2, n3]}  one way: drop what from sends to to
 //
+// Selectors pick among the data nodes. A system's auxiliary nodes (a
+// Sentinel, a monitor) are addressed by role, for any fault kind:
+//
+//	{role: sentinel}            every node of the role
+//	{role: sentinel, select: one}  a selector among the role's nodes
+//
 // A partition written with a plain selector means isolate; Parse rewrites it
 // to that form, so a partition target always has Isolate, Groups or From/To.
 type Target struct {
 	Selector Selector
-	Isolate  Selector
+	// Role, when set, makes Selector pick among the nodes of that role
+	// (default all of them) instead of the data nodes.
+	Role    string
+	Isolate Selector
 	// Groups hold node names (n1..nN); every node is in exactly one group.
 	Groups [][]string
 	// From and To hold selectors or node names.
@@ -31,6 +40,8 @@ type Target struct {
 
 // targetMap is the mapping form of a Target, as written in files.
 type targetMap struct {
+	Role    string       `yaml:"role,omitempty"`
+	Select  Selector     `yaml:"select,omitempty"`
 	Isolate Selector     `yaml:"isolate,omitempty"`
 	Groups  [][]string   `yaml:"groups,omitempty,flow"`
 	From    selectorList `yaml:"from,omitempty,flow"`
@@ -58,6 +69,12 @@ func (t *Target) decodeNode(d *decoder, n *yaml.Node, path string) {
 		var m targetMap
 		d.decodeStruct(n, path, reflect.ValueOf(&m).Elem())
 		*t = Target{Isolate: m.Isolate, Groups: m.Groups, From: m.From, To: m.To}
+		if m.Role != "" || m.Select != "" {
+			t.Role, t.Selector = m.Role, m.Select
+			if t.Selector == "" {
+				t.Selector = All
+			}
+		}
 	default:
 		d.fail(n, path, "want a target like primary or {isolate: primary}, got %s", describe(n))
 	}
@@ -66,11 +83,15 @@ func (t *Target) decodeNode(d *decoder, n *yaml.Node, path string) {
 // MarshalYAML writes the string form for a single selector and a flow
 // mapping otherwise.
 func (t Target) MarshalYAML() (any, error) {
-	if t.Selector != "" {
+	if t.Selector != "" && t.Role == "" {
 		return string(t.Selector), nil
 	}
 	var n yaml.Node
-	err := n.Encode(targetMap{Isolate: t.Isolate, Groups: t.Groups, From: t.From, To: t.To})
+	m := targetMap{Isolate: t.Isolate, Groups: t.Groups, From: t.From, To: t.To, Role: t.Role}
+	if t.Role != "" {
+		m.Select = t.Selector
+	}
+	err := n.Encode(m)
 	n.Style = yaml.FlowStyle
 	return &n, err
 }
@@ -80,7 +101,7 @@ func (t Target) MarshalYAML() (any, error) {
 // for fixed faults; a runner does it for nemesis targets, which are plain
 // selectors.
 func (t Target) ForKind(kind FaultKind) Target {
-	if kind == Partition && t.Selector != "" {
+	if kind == Partition && t.Selector != "" && t.Role == "" {
 		return Target{Isolate: t.Selector}
 	}
 	return t
@@ -89,6 +110,8 @@ func (t Target) ForKind(kind FaultKind) Target {
 // String is a short human form, for logs and fault events.
 func (t Target) String() string {
 	switch {
+	case t.Role != "":
+		return string(t.Selector) + " of role " + t.Role
 	case t.Selector != "":
 		return string(t.Selector)
 	case t.Isolate != "":

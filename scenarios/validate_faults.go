@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/hadrill/hadrill/faults"
+	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/systems"
 )
 
 func (v *validator) checkFault(i int) {
@@ -15,13 +19,13 @@ func (v *validator) checkFault(i int) {
 		}
 		return
 	}
-	for _, name := range paramOrder {
-		present := v.has(p + "." + name)
+	for _, name := range faults.ParamOrder {
+		present := v.has(p + "." + string(name))
 		switch {
 		case present && !info.Takes(name):
-			v.errorf(p+"."+name, "not a parameter of %s%s", f.Kind, paramHint(info, name))
+			v.errorf(p+"."+string(name), "not a parameter of %s%s", f.Kind, paramHint(info, name))
 		case !present && slices.Contains(info.Required, name):
-			v.errorf(p+"."+name, "required for %s", f.Kind)
+			v.errorf(p+"."+string(name), "required for %s", f.Kind)
 		}
 	}
 	if v.has(p+".duration") && f.Duration <= 0 {
@@ -31,6 +35,7 @@ func (v *validator) checkFault(i int) {
 		v.errorf(p+".restart_after", "must be more than 0s (leave it out to keep the node down until the run ends)")
 	}
 	v.checkParams(p, f.Params)
+	v.checkKindRules(p, info, f.Params)
 	v.checkWindow(p, f)
 	if v.has(p+".target") && v.nodesKnown() {
 		v.checkTarget(p+".target", f.Target, f.Kind)
@@ -38,7 +43,7 @@ func (v *validator) checkFault(i int) {
 }
 
 // paramHint points from a parameter a kind does not take to the one it does.
-func paramHint(info FaultKindInfo, name string) string {
+func paramHint(info FaultKindInfo, name faults.Param) string {
 	switch {
 	case name == ParamDuration && info.Takes(ParamRestartAfter):
 		return " (use restart_after)"
@@ -66,6 +71,33 @@ func (v *validator) checkParams(p string, pr Params) {
 	if v.has(p+".mib") && pr.MiB <= 0 {
 		v.errorf(p+".mib", "must be more than 0, got %d", pr.MiB)
 	}
+	if v.has(p+".clock_rate") && (pr.ClockRate <= 0 || pr.ClockRate == 1) {
+		v.errorf(p+".clock_rate", "must be more than 0 and not 1, got %g", pr.ClockRate)
+	}
+}
+
+// checkKindRules checks what one kind asks beyond its parameter list: a
+// clock fault needs an offset or a rate and a dynamically linked server; a
+// disk-full takes percent or mib, not both.
+func (v *validator) checkKindRules(p string, info FaultKindInfo, pr Params) {
+	switch info.Kind {
+	case FaultKind(agent.KindClock):
+		if !v.has(p+".offset") && !v.has(p+".clock_rate") {
+			v.errorf(p, "clock needs offset, clock_rate or both")
+		}
+	case FaultKind(agent.KindDiskFull):
+		if v.has(p+".percent") && v.has(p+".mib") {
+			v.errorf(p+".mib", "give percent or mib, not both")
+		}
+	}
+	if info.NeedsDynamic {
+		if sys, ok := system(v.s.Cluster.System); ok {
+			if st, static := sys.(systems.Static); static {
+				v.errorf(p+".kind", "%s needs a server that libfaketime can preload into (LD_PRELOAD): %s",
+					info.Kind, st.StaticBinary())
+			}
+		}
+	}
 }
 
 // checkWindow requires the fault to start and end inside the run, so every
@@ -79,15 +111,20 @@ func (v *validator) checkWindow(p string, f Fault) {
 		v.errorf(p+".at", "starts at %s, when the run has ended (duration %s)", f.At, run)
 		return
 	}
-	for name, length := range map[string]Duration{ParamDuration: f.Duration, ParamRestartAfter: f.RestartAfter} {
-		if v.has(p+"."+name) && !v.bad[p+"."+name] && f.At+length > run {
-			v.errorf(p+"."+name, "fault ends at %s, after the run ends at %s", f.At+length, run)
+	for name, length := range map[faults.Param]Duration{ParamDuration: f.Duration, ParamRestartAfter: f.RestartAfter} {
+		n := p + "." + string(name)
+		if v.has(n) && !v.bad[n] && f.At+length > run {
+			v.errorf(n, "fault ends at %s, after the run ends at %s", f.At+length, run)
 		}
 	}
 }
 
 func (v *validator) checkTarget(path string, t Target, kind FaultKind) {
 	n := v.s.Cluster.Nodes
+	if t.Role != "" {
+		v.checkRole(path, t)
+		return
+	}
 	if kind == Partition {
 		v.checkPartition(path, t, n)
 		return
@@ -99,6 +136,37 @@ func (v *validator) checkTarget(path string, t Target, kind FaultKind) {
 	if msg := t.Selector.problem(n); msg != "" {
 		v.errorf(path, "%s", msg)
 	}
+}
+
+// checkRole checks a role target against the system's roles, and its
+// selector against the role's node count. A partition of a role's nodes
+// isolates them from every other node.
+func (v *validator) checkRole(path string, t Target) {
+	sys, ok := system(v.s.Cluster.System)
+	if !ok {
+		return // the unknown system is reported already
+	}
+	var names []string
+	for _, r := range systemRoles(sys, v.s.Cluster.Options) {
+		names = append(names, r.Name)
+		if r.Name != t.Role {
+			continue
+		}
+		switch t.Selector {
+		case Primary, Standby, Standbys:
+			v.errorf(path+".select", "%s means a data node; role %s has no primary (want one, minority, majority or all)", t.Selector, t.Role)
+		default:
+			if msg := t.Selector.problem(r.Count); msg != "" {
+				v.errorf(path+".select", "%s", msg)
+			}
+		}
+		return
+	}
+	if len(names) == 0 {
+		v.errorf(path+".role", "%s has no roles besides its data nodes", sys.Name())
+		return
+	}
+	v.errorf(path+".role", "unknown role %q for %s (known: %s)", t.Role, sys.Name(), strings.Join(names, ", "))
 }
 
 func (v *validator) checkPartition(path string, t Target, n int) {
@@ -251,8 +319,8 @@ func (v *validator) nemesisKinds(nm *Nemesis) []FaultKindInfo {
 // rejects those that no chosen kind takes. Every kind lasts the nemesis's
 // duration, so duration and restart_after are not among them.
 func (v *validator) checkNemesisParams(nm *Nemesis, infos []FaultKindInfo) {
-	for _, name := range paramOrder[2:] {
-		p := "nemesis." + name
+	for _, name := range faults.ParamOrder[2:] {
+		p := "nemesis." + string(name)
 		takes := slices.ContainsFunc(infos, func(i FaultKindInfo) bool { return i.Takes(name) })
 		if v.has(p) && !takes {
 			v.errorf(p, "not a parameter of %s", orList(kindStrings(nm.Kinds)))

@@ -17,8 +17,10 @@ type Mix struct {
 	Ledger           float64
 }
 
-// DefaultMix is a read-heavy register mix with one op in five a ledger write.
-var DefaultMix = Mix{Read: 0.5, Write: 0.3, CAS: 0.2, Ledger: 0.2}
+// DefaultMix is the one default operation mix, for the load generator and
+// the scenario schema alike: reads and writes weighed equally, half as many
+// compare-and-sets, and one operation in five a ledger write.
+var DefaultMix = Mix{Read: 0.4, Write: 0.4, CAS: 0.2, Ledger: 0.2}
 
 func (m Mix) validate() error {
 	switch {

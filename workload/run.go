@@ -32,18 +32,27 @@ type Config struct {
 	OpTimeout time.Duration
 }
 
+// The load's defaults, declared once: the scenario schema fills a scenario's
+// workload from them.
+const (
+	DefaultClients   = 8
+	DefaultKeys      = 16
+	DefaultRate      = 200 // operations per second, over all clients
+	DefaultOpTimeout = time.Second
+)
+
 func (c Config) withDefaults() (Config, error) {
 	if c.Clients == 0 {
-		c.Clients = 8
+		c.Clients = DefaultClients
 	}
 	if c.Keys == 0 {
-		c.Keys = 16
+		c.Keys = DefaultKeys
 	}
 	if c.Mix == (Mix{}) {
 		c.Mix = DefaultMix
 	}
 	if c.OpTimeout == 0 {
-		c.OpTimeout = time.Second
+		c.OpTimeout = DefaultOpTimeout
 	}
 	switch {
 	case c.Clients < 0 || c.Keys < 0:

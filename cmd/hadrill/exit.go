@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/hadrill/hadrill/cluster"
 )
 
 // Exit codes of the CLI contract (DESIGN.md).
@@ -56,6 +58,11 @@ func codeOf(err error) int {
 	}
 	if errors.Is(err, context.Canceled) {
 		return exitInterrupted
+	}
+	if errors.Is(err, cluster.ErrNoDocker) || errors.Is(err, cluster.ErrImageBuild) {
+		// Wherever they surface: the machine, not the input or the
+		// system under test.
+		return exitEnvironment
 	}
 	return exitFailed
 }

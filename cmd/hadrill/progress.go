@@ -56,7 +56,7 @@ func (p *progress) line(s drill.Progress) string {
 	if s.Phase != "load" {
 		return fmt.Sprintf("%s: %s", p.name, s.Phase)
 	}
-	primary := s.Load.Primary
+	primary := s.Primary
 	if primary == "" {
 		primary = "?"
 	}

@@ -83,6 +83,11 @@ type Config struct {
 	// root); UserData is a folder handed to that user first (the data folder).
 	User     string
 	UserData string
+	// JournalMiB bounds the memory of the power-loss journal; 0 means 64.
+	JournalMiB int
+	// Faketime is the libfaketime library the clock fault preloads into
+	// the process; empty looks in the usual Debian places.
+	Faketime string
 	// StopTimeout bounds how long a stop waits for the process after
 	// forwarding the signal, when the stop comes from a cancelled context.
 	StopTimeout time.Duration
@@ -118,6 +123,12 @@ var appliers = map[Kind]func(*Agent, Fault) (fault, error){
 	KindMemory:    applyMemory,
 	KindCrash:     applyCrash,
 	KindSigstop:   applySigstop,
+	KindPowerLoss: applyPowerLoss,
+	KindDiskFull:  applyDiskFull,
+	KindCorrupt:   applyMangle,
+	KindDuplicate: applyMangle,
+	KindReorder:   applyMangle,
+	KindClock:     applyClock,
 }
 
 // Agent holds the node's active faults and the machinery behind them.
@@ -130,6 +141,8 @@ type Agent struct {
 	sup     *supervisor
 	disk    *diskFS
 	diskErr error
+
+	faketime *faketimeSetup
 
 	queueSeq atomic.Uint32
 	burners  atomic.Int64
@@ -176,6 +189,16 @@ func New(cfg Config) (*Agent, error) {
 	if len(cfg.Command) > 0 {
 		a.sup = newSupervisor(cfg.Command, a.log)
 	}
+	if cfg.Faketime != "" {
+		var env []string
+		a.faketime, env = setupFaketime(cfg.Faketime, cfg.Command)
+		if a.faketime.err != nil {
+			a.log.Warn("clock faults unavailable", "err", a.faketime.err)
+		}
+		if a.sup != nil {
+			a.sup.env = append(a.sup.env, env...)
+		}
+	}
 	return a, nil
 }
 
@@ -203,7 +226,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	if a.cfg.FuseData != "" {
-		if a.disk, a.diskErr = mountDisk(a.cfg.FuseData, a.cfg.FuseBacking); a.diskErr != nil {
+		if a.disk, a.diskErr = mountDisk(a.cfg.FuseData, a.cfg.FuseBacking, int64(a.cfg.JournalMiB)<<20); a.diskErr != nil {
 			a.log.Error("disk faults unavailable", "err", a.diskErr)
 		}
 	}

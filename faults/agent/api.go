@@ -42,6 +42,19 @@ const (
 	KindCrash Kind = "crash"
 	// KindSigstop freezes the supervised process group with SIGSTOP.
 	KindSigstop Kind = "sigstop"
+	// KindPowerLoss SIGKILLs the process group and rolls every file of the
+	// data folder back to its last fsynced state, as a machine losing power.
+	KindPowerLoss Kind = "power-loss"
+	// KindDiskFull answers writes that need new space with ENOSPC.
+	KindDiskFull Kind = "disk-full"
+	// KindCorrupt flips a byte in a share of egress packets.
+	KindCorrupt Kind = "corrupt"
+	// KindDuplicate sends a share of egress packets twice.
+	KindDuplicate Kind = "duplicate"
+	// KindReorder holds back a share of egress packets behind later ones.
+	KindReorder Kind = "reorder"
+	// KindClock shifts the supervised process's wall clock (libfaketime).
+	KindClock Kind = "clock"
 )
 
 // Kinds lists every kind the agent implements, in a stable order, so that
@@ -49,7 +62,8 @@ const (
 func Kinds() []Kind {
 	return []Kind{KindPartition, KindLoss, KindDelay, KindBandwidth, KindDNS,
 		KindDiskStall, KindDiskSlow, KindDiskError, KindCPU, KindMemory,
-		KindCrash, KindSigstop}
+		KindCrash, KindSigstop, KindPowerLoss, KindDiskFull, KindCorrupt,
+		KindDuplicate, KindReorder, KindClock}
 }
 
 // Direction says which way a network fault acts, seen from the node: "in"
@@ -104,8 +118,10 @@ type Params struct {
 	// Direction applies to partition and loss; empty means both.
 	Direction Direction `json:"direction,omitempty"`
 	// Percent is the loss rate (0 < Percent <= 100, with 0.01 resolution),
-	// or for cpu the share of the node's CPU to burn (of its cgroup quota
-	// when it has one, else of all its CPUs).
+	// the share of packets corrupt, duplicate and reorder act on, for cpu
+	// the share of the node's CPU to burn (of its cgroup quota when it has
+	// one, else of all its CPUs), and for disk-full the use of the backing
+	// file system at which the disk counts as full.
 	Percent float64 `json:"percent,omitempty"`
 	// Delay is the added latency of delay (per packet) and disk-slow (per
 	// operation).
@@ -128,8 +144,14 @@ type Params struct {
 	// not given (0 means 1), else the threads Percent is spread over (0
 	// means as few as can carry it).
 	Cores int `json:"cores,omitempty"`
-	// MiB is how much memory the memory fault allocates and touches.
+	// MiB is how much memory the memory fault allocates and touches, and
+	// for disk-full how many MiB of new data the folder still takes.
 	MiB int `json:"mib,omitempty"`
+	// Offset shifts the wall clock seen by the process (clock).
+	Offset Duration `json:"offset,omitempty"`
+	// ClockRate makes the process's clock run fast (> 1) or slow (< 1)
+	// from the moment the fault is applied (clock); 0 means 1.
+	ClockRate float64 `json:"clock_rate,omitempty"`
 	// RestartAfter is when crash restarts the process; 0 means on heal.
 	RestartAfter Duration `json:"restart_after,omitempty"`
 }
@@ -195,6 +217,25 @@ type Measured struct {
 	OldPID int `json:"old_pid,omitempty"`
 	// NewPID is the supervised process after a crash's restart.
 	NewPID int `json:"new_pid,omitempty"`
+	// FilesRolledBack counts files power-loss restored to their last
+	// fsynced content; EntriesUndone the creates, renames and unlinks it
+	// undid; BytesLost the un-fsynced bytes it threw away.
+	FilesRolledBack uint64 `json:"files_rolled_back,omitempty"`
+	EntriesUndone   uint64 `json:"entries_undone,omitempty"`
+	BytesLost       uint64 `json:"bytes_lost,omitempty"`
+	// WrittenBackBytes counts un-fsynced bytes past the tracking limit,
+	// which power-loss keeps (as a kernel's writeback would have).
+	WrittenBackBytes uint64 `json:"written_back_bytes,omitempty"`
+	// OpsNoSpace counts operations disk-full failed with ENOSPC.
+	OpsNoSpace uint64 `json:"ops_no_space,omitempty"`
+	// PacketsCorrupted, PacketsDuplicated and PacketsReordered count what
+	// corrupt, duplicate and reorder did, out of PacketsSeen.
+	PacketsCorrupted  uint64 `json:"packets_corrupted,omitempty"`
+	PacketsDuplicated uint64 `json:"packets_duplicated,omitempty"`
+	PacketsReordered  uint64 `json:"packets_reordered,omitempty"`
+	// ClockOffsetMS is the offset of the process's clock from the agent's,
+	// as a process started under the same preload observed it.
+	ClockOffsetMS float64 `json:"clock_offset_ms,omitempty"`
 }
 
 // Healed answers DELETE /faults/{id}: when the effect was removed and the
@@ -276,6 +317,9 @@ type Capabilities struct {
 	Kinds   []Kind `json:"kinds"`
 	// DelayMechanism is "netem" or "nfqueue": what a delay fault will use.
 	DelayMechanism string `json:"delay_mechanism"`
+	// Faketime is the libfaketime library the clock fault preloads, ""
+	// when the node has none (clock is then unavailable).
+	Faketime string `json:"faketime,omitempty"`
 }
 
 // Health answers GET /healthz.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -37,23 +38,28 @@ const (
 	opRead
 	opWrite
 	opFsync
-	opMeta // mkdir, unlink, rmdir, rename
+	opMkdir
+	opMeta // unlink, rmdir, rename
 )
 
 // diskFS is the mounted loopback with its fault hooks.
 type diskFS struct {
-	dir    string
-	held   *os.File // the folder as it was before the mount
-	server *fuse.Server
+	dir     string
+	backing string   // the folder served, as the agent reaches it
+	held    *os.File // the folder as it was before the mount
+	server  *fuse.Server
+	root    *fs.Inode
+	journal *journal
 
 	stall atomic.Pointer[stallHook]
 	slow  atomic.Pointer[slowHook]
 	fail  atomic.Pointer[failHook]
+	full  atomic.Pointer[fullHook]
 }
 
 // mountDisk mounts the hooked loopback at dir. backing, when set, is served
 // instead of dir's own contents.
-func mountDisk(dir, backing string) (*diskFS, error) {
+func mountDisk(dir, backing string, journalLimit int64) (*diskFS, error) {
 	d := &diskFS{dir: dir}
 	if backing == "" {
 		f, err := os.Open(dir)
@@ -68,6 +74,7 @@ func mountDisk(dir, backing string) (*diskFS, error) {
 		d.closeHeld()
 		return nil, fmt.Errorf("stat backing folder: %w", err)
 	}
+	d.backing, d.journal = backing, newJournal(backing, journalLimit)
 	lr := &fs.LoopbackRoot{Path: backing, Dev: uint64(st.Dev)}
 	root := &hookedNode{LoopbackNode: &fs.LoopbackNode{RootData: lr}, d: d}
 	lr.RootNode = root
@@ -80,9 +87,12 @@ func mountDisk(dir, backing string) (*diskFS, error) {
 		d.closeHeld()
 		return nil, fmt.Errorf("mount fuse at %s: %w%s", dir, err, mountHint(err))
 	}
-	d.server = server
+	d.server, d.root = server, root.EmbeddedInode()
 	return d, nil
 }
+
+// backingPath is where a path of the mount lives in the backing folder.
+func (d *diskFS) backingPath(rel string) string { return filepath.Join(d.backing, rel) }
 
 // mountHint says what a container usually lacks when the mount fails.
 func mountHint(err error) string {
@@ -124,11 +134,12 @@ func (d *diskFS) releaseAll() {
 	}
 	d.slow.Store(nil)
 	d.fail.Store(nil)
+	d.full.Store(nil)
 }
 
 // idle reports whether no hook is active and the mount answers a stat.
 func (d *diskFS) idle() bool {
-	if d.stall.Load() != nil || d.slow.Load() != nil || d.fail.Load() != nil {
+	if d.stall.Load() != nil || d.slow.Load() != nil || d.fail.Load() != nil || d.full.Load() != nil {
 		return false
 	}
 	done := make(chan error, 1)
@@ -160,6 +171,10 @@ func (d *diskFS) before(ctx context.Context, op diskOp) syscall.Errno {
 	if h := d.fail.Load(); h != nil && (op == opWrite || op == opFsync) {
 		h.ops.Add(1)
 		return syscall.EIO
+	}
+	if h := d.full.Load(); h != nil && (op == opCreate || op == opMkdir) {
+		h.ops.Add(1)
+		return syscall.ENOSPC
 	}
 	return 0
 }

@@ -15,7 +15,7 @@ import (
 // diskAgent starts an agent that mounts a fresh data folder through FUSE in
 // a private mount namespace (so no mount can outlive the test), and returns
 // the path of that folder as seen through the agent's mount namespace.
-func diskAgent(t *testing.T) (*agentProc, string) {
+func diskAgent(t testing.TB) (*agentProc, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dir, 0o755); err != nil {

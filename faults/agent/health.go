@@ -19,6 +19,9 @@ func (a *Agent) Capabilities() Capabilities {
 	if a.sup != nil {
 		c.PID = a.sup.current()
 	}
+	if a.faketime != nil && a.faketime.err == nil {
+		c.Faketime = a.faketime.lib
+	}
 	if c.Netem && c.HTB {
 		c.DelayMechanism = "netem"
 	}

@@ -101,7 +101,7 @@ func (System) ClientDoc() string {
 // StaticBinary says why clock faults cannot reach hakv: it is one static Go
 // binary, which LD_PRELOAD (libfaketime) does not affect.
 func (System) StaticBinary() string {
-	return "hakv is a static Go binary, which libfaketime cannot preload into"
+	return "hakv is a static binary (Go, with no ELF interpreter), so no library can be preloaded into it"
 }
 
 // Name returns "hakv".

@@ -8,6 +8,7 @@ import (
 	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/systems/etcd"
 	"github.com/hadrill/hadrill/systems/hakv"
+	"github.com/hadrill/hadrill/systems/mariadbkeepalived"
 	pgautofailover "github.com/hadrill/hadrill/systems/postgres-autofailover"
 )
 
@@ -16,6 +17,7 @@ var all = []systems.System{
 	hakv.System{},
 	etcd.System{},
 	pgautofailover.System{},
+	mariadbkeepalived.System{},
 }
 
 // Default is the system a scenario gets when it names none.

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/systems/registry"
+)
+
+func init() { subcommands = append(subcommands, newImagesCmd) }
+
+// imageRecipes are the images `hadrill images` builds after the Debian base:
+// every registered system's, by name.
+func imageRecipes() map[string]func(context.Context) (cluster.ImageSpec, error) {
+	m := map[string]func(context.Context) (cluster.ImageSpec, error){}
+	for _, s := range registry.All() {
+		m[s.Name()] = s.Image
+	}
+	return m
+}
+
+func newImagesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "images [SYSTEM...]",
+		Short: "Build the Debian base image and the systems' images now, before any run (make images)",
+		Long: "Build the shared Debian base image (debootstrap; needs root) and the image of each\n" +
+			"named system, or of every system when none is named. Images already built are found\n" +
+			"by content and reused.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if !slog.Default().Enabled(ctx, slog.LevelInfo) {
+				// Building takes minutes: show the build lines.
+				slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+			}
+			recipes := imageRecipes()
+			names := args
+			if len(names) == 0 {
+				names = registry.Names()
+			}
+			for _, n := range names {
+				if recipes[n] == nil {
+					return badInput(fmt.Errorf("no system %q (known: %v)", n, registry.Names()))
+				}
+			}
+			if err := cluster.Available(ctx); err != nil {
+				return err
+			}
+			base, err := cluster.EnsureDebianBase(ctx)
+			if err != nil {
+				return err
+			}
+			printImage(base)
+			for _, n := range names {
+				spec, err := recipes[n](ctx)
+				if err != nil {
+					return fmt.Errorf("get %s image: %w", n, err)
+				}
+				img, err := cluster.EnsureImage(ctx, spec)
+				if err != nil {
+					return err
+				}
+				printImage(img)
+			}
+			return nil
+		},
+	}
+}
+
+// printImage prints one line per image on stdout: what it is and whether it
+// was built now.
+func printImage(img cluster.Image) {
+	how := "found"
+	if img.Built {
+		how = "built"
+	}
+	fmt.Fprintf(os.Stdout, "%s %s in %v\n", img.Ref, how, img.Took.Round(time.Millisecond))
+}
