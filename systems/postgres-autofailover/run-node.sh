@@ -8,6 +8,7 @@
 #   PGAF_MONITOR        monitor URI (data nodes)
 #   PGAF_QUORUM         true|false: --replication-quorum (data nodes)
 #   PGAF_PRIORITY       --candidate-priority (data nodes)
+#   PGAF_SYNC_STANDBYS  the formation's number_sync_standbys (data nodes)
 #   PGAF_PARTITION_TIMEOUT  timeout.network_partition_timeout, seconds (data nodes)
 #   PGAF_CONF           postgresql.conf lines for this node (monitor: its GUCs)
 set -eu
@@ -31,6 +32,11 @@ if [ ! -f "$marker" ]; then
       echo "hadrill-pgaf: waiting for the monitor" >&2
       sleep 0.5
     done
+    # The formation's setting, on the monitor's table directly: the
+    # monitor's own function refuses values above the standbys registered
+    # so far, and no node is registered yet. Every data node sets it.
+    psql "postgres://postgres@${PGAF_MONITOR#*@}" -Atqc \
+      "UPDATE pgautofailover.formation SET number_sync_standbys = $PGAF_SYNC_STANDBYS WHERE formationid = 'default'" >/dev/null
     pg_autoctl create postgres --pgdata "$PGDATA" --pgport 5432 --hostname "$host" --name "$host" \
       --monitor "$PGAF_MONITOR" --auth trust --no-ssl \
       --replication-quorum "$PGAF_QUORUM" --candidate-priority "$PGAF_PRIORITY"

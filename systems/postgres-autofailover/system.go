@@ -12,7 +12,14 @@
 // health checks failed (health_check_period, health_check_timeout,
 // health_check_max_retries, health_check_retry_delay) and the keeper has not
 // reported for node_considered_unhealthy_timeout; with the defaults that is
-// about 20 s, plus the promotion itself.
+// about 20 s, and the promotion then waits for the old primary to demote or
+// for primary_demote_timeout (30 s).
+//
+// What hadrill found beyond the documentation: a primary cut off from the
+// monitor and its standby by dropped packets does not demote itself within
+// network_partition_timeout, because its replication connection stays in
+// pg_stat_replication until wal_sender_timeout; it serves stale reads
+// meanwhile (pg-partition-primary).
 package pgautofailover
 
 import (
@@ -92,6 +99,8 @@ func (System) Options() []systems.Option {
 	return append([]systems.Option{
 		{Name: "replication", Kind: systems.OptionEnum, Values: []string{"sync", "async"}, Default: "sync",
 			Doc: "sync: the standbys take part in the replication quorum (synchronous_standby_names); async: they do not (pg_autoctl --replication-quorum)"},
+		{Name: "number_sync_standbys", Kind: systems.OptionInt, Default: "0", Min: 0,
+			Doc: "the formation's number_sync_standbys (pg_autoctl set formation number-sync-standbys): how many standbys must confirm each commit; 0 is pg_auto_failover's default"},
 		{Name: "network_partition_timeout", Kind: systems.OptionInt, Default: "20", Min: 1,
 			Doc: "seconds a primary's keeper waits, reaching neither the monitor nor a standby, before it demotes its primary (pg_autoctl's timeout.network_partition_timeout)"},
 	}, monitorGUCs...)
@@ -156,6 +165,7 @@ func (s System) Container(cfg cluster.NodeConfig) (cluster.ContainerSpec, error)
 	cs.Env["PGAF_MONITOR"] = monitorURI(monitor)
 	cs.Env["PGAF_QUORUM"] = fmt.Sprint(systems.Value(s.Options(), cfg.Options, "replication") == "sync")
 	cs.Env["PGAF_PRIORITY"] = "50"
+	cs.Env["PGAF_SYNC_STANDBYS"] = systems.Value(s.Options(), cfg.Options, "number_sync_standbys")
 	cs.Env["PGAF_PARTITION_TIMEOUT"] = systems.Value(s.Options(), cfg.Options, "network_partition_timeout")
 	return cs, nil
 }

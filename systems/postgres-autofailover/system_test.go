@@ -87,7 +87,7 @@ func TestContainer(t *testing.T) {
 	}
 	if data.User != "postgres" || data.Cmd[0] != "postgres" || data.Env["PGAF_QUORUM"] != "false" ||
 		data.Env["PGAF_MONITOR"] != "postgres://autoctl_node@m1:5432/pg_auto_failover?sslmode=disable" ||
-		data.Env["PGAF_PARTITION_TIMEOUT"] != "20" {
+		data.Env["PGAF_PARTITION_TIMEOUT"] != "20" || data.Env["PGAF_SYNC_STANDBYS"] != "0" {
 		t.Errorf("data node: %+v", data)
 	}
 	mon, err := s.Container(cluster.NodeConfig{Name: "m1", Role: monitorRole, Members: members, Options: opts})
