@@ -28,15 +28,15 @@ if [ ! -f "$marker" ]; then
       --auth trust --no-ssl
     ;;
   postgres)
-    until psql "$PGAF_MONITOR" -Atqc 'select 1 from pgautofailover.formation limit 1' >/dev/null 2>&1; do
+    # Wait for the monitor, and set the formation's number_sync_standbys on
+    # its table directly: the monitor's own function refuses values above
+    # the standbys registered so far, and none is yet. Every data node sets
+    # it; the monitor may restart once (create, then run) meanwhile.
+    until psql "postgres://postgres@${PGAF_MONITOR#*@}" -Atqc \
+      "UPDATE pgautofailover.formation SET number_sync_standbys = $PGAF_SYNC_STANDBYS WHERE formationid = 'default'" >/dev/null 2>&1; do
       echo "hadrill-pgaf: waiting for the monitor" >&2
       sleep 0.5
     done
-    # The formation's setting, on the monitor's table directly: the
-    # monitor's own function refuses values above the standbys registered
-    # so far, and no node is registered yet. Every data node sets it.
-    psql "postgres://postgres@${PGAF_MONITOR#*@}" -Atqc \
-      "UPDATE pgautofailover.formation SET number_sync_standbys = $PGAF_SYNC_STANDBYS WHERE formationid = 'default'" >/dev/null
     pg_autoctl create postgres --pgdata "$PGDATA" --pgport 5432 --hostname "$host" --name "$host" \
       --monitor "$PGAF_MONITOR" --auth trust --no-ssl \
       --replication-quorum "$PGAF_QUORUM" --candidate-priority "$PGAF_PRIORITY"
