@@ -36,7 +36,8 @@ run: build
 # the shortest of them, as Go tests.
 DRILLS ?= etcd-kill-leader:0 etcd-pause-leader:0 etcd-partition-leader:0 etcd-random:0 \
   redis-kill-primary:1 redis-partition-primary:1 redis-partition-min-replicas:1 \
-  mariadb-kill-primary-async:1 mariadb-kill-primary-semisync:0 mariadb-split-vip:1
+  mariadb-kill-primary-async:1 mariadb-kill-primary-semisync:0 mariadb-split-vip:1 \
+  pg-kill-primary:0 scenarios/long/pg-kill-primary-defaults.yaml:0 pg-kill-primary-async:1 pg-partition-primary:1
 drills: build
 	@for d in $(DRILLS); do name=$${d%%:*}; want=$${d##*:}; \
 	  bin/hadrill run $$name --results $(RESULTS); got=$$?; \

@@ -369,7 +369,12 @@ func (n *Node) request() testcontainers.GenericContainerRequest {
 			NetworkAliases: map[string][]string{c.Network: {n.name}},
 			Files:          files,
 			WaitingFor:     healthWait{n},
-			ConfigModifier: func(cfg *container.Config) { cfg.Hostname = n.name },
+			ConfigModifier: func(cfg *container.Config) {
+				cfg.Hostname = n.name
+				if cs.User != "" { // without the agent, the container itself runs as the user
+					cfg.User = cs.User
+				}
+			},
 			HostConfigModifier: func(hc *container.HostConfig) {
 				hc.PortBindings = bindings
 				hc.CapAdd = cs.CapAdd

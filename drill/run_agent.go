@@ -81,6 +81,12 @@ func (a *agentSetup) customize(_ string, cs *cluster.ContainerSpec) error {
 		wrap = append(wrap, "--also", string(j))
 	}
 	cs.Sidecars = nil // the agent runs them now
+	if cs.User != "" {
+		// The agent needs root; it starts the system's process as the
+		// user instead, and hands it the data folder.
+		wrap = append(wrap, "--user", cs.User, "--user-data", cluster.DataDir)
+		cs.User = ""
+	}
 	cs.Entrypoint = append(append(wrap, "--"), cs.Entrypoint...)
 	if cs.Env == nil {
 		cs.Env = map[string]string{}

@@ -82,6 +82,10 @@ type Config struct {
 	// FuseBacking, if set, is served at FuseData instead of FuseData's own
 	// contents.
 	FuseBacking string
+	// User, if set, is the user the process runs as (PostgreSQL refuses
+	// root); UserData is a folder handed to that user first (the data folder).
+	User     string
+	UserData string
 	// JournalMiB bounds the memory of the power-loss journal; 0 means 64.
 	JournalMiB int
 	// Faketime is the libfaketime library the clock fault preloads into
@@ -224,6 +228,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 	a.resetLeftovers()
+	if err := a.prepareUser(); err != nil {
+		return err
+	}
 	if a.cfg.FuseData != "" {
 		if a.disk, a.diskErr = mountDisk(a.cfg.FuseData, a.cfg.FuseBacking, int64(a.cfg.JournalMiB)<<20); a.diskErr != nil {
 			a.log.Error("disk faults unavailable", "err", a.diskErr)

@@ -35,6 +35,8 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Token, "token", os.Getenv(tokenEnv), "bearer token for the control API (default $"+tokenEnv+")")
 	fs.StringVar(&cfg.FuseData, "fuse-data", "", "data folder to mount through FUSE for disk faults")
 	fs.StringVar(&cfg.FuseBacking, "fuse-backing", "", "folder to serve at --fuse-data (default: the folder's own contents)")
+	fs.StringVar(&cfg.User, "user", "", "user (name or uid in /etc/passwd) to run COMMAND as; the agent stays root")
+	fs.StringVar(&cfg.UserData, "user-data", "", "folder to create and hand to --user before COMMAND starts (the data folder)")
 	fs.IntVar(&cfg.JournalMiB, "journal-mib", 0, "memory bound of the power-loss journal in MiB (default 64; past it, writes count as written back)")
 	fs.StringVar(&cfg.Faketime, "faketime", "", "libfaketime library for the clock fault (default: found in the usual places)")
 	fs.DurationVar(&cfg.StopTimeout, "stop-timeout", 0, "how long a cancelled agent waits for the process after SIGTERM (default 10s)")

@@ -80,7 +80,7 @@ func (s *supervisor) startSidecarsLocked(pgid int) {
 		path, err := exec.LookPath(sc.argv[0])
 		if err == nil {
 			sc.pid, err = syscall.ForkExec(path, sc.argv, &syscall.ProcAttr{
-				Env: s.env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{Setpgid: true, Pgid: pgid},
+				Env: s.env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{Setpgid: true, Pgid: pgid, Credential: s.cred},
 			})
 		}
 		if err != nil {

@@ -27,6 +27,7 @@ type supervisor struct {
 	argv []string
 	env  []string
 	log  *slog.Logger
+	cred *syscall.Credential // the user the child runs as; nil keeps root (see runAs)
 
 	mu      sync.Mutex
 	pid     int           // running child, 0 when none
@@ -67,7 +68,7 @@ func (s *supervisor) start() (int, error) {
 		return 0, errors.New("start process: agent is stopping")
 	}
 	pid, err := syscall.ForkExec(path, s.argv, &syscall.ProcAttr{
-		Env: s.env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{Setpgid: true},
+		Env: s.env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{Setpgid: true, Credential: s.cred},
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", path, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/hadrill/hadrill/systems/etcd"
 	"github.com/hadrill/hadrill/systems/hakv"
 	"github.com/hadrill/hadrill/systems/mariadbkeepalived"
+	pgautofailover "github.com/hadrill/hadrill/systems/postgres-autofailover"
 	redissentinel "github.com/hadrill/hadrill/systems/redis-sentinel"
 )
 
@@ -16,6 +17,7 @@ import (
 var all = []systems.System{
 	hakv.System{},
 	etcd.System{},
+	pgautofailover.System{},
 	mariadbkeepalived.System{},
 	redissentinel.System{},
 }
