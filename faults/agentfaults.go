@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/netip"
 	"strconv"
@@ -177,6 +178,16 @@ func healAll(ctx context.Context, done []applied) (map[string]float64, error) {
 	var errs []error
 	for _, a := range done {
 		h, err := a.node.Agent().Heal(ctx, a.id)
+		if errors.Is(err, agent.ErrNotFound) {
+			// The node's agent no longer knows the fault: the container
+			// was killed and started again meanwhile (another fault did
+			// it), and its namespaces, with every rule and mount the
+			// fault made, went with it. The final heal-all verifies that
+			// nothing is left.
+			slog.Info("fault gone with a node restart", "node", a.node.Name(), "fault", a.id)
+			out["gone_with_restart"]++
+			continue
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("heal on %s: %w", a.node.Name(), err))
 			continue
