@@ -1,8 +1,8 @@
 // Package cluster builds, drives and tears down clusters of a system under
 // test in Docker containers, through testcontainers-go and the moby client.
 //
-// A System (hakv, later Redis with Sentinel, etcd, PostgreSQL, a user's YAML)
-// describes its image and its nodes; Start builds the image if needed, creates
+// A System (described by its plug-in under systems/) gives its image and its
+// nodes, auxiliary roles included; Start builds the image if needed, creates
 // one Docker network and one container per node, and waits until every node
 // is healthy. Node handles inject the process-level faults (kill, stop,
 // pause) and tell clients where to connect; Cluster.Primary finds the primary

@@ -17,7 +17,7 @@ import (
 //	func (etcd) Image(ctx context.Context) (cluster.ImageSpec, error) {
 //		return cluster.DebianRecipe{
 //			Repo:     "hadrill/etcd",
-//			Packages: []string{cluster.DebEtcdServer},
+//			Packages: []string{"etcd-server=3.4.23-4+b4"},
 //		}.ImageSpec(ctx)
 //	}
 //

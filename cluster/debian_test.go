@@ -17,6 +17,13 @@ import (
 	"github.com/moby/moby/client"
 )
 
+// Pins of real packages for the builder's own tests (systems pin theirs in
+// their folders).
+const (
+	testDebEtcdServer = "etcd-server=3.4.23-4+b4"
+	testDebProcps     = "procps=2:4.0.2-3"
+)
+
 // needDebian skips (or, under CI=true, fails) a test that builds Debian
 // images when Docker, debootstrap or root is missing.
 func needDebian(tb testing.TB) {
@@ -108,7 +115,7 @@ func TestAptFailure(t *testing.T) {
 // layer's tag follows the base's, and that unsafe recipes are refused.
 func TestDebianRecipeSpec(t *testing.T) {
 	r := DebianRecipe{
-		Repo: "hadrill/test", Packages: []string{DebEtcdServer, DebProcps},
+		Repo: "hadrill/test", Packages: []string{testDebEtcdServer, testDebProcps},
 		Files: []File{{Path: "etc/x.conf", Content: []byte("x")}},
 		Env:   map[string]string{"B": "2", "A": "1 2"}, Run: []string{"true"}, User: "nobody",
 	}
@@ -132,7 +139,7 @@ func TestDebianRecipeSpec(t *testing.T) {
 		t.Errorf("the layer's tag does not change with the base")
 	}
 	bad := []DebianRecipe{
-		{Packages: []string{DebProcps}},
+		{Packages: []string{testDebProcps}},
 		{Repo: "r", Packages: []string{"etcd-server"}},
 		{Repo: "r", Packages: []string{"etcd-server=1; rm -rf /"}},
 		{Repo: "r", Files: []File{{Path: "/etc/x"}}},
@@ -164,7 +171,7 @@ func TestDebianLayerEtcd(t *testing.T) {
 	ensureBase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	spec, err := DebianRecipe{Repo: "hadrill/test-etcd", Packages: []string{DebEtcdServer}}.ImageSpec(ctx)
+	spec, err := DebianRecipe{Repo: "hadrill/test-etcd", Packages: []string{testDebEtcdServer}}.ImageSpec(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,10 +71,11 @@ type Roler interface {
 	Roles(opts map[string]string) []Role
 }
 
-// PrimaryFinder is implemented by systems that have a single writable primary
-// at a time. Systems without one (etcd: any member takes writes) simply do not
-// implement it, and Cluster.Primary then reports ErrNoFixedPrimary, so fault
-// targets such as "primary" can be rejected instead of guessed.
+// PrimaryFinder is implemented by systems that have a primary (or leader) at
+// a time, as the system itself says: hakv's claimant, etcd's Raft leader,
+// the node Sentinels agree on. Systems without one simply do not implement
+// it, and Cluster.Primary then reports ErrNoFixedPrimary, so fault targets
+// such as "primary" can be rejected instead of guessed.
 type PrimaryFinder interface {
 	// Primary names the node that is primary now, or returns an error wrapping
 	// ErrNoPrimary while none is (an election is in progress). nodes are all
@@ -109,8 +110,9 @@ var (
 	// ErrNoPrimary means the system has a primary in principle but no node
 	// holds the role right now. Callers usually retry: see Cluster.WaitPrimary.
 	ErrNoPrimary = errors.New("no node claims to be primary")
-	// ErrNoFixedPrimary means the system has no single primary at all (etcd),
-	// so "primary" and "standbys" are not meaningful fault targets.
+	// ErrNoFixedPrimary means the system has no single primary at all (a
+	// leaderless store), so "primary" and "standbys" are not meaningful
+	// fault targets.
 	ErrNoFixedPrimary = errors.New("system has no fixed primary")
 	// ErrUnsupported means the system lacks an optional capability.
 	ErrUnsupported = errors.New("not supported by this system")
