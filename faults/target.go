@@ -34,8 +34,30 @@ type Target struct {
 // known, as during an election: the nemesis waits and resolves again.
 var ErrNoPrimary = errors.New("no primary is known")
 
-// Selectors are the target words a scenario may use.
-var Selectors = []string{"primary", "standby", "standbys", "one", "minority", "majority", "all"}
+// SelectorDoc is one target word a scenario may use, and what it picks.
+type SelectorDoc struct{ Name, Doc string }
+
+// SelectorDocs is the one declaration of the target words: Resolve
+// implements them, and the schema and `hadrill list` read them from here.
+// They pick among the data nodes, or among a role's nodes (Target.Role).
+var SelectorDocs = []SelectorDoc{
+	{"primary", "the node that is primary when the fault starts"},
+	{"standby", "one standby, chosen with the seed"},
+	{"standbys", "every standby"},
+	{"one", "one node, chosen with the seed"},
+	{"minority", "(n-1)/2 nodes, chosen with the seed"},
+	{"majority", "n/2+1 nodes, chosen with the seed"},
+	{"all", "every node"},
+}
+
+// Selectors are the target words, in SelectorDocs order.
+var Selectors = func() []string {
+	out := make([]string, len(SelectorDocs))
+	for i, d := range SelectorDocs {
+		out[i] = d.Name
+	}
+	return out
+}()
 
 // String renders the target as the scenario wrote it, for records.
 func (t Target) String() string {

@@ -74,15 +74,15 @@ type SelectorInfo struct {
 	Doc      string
 }
 
-var selectors = []SelectorInfo{
-	{Primary, "the node that is primary when the fault starts"},
-	{Standby, "one standby, chosen with the seed"},
-	{Standbys, "every standby"},
-	{One, "one node, chosen with the seed"},
-	{Minority, "(n-1)/2 nodes, chosen with the seed"},
-	{Majority, "n/2+1 nodes, chosen with the seed"},
-	{All, "every node"},
-}
+// selectors are faults.SelectorDocs in the schema's type: the faults
+// package resolves them, and declares them.
+var selectors = func() []SelectorInfo {
+	out := make([]SelectorInfo, len(faults.SelectorDocs))
+	for i, d := range faults.SelectorDocs {
+		out[i] = SelectorInfo{Selector(d.Name), d.Doc}
+	}
+	return out
+}()
 
 // Selectors lists the role selectors; node names n1..nN are accepted too.
 func Selectors() []SelectorInfo { return slices.Clone(selectors) }
