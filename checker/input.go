@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"math"
 	"slices"
 	"time"
 
@@ -85,15 +84,12 @@ func (in Input) requested() []history.Fault {
 // window is a half-open interval of run time, [from, to), in ns.
 type window struct{ from, to int64 }
 
-// faultWindow is the time a fault was in force, from its request until its
-// heal. An unhealed fault stays open to the end of time, which for a finite
-// history means "to the end of the run".
+// faultWindow is the time a fault was in force (history.Fault.Window). An
+// unhealed fault stays open to the end of time, which for a finite history
+// means "to the end of the run".
 func faultWindow(f history.Fault) window {
-	to := f.Healed
-	if to == 0 {
-		to = math.MaxInt64
-	}
-	return window{from: f.Requested, to: to}
+	from, to := f.Window()
+	return window{from: from, to: to}
 }
 
 // contains reports whether t falls in the window.

@@ -1,6 +1,9 @@
 package history
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // FaultEventType is the stage of a fault that a FaultEvent records.
 type FaultEventType string
@@ -59,10 +62,24 @@ type Fault struct {
 	Errors         []string
 }
 
-// Active reports whether the fault was in force at time t (ns), counting from
-// the request until the heal (or forever, if it was never healed).
+// Window is the fault's window, the one definition every check and plot
+// uses: [from, to) in ns, from the request until the heal, with to =
+// math.MaxInt64 for a fault that was never healed (in force to the end).
+// RTO and the RPO window are measured from Start instead, which is when the
+// system could first notice the fault.
+func (f Fault) Window() (from, to int64) {
+	to = f.Healed
+	if to == 0 {
+		to = math.MaxInt64
+	}
+	return f.Requested, to
+}
+
+// Active reports whether the fault was in force at time t (ns): whether t
+// is in its Window.
 func (f Fault) Active(t int64) bool {
-	return t >= f.Requested && (f.Healed == 0 || t < f.Healed)
+	from, to := f.Window()
+	return t >= from && t < to
 }
 
 // Start is t_f, the moment a fault's recovery is measured from: when it
