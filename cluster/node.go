@@ -30,6 +30,9 @@ type Node struct {
 	health  HealthCheck
 	cluster *Cluster
 	spec    ContainerSpec
+	// eng is the node's engine in a multi-engine cluster; nil on one
+	// engine, where testcontainers manages the container.
+	eng *Engine
 
 	mu    sync.Mutex
 	ctr   testcontainers.Container
@@ -69,6 +72,31 @@ func (n *Node) ContainerID() string {
 	return n.id
 }
 
+// Engine names the engine the node runs on: "local" on a one-engine
+// cluster, else the name cluster.engines gives it.
+func (n *Node) Engine() string {
+	if n.eng == nil {
+		return LocalEngine
+	}
+	return n.eng.Name
+}
+
+// api is the client of the node's engine.
+func (n *Node) api() client.APIClient {
+	if n.eng != nil {
+		return n.eng.cli
+	}
+	return n.cluster.docker
+}
+
+// publishIP is where the node's ports are published and reached.
+func (n *Node) publishIP() netip.Addr {
+	if n.eng != nil {
+		return n.eng.PublishIP
+	}
+	return netip.MustParseAddr("127.0.0.1")
+}
+
 // ClientAddr is where clients reach the node: "127.0.0.1:<port>". The host
 // port is chosen once and bound explicitly, so it survives Kill/Stop and
 // Start and clients may cache it. Should the engine ever assign a different
@@ -87,7 +115,7 @@ func (n *Node) Addr(containerPort int) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if hp, ok := n.ports[containerPort]; ok {
-		return net.JoinHostPort("127.0.0.1", strconv.Itoa(hp))
+		return net.JoinHostPort(n.publishIP().String(), strconv.Itoa(hp))
 	}
 	return ""
 }
@@ -141,7 +169,7 @@ func (n *Node) signal(ctx context.Context, sig, verb string) error {
 	if id == "" {
 		return fmt.Errorf("%s node %s: %w", verb, n.name, errNotCreated)
 	}
-	if _, err := n.cluster.docker.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: sig}); err != nil {
+	if _, err := n.api().ContainerKill(ctx, id, client.ContainerKillOptions{Signal: sig}); err != nil {
 		return fmt.Errorf("%s node %s: %w", verb, n.name, err)
 	}
 	return nil
@@ -157,7 +185,7 @@ func (n *Node) Pause(ctx context.Context) error {
 	if id == "" {
 		return fmt.Errorf("pause node %s: %w", n.name, errNotCreated)
 	}
-	if _, err := n.cluster.docker.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
+	if _, err := n.api().ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
 		return fmt.Errorf("pause node %s: %w", n.name, err)
 	}
 	return nil
@@ -169,7 +197,7 @@ func (n *Node) Unpause(ctx context.Context) error {
 	if id == "" {
 		return fmt.Errorf("unpause node %s: %w", n.name, errNotCreated)
 	}
-	if _, err := n.cluster.docker.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
+	if _, err := n.api().ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
 		return fmt.Errorf("unpause node %s: %w", n.name, err)
 	}
 	return nil
@@ -183,6 +211,12 @@ func (n *Node) Start(ctx context.Context) error {
 	n.mu.Lock()
 	ctr := n.ctr
 	n.mu.Unlock()
+	if n.eng != nil && n.ContainerID() != "" {
+		if err := n.startOnEngine(ctx); err != nil {
+			return fmt.Errorf("start node %s: %w", n.name, err)
+		}
+		return nil
+	}
 	if ctr == nil {
 		return fmt.Errorf("start node %s: %w", n.name, errNotCreated)
 	}
@@ -206,7 +240,7 @@ func (n *Node) State(ctx context.Context) (NodeState, error) {
 	if id == "" {
 		return StateMissing, nil
 	}
-	res, err := n.cluster.docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	res, err := n.api().ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if errdefs.IsNotFound(err) {
 		return StateMissing, nil
 	}
@@ -248,6 +282,9 @@ const createTimeout = 30 * time.Second
 // Teardown has looked for containers, leaking one. Waiting for the container
 // to become healthy does honour ctx.
 func (n *Node) create(ctx context.Context) error {
+	if n.eng != nil {
+		return n.createOnEngine(ctx)
+	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("start node %s: %w", n.name, err)
@@ -268,7 +305,7 @@ func (n *Node) create(ctx context.Context) error {
 			return nil
 		}
 		if attempt < 3 && ctr != nil && isPortTaken(err) {
-			if rmErr := n.cluster.remove(context.WithoutCancel(ctx), n.ContainerID()); rmErr == nil {
+			if rmErr := removeContainer(context.WithoutCancel(ctx), n.api(), n.ContainerID()); rmErr == nil {
 				continue
 			}
 		}
@@ -403,7 +440,7 @@ func (w healthWait) WaitUntilReady(ctx context.Context, target wait.StrategyTarg
 			return nil
 		}
 		if st, err := target.State(ctx); err == nil && !st.Running {
-			tail := n.cluster.tailLogs(context.WithoutCancel(ctx), info.ID, 5)
+			tail := n.cluster.tailLogs(context.WithoutCancel(ctx), n.api(), info.ID, 5)
 			return fmt.Errorf("wait healthy: container exited with code %d: %s", st.ExitCode, tail)
 		}
 		select {
@@ -423,7 +460,7 @@ func (n *Node) IP(ctx context.Context) (netip.Addr, error) {
 	if id == "" {
 		return netip.Addr{}, fmt.Errorf("find address of node %s: %w", n.name, errNotCreated)
 	}
-	res, err := n.cluster.docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	res, err := n.api().ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("find address of node %s: %w", n.name, err)
 	}

@@ -1,0 +1,117 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/moby/moby/client"
+)
+
+// prepareEngines opens every engine of Spec.Engines, joins them into a
+// Swarm, puts the image on each, and creates the run's attachable overlay
+// network on the manager (the first engine).
+func (c *Cluster) prepareEngines(ctx context.Context) error {
+	for _, name := range c.spec.Engines {
+		e, err := openEngine(ctx, name)
+		if err != nil {
+			return err
+		}
+		c.engines = append(c.engines, e)
+	}
+	s, err := acquireSwarm(ctx, c.engines)
+	if err != nil {
+		return err
+	}
+	c.swarm = s
+	if c.Image, err = c.ensureImage(ctx, c.engines[0].cli); err != nil {
+		return err
+	}
+	errs := make([]error, len(c.engines))
+	var wg sync.WaitGroup
+	for i, e := range c.engines[1:] {
+		wg.Go(func() { errs[i+1] = shipImage(ctx, c.engines[0], e, c.Image) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return c.createOverlay(ctx)
+}
+
+// createOverlay creates the run's overlay network, attachable so that plain
+// containers (not Swarm services) on every engine can join it.
+func (c *Cluster) createOverlay(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create network %s: %w", c.Network, err)
+	}
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	_, err := c.engines[0].cli.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
+		Driver:     "overlay",
+		Attachable: true,
+		Labels:     map[string]string{LabelRun: c.RunID},
+	})
+	if err != nil {
+		return fmt.Errorf("create overlay network %s on %s: %w", c.Network, c.engines[0].Name, err)
+	}
+	return nil
+}
+
+// engine returns the open engine of that name.
+func (c *Cluster) engine(name string) *Engine {
+	for _, e := range c.engines {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// teardownEngines removes the run's containers from every engine, then its
+// overlay network, then gives the Swarm back as it was found.
+func (c *Cluster) teardownEngines(ctx context.Context) error {
+	errs := make([][]error, len(c.engines))
+	var wg sync.WaitGroup
+	for i, e := range c.engines {
+		wg.Go(func() { errs[i] = c.removeContainers(ctx, e.cli) })
+	}
+	wg.Wait()
+	var all []error
+	for _, es := range errs {
+		all = append(all, es...)
+	}
+	if err := errors.Join(all...); err != nil {
+		return err
+	}
+	if err := removeNetwork(ctx, c.engines[0].cli, c.Network); err != nil {
+		return err
+	}
+	if err := releaseSwarm(ctx, c.swarm, c.engines); err != nil {
+		return err
+	}
+	c.swarm = nil
+	return nil
+}
+
+// closeEngines closes every engine's client.
+func (c *Cluster) closeEngines() error {
+	var errs []error
+	for _, e := range c.engines {
+		errs = append(errs, e.Close())
+	}
+	slog.Debug("engines closed", "run", c.RunID)
+	return errors.Join(errs...)
+}
+
+// Engines maps every node to the name of the engine it runs on ("local" on
+// a one-engine cluster), for the verdict and the report.
+func (c *Cluster) Engines() map[string]string {
+	m := make(map[string]string, len(c.all))
+	for _, n := range c.all {
+		m[n.name] = n.Engine()
+	}
+	return m
+}
