@@ -196,6 +196,9 @@ func (r *run) execute(ctx context.Context) (err error) {
 	}()
 	if c != nil {
 		r.meta.Image = c.Image.Ref
+		if len(spec.Engines) > 0 {
+			r.meta.Engines = c.Engines()
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -250,12 +253,14 @@ func stopNodes(ctx context.Context, c *cluster.Cluster) {
 // clusterSpec maps the scenario onto the Docker backend.
 func (r *run) clusterSpec() (cluster.Spec, error) {
 	spec := cluster.Spec{
-		RunID:   r.meta.RunID,
-		System:  r.sys,
-		Nodes:   r.s.Cluster.Nodes,
-		Options: r.s.Cluster.Options,
-		Image:   r.s.Cluster.Image,
-		LogDir:  r.dir.Nodes(),
+		RunID:     r.meta.RunID,
+		System:    r.sys,
+		Nodes:     r.s.Cluster.Nodes,
+		Options:   r.s.Cluster.Options,
+		Image:     r.s.Cluster.Image,
+		LogDir:    r.dir.Nodes(),
+		Engines:   r.s.Cluster.Engines,
+		Placement: r.s.Cluster.Placement.Map,
 	}
 	if r.agent != nil {
 		spec.Customize = r.agent.customize
