@@ -12,7 +12,8 @@ import (
 
 // prepareEngines opens every engine of Spec.Engines, joins them into a
 // Swarm, puts the image on each, and creates the run's attachable overlay
-// network on the manager (the first engine).
+// network on the manager (the first engine). A single engine needs no
+// Swarm: its nodes share a bridge network, as on the default engine.
 func (c *Cluster) prepareEngines(ctx context.Context) error {
 	for _, name := range c.spec.Engines {
 		e, err := openEngine(ctx, name)
@@ -21,11 +22,14 @@ func (c *Cluster) prepareEngines(ctx context.Context) error {
 		}
 		c.engines = append(c.engines, e)
 	}
-	s, err := acquireSwarm(ctx, c.engines)
-	if err != nil {
-		return err
+	if len(c.engines) > 1 {
+		s, err := acquireSwarm(ctx, c.engines)
+		if err != nil {
+			return err
+		}
+		c.swarm = s
 	}
-	c.swarm = s
+	var err error
 	if c.Image, err = c.ensureImage(ctx, c.engines[0].cli); err != nil {
 		return err
 	}
@@ -38,24 +42,25 @@ func (c *Cluster) prepareEngines(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return c.createOverlay(ctx)
+	return c.createEngineNetwork(ctx)
 }
 
-// createOverlay creates the run's overlay network, attachable so that plain
-// containers (not Swarm services) on every engine can join it.
-func (c *Cluster) createOverlay(ctx context.Context) error {
+// createEngineNetwork creates the run's network on the first engine: an
+// overlay network, attachable so that plain containers (not Swarm
+// services) on every engine can join it, or a bridge on a single engine.
+func (c *Cluster) createEngineNetwork(ctx context.Context) error {
+	opts := client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{LabelRun: c.RunID}}
+	if len(c.engines) > 1 {
+		opts.Driver, opts.Attachable = "overlay", true
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create network %s: %w", c.Network, err)
 	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 	defer cancel()
-	_, err := c.engines[0].cli.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
-		Driver:     "overlay",
-		Attachable: true,
-		Labels:     map[string]string{LabelRun: c.RunID},
-	})
+	_, err := c.engines[0].cli.NetworkCreate(nctx, c.Network, opts)
 	if err != nil {
-		return fmt.Errorf("create overlay network %s on %s: %w", c.Network, c.engines[0].Name, err)
+		return fmt.Errorf("create %s network %s on %s: %w", opts.Driver, c.Network, c.engines[0].Name, err)
 	}
 	return nil
 }
