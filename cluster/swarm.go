@@ -20,6 +20,10 @@ import (
 // before.
 const gwBridge = "docker_gwbridge"
 
+// LabelSwarm marks a Swarm that hadrill created, so that CleanupEngines
+// can dissolve one a crashed run left behind and never touch one it found.
+const LabelSwarm = "hadrill.swarm"
+
 // swarmPort is the Swarm's management port.
 const swarmPort = "2377"
 
@@ -143,7 +147,10 @@ func (s *swarmSession) initSwarm(ctx context.Context, mgr *Engine, engines []*En
 	if s.hadGW[mgr.Host], err = hasNetwork(ctx, mgr.cli, gwBridge); err != nil {
 		return err
 	}
+	spec := swarm.Spec{}
+	spec.Annotations.Labels = map[string]string{LabelSwarm: "created"}
 	_, err = mgr.cli.SwarmInit(ctx, client.SwarmInitOptions{
+		Spec:          spec,
 		ListenAddr:    net.JoinHostPort(addr.String(), swarmPort),
 		AdvertiseAddr: net.JoinHostPort(addr.String(), swarmPort),
 		DataPathAddr:  addr.String(),
