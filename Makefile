@@ -13,7 +13,7 @@ export CGO_ENABLED := 0
 # its own labels instead (hadrill cleanup).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build run test bench vet fmt cleanup clean
+.PHONY: all build run test bench vet fmt cleanup clean engines engines-down
 
 all: build
 
@@ -39,6 +39,16 @@ bench: build
 
 cleanup: build
 	bin/hadrill cleanup
+
+# A test bed of more Docker engines, each in a network namespace of its own
+# (scripts/engines.sh; needs root and dockerd): `make engines` starts one
+# named "second", so that `--set cluster.engines=[local,second]` works.
+ENGINES ?= second
+engines:
+	scripts/engines.sh up $(ENGINES)
+
+engines-down:
+	scripts/engines.sh down $(ENGINES)
 
 clean:
 	rm -rf bin
