@@ -33,9 +33,14 @@ func (n *Node) createOnEngine(ctx context.Context) error {
 		if err := n.pickPorts(); err != nil {
 			return fmt.Errorf("start node %s: %w", n.name, err)
 		}
+		release, err := acquireCreateSlot(ctx)
+		if err != nil {
+			return fmt.Errorf("start node %s: %w", n.name, err)
+		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
-		err := n.createContainer(cctx)
+		err = n.createContainer(cctx)
 		cancel()
+		release()
 		if err == nil {
 			err = n.startOnEngine(ctx)
 		}

@@ -274,6 +274,23 @@ func (n *Node) Healthy(ctx context.Context) error {
 // createTimeout bounds a container or network creation.
 const createTimeout = 30 * time.Second
 
+// createSlots bounds how many containers this process creates at once.
+// Creating one copies the node agent's binary (tens of MB) into it; with
+// two parallel runs on a busy engine with a slow storage driver
+// (fuse-overlayfs), six copies at once went past createTimeout while three
+// did not. The wait for a slot is not part of createTimeout.
+var createSlots = make(chan struct{}, 3)
+
+// acquireCreateSlot waits for a creation slot, or for ctx to end.
+func acquireCreateSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case createSlots <- struct{}{}:
+		return func() { <-createSlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // create creates and starts the node's container, retrying with new host
 // ports when one was taken after it was chosen.
 //
@@ -292,9 +309,14 @@ func (n *Node) create(ctx context.Context) error {
 		if err := n.pickPorts(); err != nil {
 			return fmt.Errorf("start node %s: %w", n.name, err)
 		}
+		release, err := acquireCreateSlot(ctx)
+		if err != nil {
+			return fmt.Errorf("start node %s: %w", n.name, err)
+		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 		ctr, err := testcontainers.GenericContainer(cctx, n.request())
 		cancel()
+		release()
 		if ctr != nil {
 			n.setContainer(ctr)
 		}

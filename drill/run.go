@@ -175,8 +175,11 @@ func (r *run) execute(ctx context.Context) (err error) {
 		return err
 	}
 	r.setPhase("build")
-	if err := cluster.Available(ctx); err != nil {
-		return envError("check docker", err)
+	// A multi-engine run checks its own engines when it starts.
+	if len(r.s.Cluster.Engines) == 0 {
+		if err := cluster.Available(ctx); err != nil {
+			return envError("check docker", err)
+		}
 	}
 	spec, err := r.clusterSpec()
 	if err != nil {
