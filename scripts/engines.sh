@@ -77,7 +77,7 @@ engine_up() {
 		--data-root "$DATA/$name" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
 		--host "unix://$dir/docker.sock" --storage-driver fuse-overlayfs \
 		--cgroup-parent "hadrill-$name" --mtu 1400 --label "hadrill.publish-ip=$ip" \
-		>"$dir/dockerd.log" 2>&1 &
+		>"$dir/dockerd.log" 2>&1 9>&- &
 	for _ in $(seq 1 120); do
 		if docker -H "unix://$dir/docker.sock" info >/dev/null 2>&1; then break; fi
 		sleep 0.5
@@ -119,8 +119,16 @@ names_up() {
 	ls "$RUN" 2>/dev/null || true
 }
 
+# status needs no lock, but taking it is harmless.
+
 cmd=${1:-status}
 [ $# -gt 0 ] && shift
+# Two test beds started at once (go test -p 2) must not pick the same
+# address or tear down the hub under each other.
+mkdir -p "$RUN"
+exec 9>"$RUN.lock"
+flock 9
+
 case $cmd in
 up)
 	[ $# -eq 0 ] && set -- second
