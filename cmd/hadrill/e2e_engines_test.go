@@ -70,33 +70,44 @@ func engineLeftovers(t *testing.T, engine string) string {
 	return strings.Join(found, "; ")
 }
 
-// TestTwoEngineDrill runs kill-primary with its nodes spread over two
-// engines that the run joins into a Swarm, and wants the same verdict as on
-// one engine, each node's engine in the verdict, and both engines left as
-// they were found.
-func TestTwoEngineDrill(t *testing.T) {
+// TestTwoEngineDrills runs kill-primary and partition-primary at once
+// (--parallel 2), each with its nodes spread over the same two engines,
+// which the runs share in one Swarm. Both must pass as on one engine, name
+// each node's engine in the verdict, write one JUnit file, and leave both
+// engines as they were found.
+func TestTwoEngineDrills(t *testing.T) {
 	engines := testEngines(t)
 	dir := t.TempDir()
-	code, stdout, stderr := hadrill(t, "run", "kill-primary", "--results", dir,
-		"--set", "cluster.engines=["+strings.Join(engines, ",")+"]")
+	junit := filepath.Join(dir, "suite.xml")
+	code, stdout, stderr := hadrill(t, "run", "--parallel", "2", "kill-primary", "partition-primary",
+		"--results", dir, "--junit", junit, "--set", "cluster.engines=["+strings.Join(engines, ",")+"]")
 	t.Logf("stdout:\n%s", stdout)
 	if code != exitOK {
-		t.Fatalf("kill-primary on %v: exit %d, want 0; stderr:\n%s", engines, code, stderr)
+		t.Fatalf("two drills on %v: exit %d, want 0; stderr:\n%s", engines, code, stderr)
 	}
-	v := readVerdict(t, filepath.Join(dir, "kill-primary", "latest"))
-	on := map[string]int{}
-	for _, e := range v.Engines {
-		on[e]++
+	for _, name := range []string{"kill-primary", "partition-primary"} {
+		v := readVerdict(t, filepath.Join(dir, name, "latest"))
+		on := map[string]int{}
+		for _, e := range v.Engines {
+			on[e]++
+		}
+		if len(v.Engines) != 3 || on[engines[0]] != 2 || on[engines[1]] != 1 {
+			t.Errorf("%s: verdict engines = %v, want n1..n3 spread 2+1 over %v", name, v.Engines, engines)
+		}
+		if rto := v.Checks["rto"]; rto.Value == nil || *rto.Value <= 0 || *rto.Value > 5 {
+			t.Errorf("%s: rto %+v: want 0 < rto <= 5s", name, rto)
+		}
 	}
-	if len(v.Engines) != 3 || on[engines[0]] != 2 || on[engines[1]] != 1 {
-		t.Errorf("verdict engines = %v, want n1..n3 spread 2+1 over %v", v.Engines, engines)
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if rto := v.Checks["rto"]; rto.Value == nil || *rto.Value <= 0 || *rto.Value > 5 {
-		t.Errorf("rto %+v: want 0 < rto <= 5s", rto)
+	if n := strings.Count(string(b), "<testsuite "); n != 2 {
+		t.Errorf("junit has %d suites, want 2 in one file", n)
 	}
 	for _, e := range engines {
 		if left := engineLeftovers(t, e); left != "" {
-			t.Errorf("engine %s after the run: %s", e, left)
+			t.Errorf("engine %s after the runs: %s", e, left)
 		}
 	}
 }
