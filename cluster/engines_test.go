@@ -236,3 +236,49 @@ func TestEnginesKillPrimary(t *testing.T) {
 		}
 	}
 }
+
+// TestEnginesKeepFoundSwarm starts with a Swarm the test made on the first
+// engine alone: hadrill must join the second engine as a worker, and on
+// teardown make it leave (and drop it from the manager's node list) while
+// the Swarm it found stays as it was.
+func TestEnginesKeepFoundSwarm(t *testing.T) {
+	engines := needEngines(t)
+	ctx := context.Background()
+	mgr, err := openEngine(ctx, engines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	addr := mgr.PublishIP.String()
+	if _, err := mgr.cli.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: addr + ":2377", AdvertiseAddr: addr + ":2377"}); err != nil {
+		t.Fatalf("init the test's own swarm: %v", err)
+	}
+	t.Cleanup(func() { mgr.cli.SwarmLeave(context.Background(), client.SwarmLeaveOptions{Force: true}) })
+	nodesBefore, err := mgr.cli.NodeList(ctx, client.NodeListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := hakvSpec(t)
+	spec.Engines = engines
+	before := stateOf(t, engines[1], spec.RunID)
+	c := startCluster(t, spec)
+	if st := stateOf(t, engines[1], spec.RunID); st.swarm != swarm.LocalNodeStateActive {
+		t.Fatalf("second engine during the run: swarm %s, want active", st.swarm)
+	}
+	if err := c.Teardown(ctx); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	if st := stateOf(t, engines[0], spec.RunID); st.swarm != swarm.LocalNodeStateActive || st.runNets != 0 || st.runCtrs != 0 {
+		t.Errorf("manager after the run = %+v, want its swarm kept and nothing of the run", st)
+	}
+	if after := stateOf(t, engines[1], spec.RunID); after != before {
+		t.Errorf("second engine after the run = %+v, want %+v as before", after, before)
+	}
+	nodesAfter, err := mgr.cli.NodeList(ctx, client.NodeListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodesAfter.Items) != len(nodesBefore.Items) {
+		t.Errorf("swarm has %d nodes after the run, want %d as before", len(nodesAfter.Items), len(nodesBefore.Items))
+	}
+}
