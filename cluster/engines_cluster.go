@@ -58,11 +58,26 @@ func (c *Cluster) createEngineNetwork(ctx context.Context) error {
 	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 	defer cancel()
-	_, err := c.engines[0].cli.NetworkCreate(nctx, c.Network, opts)
+	mgr := c.manager()
+	_, err := mgr.cli.NetworkCreate(nctx, c.Network, opts)
 	if err != nil {
-		return fmt.Errorf("create %s network %s on %s: %w", opts.Driver, c.Network, c.engines[0].Name, err)
+		return fmt.Errorf("create %s network %s on %s: %w", opts.Driver, c.Network, mgr.Name, err)
 	}
 	return nil
+}
+
+// manager is the engine that manages the Swarm, where Swarm networks are
+// created and removed: the first engine, unless a parallel run on the same
+// engines listed them in another order and made another one the manager.
+func (c *Cluster) manager() *Engine {
+	if c.swarm != nil {
+		for _, e := range c.engines {
+			if e.Host == c.swarm.manager {
+				return e
+			}
+		}
+	}
+	return c.engines[0]
 }
 
 // engine returns the open engine of that name.
@@ -91,7 +106,7 @@ func (c *Cluster) teardownEngines(ctx context.Context) error {
 	if err := errors.Join(all...); err != nil {
 		return err
 	}
-	if err := removeNetwork(ctx, c.engines[0].cli, c.Network); err != nil {
+	if err := removeNetwork(ctx, c.manager().cli, c.Network); err != nil {
 		return err
 	}
 	if err := releaseSwarm(ctx, c.swarm, c.engines); err != nil {
