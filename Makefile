@@ -13,7 +13,7 @@ export CGO_ENABLED := 0
 # its own labels instead (hadrill cleanup).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build images run test bench fuzz vet fmt cleanup clean drills
+.PHONY: all build images run test bench fuzz vet fmt cleanup clean drills engines engines-down
 
 all: build
 
@@ -70,6 +70,16 @@ fuzz:
 
 cleanup: build
 	bin/hadrill cleanup
+
+# A test bed of more Docker engines, each in a network namespace of its own
+# (scripts/engines.sh; needs root and dockerd): `make engines` starts one
+# named "second", so that `--set cluster.engines=[local,second]` works.
+ENGINES ?= second
+engines:
+	scripts/engines.sh up $(ENGINES)
+
+engines-down:
+	scripts/engines.sh down $(ENGINES)
 
 clean:
 	rm -rf bin

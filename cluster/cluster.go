@@ -50,6 +50,17 @@ type Spec struct {
 	// StartTimeout bounds the wait for each node to become healthy, at Start
 	// and at every Node.Start. Zero means 60 s.
 	StartTimeout time.Duration
+	// Engines, when set, lists the Docker engines to spread the nodes over
+	// ("local", a docker context name, or a unix:// or tcp:// endpoint). The
+	// first is the Swarm manager: Start joins the engines into a Swarm when
+	// they are not in one, creates an attachable overlay network for the run,
+	// builds the image on the first engine and ships it to the others.
+	// Teardown leaves the Swarm state as it was found. Empty means the one
+	// engine testcontainers finds.
+	Engines []string
+	// Placement maps node names to engine names; the nodes it leaves out are
+	// spread round robin over Engines in order.
+	Placement map[string]string
 	// Customize, when set, may change each node's container after the system
 	// described it. It is the seam for the node agent: add its binary as a
 	// File, wrap the Entrypoint, publish its port in Ports, add NET_ADMIN (and
@@ -74,6 +85,9 @@ type Cluster struct {
 	all    []*Node   // every node, data nodes first
 	plan   *addrPlan // fixed addresses, for an AddressReserver; else nil
 
+	engines []*Engine     // multi-engine clusters only; docker is nil then
+	swarm   *swarmSession // the Swarm the engines share, while in use
+
 	mu   sync.Mutex
 	done bool // torn down successfully
 }
@@ -92,12 +106,22 @@ func NewRunID() string {
 // Validate checks the spec without touching Docker, so `hadrill validate`
 // can reject a bad node count or an unknown system option up front.
 func (s Spec) Validate() error {
+	_, err := s.placed()
+	return err
+}
+
+// placed checks the spec on a placeholder address plan and maps each node to
+// its engine (nil on one engine).
+func (s Spec) placed() (map[string]string, error) {
 	plan, err := s.placeholderPlan()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = s.members(plan)
-	return err
+	ms, err := s.members(plan)
+	if err != nil {
+		return nil, err
+	}
+	return s.placement(ms)
 }
 
 // placeholderPlan lays out addresses on a never-routed subnet, to check a
@@ -115,6 +139,28 @@ func (s Spec) placeholderPlan() (*addrPlan, error) {
 		return nil, fmt.Errorf("check cluster spec: %w", err)
 	}
 	return plan, nil
+}
+
+// placement maps each member to its engine name; nil on one engine.
+func (s Spec) placement(ms []member) (map[string]string, error) {
+	if len(s.Engines) == 0 {
+		if len(s.Placement) > 0 {
+			return nil, errors.New("check cluster spec: placement without engines")
+		}
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	for _, e := range s.Engines {
+		if e == "" || seen[e] {
+			return nil, fmt.Errorf("check cluster spec: engine %q is empty or listed twice", e)
+		}
+		seen[e] = true
+	}
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	return placeNodes(names, s.Engines, s.Placement)
 }
 
 // member is one node to create: its name, role, serving port and health
@@ -208,27 +254,29 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 		spec.StartTimeout = 60 * time.Second
 	}
 	c := &Cluster{RunID: spec.RunID, Network: "hadrill-" + spec.RunID, spec: spec}
-	err := spec.Validate()
+	placed, err := spec.placed()
 	if err != nil {
 		return c, err
 	}
 	began := time.Now()
-	if c.docker, err = connect(ctx); err != nil {
-		return c, err
+	if placed != nil {
+		err = c.prepareEngines(ctx)
+	} else {
+		err = c.prepareEngine(ctx)
 	}
-	if c.Image, err = c.ensureImage(ctx); err != nil {
+	if err != nil {
 		return c, err
 	}
 	imaged := time.Now()
-	if err := c.createNetwork(ctx); err != nil {
-		return c, err
-	}
 	members, err := spec.members(c.plan)
 	if err != nil {
 		return c, err
 	}
 	for _, m := range members {
 		n := &Node{name: m.Name, role: m.Role, port: m.Port, ip: m.IP, health: m.health, cluster: c, spec: m.spec}
+		if placed != nil {
+			n.eng = c.engine(placed[m.Name])
+		}
 		c.all = append(c.all, n)
 		if m.Role == DataRole {
 			c.nodes = append(c.nodes, n)
@@ -246,6 +294,19 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 	slog.Debug("cluster started", "run", c.RunID, "image", c.Image.Ref,
 		"image_took", imaged.Sub(began), "nodes_took", time.Since(imaged))
 	return c, nil
+}
+
+// prepareEngine connects to the one engine, finds or builds the image and
+// creates the run's bridge network.
+func (c *Cluster) prepareEngine(ctx context.Context) error {
+	var err error
+	if c.docker, err = connect(ctx); err != nil {
+		return err
+	}
+	if c.Image, err = c.ensureImage(ctx, c.docker); err != nil {
+		return err
+	}
+	return c.createNetwork(ctx)
 }
 
 // createNetwork creates the run's network: on a subnet Docker picks, or on
@@ -285,9 +346,9 @@ func (c *Cluster) createNetworkWith(ctx context.Context, ipam *network.IPAM) err
 }
 
 // ensureImage finds or builds the system's image, or checks the override.
-func (c *Cluster) ensureImage(ctx context.Context) (Image, error) {
+func (c *Cluster) ensureImage(ctx context.Context, cli client.APIClient) (Image, error) {
 	if ref := c.spec.Image; ref != "" {
-		found, err := c.docker.ImageInspect(ctx, ref)
+		found, err := cli.ImageInspect(ctx, ref)
 		if err != nil {
 			return Image{}, fmt.Errorf("find image %s (images are never pulled): %w", ref, err)
 		}
@@ -297,7 +358,7 @@ func (c *Cluster) ensureImage(ctx context.Context) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("get %s image: %w", c.spec.System.Name(), err)
 	}
-	return ensureImage(ctx, c.docker, is)
+	return ensureImage(ctx, cli, is)
 }
 
 // containerName is the Docker name of a node's container.

@@ -31,6 +31,9 @@ type Node struct {
 	health  HealthCheck
 	cluster *Cluster
 	spec    ContainerSpec
+	// eng is the node's engine in a multi-engine cluster; nil on one
+	// engine, where testcontainers manages the container.
+	eng *Engine
 
 	mu    sync.Mutex
 	ctr   testcontainers.Container
@@ -74,6 +77,31 @@ func (n *Node) ContainerID() string {
 	return n.id
 }
 
+// Engine names the engine the node runs on: "local" on a one-engine
+// cluster, else the name cluster.engines gives it.
+func (n *Node) Engine() string {
+	if n.eng == nil {
+		return LocalEngine
+	}
+	return n.eng.Name
+}
+
+// api is the client of the node's engine.
+func (n *Node) api() client.APIClient {
+	if n.eng != nil {
+		return n.eng.cli
+	}
+	return n.cluster.docker
+}
+
+// publishIP is where the node's ports are published and reached.
+func (n *Node) publishIP() netip.Addr {
+	if n.eng != nil {
+		return n.eng.PublishIP
+	}
+	return netip.MustParseAddr("127.0.0.1")
+}
+
 // ClientAddr is where clients reach the node: "127.0.0.1:<port>". The host
 // port is chosen once and bound explicitly, so it survives Kill/Stop and
 // Start and clients may cache it. Should the engine ever assign a different
@@ -92,7 +120,7 @@ func (n *Node) Addr(containerPort int) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if hp, ok := n.ports[containerPort]; ok {
-		return net.JoinHostPort("127.0.0.1", strconv.Itoa(hp))
+		return net.JoinHostPort(n.publishIP().String(), strconv.Itoa(hp))
 	}
 	return ""
 }
@@ -146,7 +174,7 @@ func (n *Node) signal(ctx context.Context, sig, verb string) error {
 	if id == "" {
 		return fmt.Errorf("%s node %s: %w", verb, n.name, errNotCreated)
 	}
-	if _, err := n.cluster.docker.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: sig}); err != nil {
+	if _, err := n.api().ContainerKill(ctx, id, client.ContainerKillOptions{Signal: sig}); err != nil {
 		return fmt.Errorf("%s node %s: %w", verb, n.name, err)
 	}
 	return nil
@@ -162,7 +190,7 @@ func (n *Node) Pause(ctx context.Context) error {
 	if id == "" {
 		return fmt.Errorf("pause node %s: %w", n.name, errNotCreated)
 	}
-	if _, err := n.cluster.docker.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
+	if _, err := n.api().ContainerPause(ctx, id, client.ContainerPauseOptions{}); err != nil {
 		return fmt.Errorf("pause node %s: %w", n.name, err)
 	}
 	return nil
@@ -174,7 +202,7 @@ func (n *Node) Unpause(ctx context.Context) error {
 	if id == "" {
 		return fmt.Errorf("unpause node %s: %w", n.name, errNotCreated)
 	}
-	if _, err := n.cluster.docker.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
+	if _, err := n.api().ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); err != nil {
 		return fmt.Errorf("unpause node %s: %w", n.name, err)
 	}
 	return nil
@@ -188,6 +216,12 @@ func (n *Node) Start(ctx context.Context) error {
 	n.mu.Lock()
 	ctr := n.ctr
 	n.mu.Unlock()
+	if n.eng != nil && n.ContainerID() != "" {
+		if err := n.startOnEngine(ctx); err != nil {
+			return fmt.Errorf("start node %s: %w", n.name, err)
+		}
+		return nil
+	}
 	if ctr == nil {
 		return fmt.Errorf("start node %s: %w", n.name, errNotCreated)
 	}
@@ -211,7 +245,7 @@ func (n *Node) State(ctx context.Context) (NodeState, error) {
 	if id == "" {
 		return StateMissing, nil
 	}
-	res, err := n.cluster.docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	res, err := n.api().ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if errdefs.IsNotFound(err) {
 		return StateMissing, nil
 	}
@@ -247,6 +281,23 @@ func (n *Node) Healthy(ctx context.Context) error {
 // three containers at once was seen to take over 30 s.
 const createTimeout = 2 * time.Minute
 
+// createSlots bounds how many containers this process creates at once.
+// Creating one copies the node agent's binary (tens of MB) into it; with
+// two parallel runs on a busy engine with a slow storage driver
+// (fuse-overlayfs), six copies at once went past createTimeout while three
+// did not. The wait for a slot is not part of createTimeout.
+var createSlots = make(chan struct{}, 3)
+
+// acquireCreateSlot waits for a creation slot, or for ctx to end.
+func acquireCreateSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case createSlots <- struct{}{}:
+		return func() { <-createSlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // create creates and starts the node's container, retrying with new host
 // ports when one was taken after it was chosen.
 //
@@ -255,6 +306,9 @@ const createTimeout = 2 * time.Minute
 // Teardown has looked for containers, leaking one. Waiting for the container
 // to become healthy does honour ctx.
 func (n *Node) create(ctx context.Context) error {
+	if n.eng != nil {
+		return n.createOnEngine(ctx)
+	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("start node %s: %w", n.name, err)
@@ -262,9 +316,14 @@ func (n *Node) create(ctx context.Context) error {
 		if err := n.pickPorts(); err != nil {
 			return fmt.Errorf("start node %s: %w", n.name, err)
 		}
+		release, err := acquireCreateSlot(ctx)
+		if err != nil {
+			return fmt.Errorf("start node %s: %w", n.name, err)
+		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 		ctr, err := testcontainers.GenericContainer(cctx, n.request())
 		cancel()
+		release()
 		if ctr != nil {
 			n.setContainer(ctr)
 		}
@@ -275,7 +334,7 @@ func (n *Node) create(ctx context.Context) error {
 			return nil
 		}
 		if attempt < 3 && ctr != nil && isPortTaken(err) {
-			if rmErr := n.cluster.remove(context.WithoutCancel(ctx), n.ContainerID()); rmErr == nil {
+			if rmErr := removeContainer(context.WithoutCancel(ctx), n.api(), n.ContainerID()); rmErr == nil {
 				continue
 			}
 		}
@@ -431,7 +490,7 @@ func (w healthWait) WaitUntilReady(ctx context.Context, target wait.StrategyTarg
 			return nil
 		}
 		if st, err := target.State(ctx); err == nil && !st.Running {
-			tail := n.cluster.tailLogs(context.WithoutCancel(ctx), info.ID, 5)
+			tail := n.cluster.tailLogs(context.WithoutCancel(ctx), n.api(), info.ID, 5)
 			return fmt.Errorf("wait healthy: container exited with code %d: %s", st.ExitCode, tail)
 		}
 		select {
@@ -451,7 +510,7 @@ func (n *Node) IP(ctx context.Context) (netip.Addr, error) {
 	if id == "" {
 		return netip.Addr{}, fmt.Errorf("find address of node %s: %w", n.name, errNotCreated)
 	}
-	res, err := n.cluster.docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	res, err := n.api().ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("find address of node %s: %w", n.name, err)
 	}

@@ -40,11 +40,18 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.done || c.docker == nil {
+	if c.done || (c.docker == nil && c.engines == nil) {
 		return nil // nothing was created without a client
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 	defer cancel()
+	if c.engines != nil {
+		if err := c.teardownEngines(ctx); err != nil {
+			return fmt.Errorf("tear down run %s: %w", c.RunID, err)
+		}
+		c.done = true
+		return c.closeEngines()
+	}
 	if err := c.teardown(ctx); err != nil {
 		return fmt.Errorf("tear down run %s: %w", c.RunID, err)
 	}
@@ -55,38 +62,44 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 // teardown removes the run's containers, looking again after each sweep in
 // case one appeared meanwhile, then the network.
 func (c *Cluster) teardown(ctx context.Context) error {
+	errs := c.removeContainers(ctx, c.docker)
+	return errors.Join(append(errs, removeNetwork(ctx, c.docker, c.Network))...)
+}
+
+// removeContainers removes the run's containers from one engine, looking
+// again after each sweep in case one appeared meanwhile.
+func (c *Cluster) removeContainers(ctx context.Context, cli client.APIClient) []error {
 	var errs []error
 	for sweep := 0; sweep < 3; sweep++ {
-		list, err := c.docker.ContainerList(ctx, client.ContainerListOptions{
+		list, err := cli.ContainerList(ctx, client.ContainerListOptions{
 			All:     true,
 			Filters: make(client.Filters).Add("label", LabelRun+"="+c.RunID),
 		})
 		if err != nil {
-			return fmt.Errorf("list containers: %w", err)
+			return []error{fmt.Errorf("list containers: %w", err)}
 		}
 		if len(list.Items) == 0 {
-			errs = nil // nothing is left, whatever failed before
-			break
+			return nil // nothing is left, whatever failed before
 		}
-		errs = c.removeAll(ctx, list.Items)
+		errs = c.removeAll(ctx, cli, list.Items)
 	}
-	return errors.Join(append(errs, removeNetwork(ctx, c.docker, c.Network))...)
+	return errs
 }
 
 // removeAll saves the logs of the given containers and removes them, all at
 // once.
-func (c *Cluster) removeAll(ctx context.Context, ctrs []container.Summary) []error {
+func (c *Cluster) removeAll(ctx context.Context, cli client.APIClient, ctrs []container.Summary) []error {
 	errs := make([]error, len(ctrs))
 	var wg sync.WaitGroup
 	for i, ctr := range ctrs {
 		wg.Go(func() {
 			node := ctr.Labels[LabelNode]
 			if c.spec.LogDir != "" && node != "" {
-				if err := c.saveLogs(ctx, ctr.ID, filepath.Join(c.spec.LogDir, node+".log")); err != nil {
+				if err := c.saveLogs(ctx, cli, ctr.ID, filepath.Join(c.spec.LogDir, node+".log")); err != nil {
 					slog.Warn("keep node log", "node", node, "err", err)
 				}
 			}
-			if err := c.remove(ctx, ctr.ID); err != nil {
+			if err := removeContainer(ctx, cli, ctr.ID); err != nil {
 				errs[i] = fmt.Errorf("remove node %s: %w", node, err)
 			}
 		})
@@ -95,12 +108,8 @@ func (c *Cluster) removeAll(ctx context.Context, ctrs []container.Summary) []err
 	return errs
 }
 
-// remove force-removes a container. A paused container is thawed first:
-// not every engine version removes a frozen one.
-func (c *Cluster) remove(ctx context.Context, id string) error {
-	return removeContainer(ctx, c.docker, id)
-}
-
+// removeContainer force-removes a container. A paused container is thawed
+// first: not every engine version removes a frozen one.
 func removeContainer(ctx context.Context, cli client.APIClient, id string) error {
 	opts := client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}
 	_, err := cli.ContainerRemove(ctx, id, opts)
@@ -137,7 +146,7 @@ func removeNetwork(ctx context.Context, cli client.APIClient, name string) error
 
 // saveLogs writes a container's whole log, stdout and stderr demultiplexed
 // into one file in the order the engine returns them.
-func (c *Cluster) saveLogs(ctx context.Context, id, path string) error {
+func (c *Cluster) saveLogs(ctx context.Context, cli client.APIClient, id, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("make log folder: %w", err)
 	}
@@ -145,7 +154,7 @@ func (c *Cluster) saveLogs(ctx context.Context, id, path string) error {
 	if err != nil {
 		return fmt.Errorf("create log file: %w", err)
 	}
-	if err := c.copyLogs(ctx, id, "all", f); err != nil {
+	if err := c.copyLogs(ctx, cli, id, "all", f); err != nil {
 		f.Close()
 		return err
 	}
@@ -154,8 +163,8 @@ func (c *Cluster) saveLogs(ctx context.Context, id, path string) error {
 
 // copyLogs copies the last tail lines ("all" for every line) of a
 // container's log to w.
-func (c *Cluster) copyLogs(ctx context.Context, id, tail string, w io.Writer) error {
-	rc, err := c.docker.ContainerLogs(ctx, id, client.ContainerLogsOptions{
+func (c *Cluster) copyLogs(ctx context.Context, cli client.APIClient, id, tail string, w io.Writer) error {
+	rc, err := cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{
 		ShowStdout: true, ShowStderr: true, Tail: tail,
 	})
 	if err != nil {
@@ -170,9 +179,9 @@ func (c *Cluster) copyLogs(ctx context.Context, id, tail string, w io.Writer) er
 
 // tailLogs is the end of a container's log on one line, for error messages
 // about a node that exited during start.
-func (c *Cluster) tailLogs(ctx context.Context, id string, n int) string {
+func (c *Cluster) tailLogs(ctx context.Context, cli client.APIClient, id string, n int) string {
 	var buf bytes.Buffer
-	if err := c.copyLogs(ctx, id, strconv.Itoa(n), &buf); err != nil {
+	if err := c.copyLogs(ctx, cli, id, strconv.Itoa(n), &buf); err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
 	out := strings.ReplaceAll(strings.TrimSpace(buf.String()), "\n", " | ")

@@ -158,6 +158,7 @@ func verdict(s *scenarios.Scenario, meta results.Meta, rep checker.Report, folde
 		Faults:      results.FaultRecords(folded),
 		System:      s.Cluster.System,
 		Image:       meta.Image,
+		Engines:     meta.Engines,
 		Nodes:       s.Cluster.Nodes,
 		Option:      s.Cluster.Options,
 		Latency:     rep.Latency,

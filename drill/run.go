@@ -180,8 +180,11 @@ func (r *run) execute(ctx context.Context) (err error) {
 		return err
 	}
 	r.setPhase("build")
-	if err := cluster.Available(ctx); err != nil {
-		return envError("check docker", err)
+	// A multi-engine run checks its own engines when it starts.
+	if len(r.s.Cluster.Engines) == 0 {
+		if err := cluster.Available(ctx); err != nil {
+			return envError("check docker", err)
+		}
 	}
 	spec, err := r.clusterSpec()
 	if err != nil {
@@ -208,6 +211,9 @@ func (r *run) execute(ctx context.Context) (err error) {
 	}()
 	if c != nil {
 		r.meta.Image = c.Image.Ref
+		if len(spec.Engines) > 0 {
+			r.meta.Engines = c.Engines()
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -298,12 +304,14 @@ func stopNodes(ctx context.Context, c *cluster.Cluster) {
 // clusterSpec maps the scenario onto the Docker backend.
 func (r *run) clusterSpec() (cluster.Spec, error) {
 	spec := cluster.Spec{
-		RunID:   r.meta.RunID,
-		System:  r.sys,
-		Nodes:   r.s.Cluster.Nodes,
-		Options: r.s.Cluster.Options,
-		Image:   r.s.Cluster.Image,
-		LogDir:  r.dir.Nodes(),
+		RunID:     r.meta.RunID,
+		System:    r.sys,
+		Nodes:     r.s.Cluster.Nodes,
+		Options:   r.s.Cluster.Options,
+		Image:     r.s.Cluster.Image,
+		LogDir:    r.dir.Nodes(),
+		Engines:   r.s.Cluster.Engines,
+		Placement: r.s.Cluster.Placement.Map,
 	}
 	if r.agent != nil {
 		spec.Customize = r.agent.customize

@@ -27,9 +27,11 @@ type Meta struct {
 	// End is when the final read phase ended, in ns.
 	End int64 `json:"end_ns"`
 	// Image is the image the nodes ran.
-	Image       string   `json:"image,omitempty"`
-	Interrupted bool     `json:"interrupted,omitempty"`
-	Errors      []string `json:"errors,omitempty"`
+	Image string `json:"image,omitempty"`
+	// Engines maps each node to its Docker engine, on multi-engine runs.
+	Engines     map[string]string `json:"engines,omitempty"`
+	Interrupted bool              `json:"interrupted,omitempty"`
+	Errors      []string          `json:"errors,omitempty"`
 	// Finished is when the run (teardown included) ended.
 	Finished time.Time `json:"finished"`
 }

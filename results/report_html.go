@@ -113,6 +113,14 @@ func runMeta(v *Verdict) []keyValue {
 	if v.Nodes > 0 {
 		meta = append(meta, keyValue{"nodes", fmt.Sprint(v.Nodes)})
 	}
+	if len(v.Engines) > 0 {
+		on := make([]string, 0, len(v.Engines))
+		for n, e := range v.Engines {
+			on = append(on, n+"@"+e)
+		}
+		slices.Sort(on)
+		meta = append(meta, keyValue{"engines", strings.Join(on, " ")})
+	}
 	opts := make([]string, 0, len(v.Option))
 	for k, val := range v.Option {
 		opts = append(opts, k+"="+val)

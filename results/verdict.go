@@ -29,10 +29,13 @@ type Verdict struct {
 
 	// System and Image identify what was drilled, so that comparisons
 	// across versions can say what they compared.
-	System string            `json:"system,omitempty"`
-	Image  string            `json:"image,omitempty"`
-	Nodes  int               `json:"nodes,omitempty"`
-	Option map[string]string `json:"options,omitempty"`
+	System string `json:"system,omitempty"`
+	Image  string `json:"image,omitempty"`
+	Nodes  int    `json:"nodes,omitempty"`
+	// Engines maps each node to the Docker engine it ran on, when the
+	// cluster was spread over several (cluster.engines).
+	Engines map[string]string `json:"engines,omitempty"`
+	Option  map[string]string `json:"options,omitempty"`
 	// Latency is per operation kind, in seconds.
 	Latency checker.LatencyReport `json:"latency"`
 	// Interrupted is set when the run was cut short (Ctrl-C); its checks

@@ -9,6 +9,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -68,6 +69,48 @@ type Cluster struct {
 	// Every option the file leaves out gets its default, so the scenario as
 	// run records the full configuration.
 	Options Options `yaml:"options,omitempty"`
+	// Engines lists the Docker engines to spread the nodes over: "local"
+	// (the engine hadrill uses by default), a docker context name, or a
+	// unix:// or tcp:// endpoint. The first is the Swarm manager. Default:
+	// none, one engine as before.
+	Engines []string `yaml:"engines,omitempty"`
+	// Placement says which engine each node runs on. Default spread.
+	Placement Placement `yaml:"placement,omitempty"`
+}
+
+// Placement is "spread" (round robin over cluster.engines, in order) or a
+// node → engine map; the nodes a map leaves out are spread.
+type Placement struct {
+	// Map is the explicit node → engine map; nil for spread.
+	Map map[string]string
+}
+
+// UnmarshalYAML reads "spread" or a mapping of node names to engine names.
+func (p *Placement) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Value != "spread" {
+			return fmt.Errorf("want spread or a node → engine map like {n1: local, n2: second}, got %q", n.Value)
+		}
+		p.Map = nil
+		return nil
+	case yaml.MappingNode:
+		m := map[string]string{}
+		if err := n.Decode(&m); err != nil {
+			return fmt.Errorf("want a node → engine map like {n1: local, n2: second}: %w", err)
+		}
+		p.Map = m
+		return nil
+	}
+	return fmt.Errorf("want spread or a node → engine map, got %s", describe(n))
+}
+
+// MarshalYAML writes "spread" or the map.
+func (p Placement) MarshalYAML() (any, error) {
+	if len(p.Map) == 0 {
+		return "spread", nil
+	}
+	return p.Map, nil
 }
 
 // Workload says what load the clients put on the cluster.

@@ -78,6 +78,7 @@ func (v *validator) checkCluster() {
 	if c.Nodes < 1 {
 		v.errorf("cluster.nodes", "must be at least 1")
 	}
+	v.checkEngines()
 	if !known {
 		return
 	}
@@ -102,6 +103,33 @@ func (v *validator) checkCluster() {
 	if oc, ok := sys.(systems.OptionChecker); ok && !bad {
 		if name, msg := oc.CheckOptions(c.Options); name != "" {
 			v.errorf("cluster.options."+name, "%s", msg)
+		}
+	}
+}
+
+// checkEngines checks cluster.engines and cluster.placement. Placement
+// names data nodes only here; the runner checks auxiliary roles' nodes.
+func (v *validator) checkEngines() {
+	c := v.s.Cluster
+	seen := map[string]bool{}
+	for _, e := range c.Engines {
+		if e == "" || seen[e] {
+			v.errorf("cluster.engines", "engine %q is empty or listed twice", e)
+		}
+		seen[e] = true
+	}
+	if len(c.Placement.Map) > 0 && len(c.Engines) == 0 {
+		v.errorf("cluster.placement", "a placement map needs cluster.engines")
+		return
+	}
+	names := make([]string, 0, len(c.Placement.Map))
+	for n := range c.Placement.Map {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if e := c.Placement.Map[n]; !seen[e] {
+			v.errorf("cluster.placement."+n, "engine %q is not in cluster.engines (%s)", e, strings.Join(c.Engines, ", "))
 		}
 	}
 }

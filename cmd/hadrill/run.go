@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,10 @@ type runFlags struct {
 	junit   string
 	sets    []string
 	metrics metricsFlags
+	// parallel is how many runs go at once; engines spreads them over
+	// Docker engines (see run_parallel.go).
+	parallel int
+	engines  []string
 }
 
 // metricsFlags say where the run's Prometheus metrics go.
@@ -54,15 +59,21 @@ interrupted (after healing faults and removing containers).`,
 	fl.StringArrayVar(&f.sets, "set", nil, "override a scenario field, e.g. --set cluster.image=hadrill/hakv:v2 (repeatable)")
 	fl.StringVar(&f.metrics.addr, "metrics-addr", "", "serve live Prometheus metrics on this address during the run, e.g. 127.0.0.1:9477")
 	fl.StringVar(&f.metrics.pushgateway, "pushgateway", "", "push the final metrics to this Prometheus pushgateway URL")
+	fl.IntVar(&f.parallel, "parallel", 1, "run up to N scenarios at once, with one summary and one JUnit file (default <results>/junit.xml)")
+	fl.StringSliceVar(&f.engines, "engines", nil, "spread the runs over these Docker engines (local, docker context names, endpoints): run i goes on engine i mod N, unless its scenario sets cluster.engines")
 	fl.StringVar(&f.metrics.file, "metrics-file", "", "write the final metrics in node_exporter textfile format (name it *.prom)")
 	return cmd
 }
 
 // runScenarios loads every scenario first, so that a typo in the last one
-// fails before the first cluster starts, then runs them in order.
+// fails before the first cluster starts, then runs them in order, or
+// --parallel at a time.
 func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runFlags) error {
 	if f.repeat < 1 {
 		return badInput(fmt.Errorf("--repeat must be at least 1, got %d", f.repeat))
+	}
+	if f.parallel < 1 {
+		return badInput(fmt.Errorf("--parallel must be at least 1, got %d", f.parallel))
 	}
 	var list []*scenarios.Scenario
 	for _, a := range args {
@@ -77,33 +88,31 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 		list = append(list, s)
 	}
 	opt := drill.RunOptions{Results: f.results, AgentBinary: self()}
+	jobs, err := expandRuns(list, f)
+	if err != nil {
+		return err
+	}
+	if f.parallel > 1 {
+		return runParallel(ctx, jobs, opt, f)
+	}
 	var verdicts []*results.Verdict
 	var failed bool
-	for _, s := range list {
-		base := s.EnsureSeed()
-		for i := 0; i < f.repeat; i++ {
-			run := *s
-			seed := base
-			if i > 0 {
-				seed = scenarios.DeriveSeed(base, i)
-			}
-			run.Seed = &seed
-			v, err := runOne(ctx, &run, opt, f.metrics)
-			if v != nil {
-				verdicts = append(verdicts, v)
-				failed = failed || v.Verdict != checker.Pass
-			}
-			switch c := codeOf(err); {
-			case err == nil:
-			case c == exitInterrupted || c == exitEnvironment:
-				// Nothing more can run: stop here.
-				return errors.Join(err, writeJUnit(f.junit, verdicts))
-			default:
-				// This run went wrong; the suite goes on, and the exit
-				// code says a run failed.
-				report(err)
-				failed = true
-			}
+	for _, run := range jobs {
+		v, err := runOne(ctx, run, opt, f.metrics, os.Stdout, os.Stderr)
+		if v != nil {
+			verdicts = append(verdicts, v)
+			failed = failed || v.Verdict != checker.Pass
+		}
+		switch c := codeOf(err); {
+		case err == nil:
+		case c == exitInterrupted || c == exitEnvironment:
+			// Nothing more can run: stop here.
+			return errors.Join(err, writeJUnit(f.junit, verdicts))
+		default:
+			// This run went wrong; the suite goes on, and the exit
+			// code says a run failed.
+			report(err)
+			failed = true
 		}
 	}
 	if err := writeJUnit(f.junit, verdicts); err != nil {
@@ -116,7 +125,7 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 }
 
 // runOne runs one scenario with a progress line and prints its summary.
-func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf metricsFlags) (*results.Verdict, error) {
+func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf metricsFlags, stdout, stderr io.Writer) (*results.Verdict, error) {
 	m := results.NewMetrics(s.Name)
 	if mf.addr != "" {
 		mctx, cancel := context.WithCancel(ctx)
@@ -126,7 +135,7 @@ func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf
 		}
 	}
 	opt.Observer = m
-	p := newProgress(os.Stderr, s.Name)
+	p := newProgress(stderr, s.Name)
 	opt.Progress = p.update
 	out, err := drill.Run(ctx, s, opt)
 	p.done()
@@ -134,9 +143,9 @@ func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf
 		err = errors.Join(err, exportMetrics(context.WithoutCancel(ctx), m, v, mf))
 	}
 	if out != nil && out.Verdict != nil {
-		printSummary(os.Stdout, out.Dir.Path, out.Verdict)
+		printSummary(stdout, out.Dir.Path, out.Verdict)
 	} else if out != nil {
-		fmt.Fprintf(os.Stdout, "%s: no verdict; partial results in %s\n", s.Name, out.Dir.Path)
+		fmt.Fprintf(stdout, "%s: no verdict; partial results in %s\n", s.Name, out.Dir.Path)
 	}
 	if err == nil {
 		return verdictOf(out), nil

@@ -1,0 +1,284 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
+)
+
+func TestPlaceNodes(t *testing.T) {
+	nodes := []string{"n1", "n2", "n3", "s1"}
+	got, err := placeNodes(nodes, []string{"a", "b"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"n1": "a", "n2": "b", "n3": "a", "s1": "b"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("spread = %v, want %v", got, want)
+	}
+	got, err = placeNodes(nodes, []string{"a", "b"}, map[string]string{"n1": "b", "n2": "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]string{"n1": "b", "n2": "b", "n3": "a", "s1": "b"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("map = %v, want %v", got, want)
+	}
+	if _, err := placeNodes(nodes, []string{"a"}, map[string]string{"n9": "a"}); err == nil {
+		t.Error("placement of an unknown node accepted")
+	}
+	if _, err := placeNodes(nodes, []string{"a"}, map[string]string{"n1": "c"}); err == nil {
+		t.Error("placement on an unlisted engine accepted")
+	}
+}
+
+func TestSpecValidateEngines(t *testing.T) {
+	base := Spec{System: testHakv{}, Nodes: 3}
+	for name, s := range map[string]Spec{
+		"placement without engines": {System: base.System, Nodes: 3, Placement: map[string]string{"n1": "a"}},
+		"engine twice":              {System: base.System, Nodes: 3, Engines: []string{"a", "a"}},
+		"unknown engine":            {System: base.System, Nodes: 3, Engines: []string{"a"}, Placement: map[string]string{"n1": "b"}},
+	} {
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	ok := Spec{System: base.System, Nodes: 3, Engines: []string{"local", "second"}, Placement: map[string]string{"n3": "local"}}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("valid spec rejected: %v", err)
+	}
+}
+
+func TestPublishIP(t *testing.T) {
+	for _, c := range []struct {
+		host   string
+		labels []string
+		want   string
+	}{
+		{"unix:///var/run/docker.sock", nil, "127.0.0.1"},
+		{"unix:///run/x.sock", []string{"a=b", LabelPublishIP + "=10.213.0.2"}, "10.213.0.2"},
+		{"tcp://10.1.2.3:2375", nil, "10.1.2.3"},
+	} {
+		got, err := publishIP(c.host, c.labels)
+		if err != nil || got.String() != c.want {
+			t.Errorf("publishIP(%s, %v) = %v, %v; want %s", c.host, c.labels, got, err, c.want)
+		}
+	}
+	if _, err := publishIP("unix:///x", []string{LabelPublishIP + "=nope"}); err == nil {
+		t.Error("bad label accepted")
+	}
+}
+
+func TestContextHost(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	// The layout the docker CLI writes: meta/<sha256("second")>/meta.json.
+	sum := "16367aacb67a4a017c8da8ab95682ccb390863780f7114dda0a0e0c55644c7c4" // sha256("second")
+	p := filepath.Join(dir, "contexts", "meta", sum)
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"Name":"second","Metadata":{},"Endpoints":{"docker":{"Host":"unix:///run/s.sock","SkipTLSVerify":false}}}`
+	if err := os.WriteFile(filepath.Join(p, "meta.json"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := resolveEngine("second")
+	if err != nil || got != "unix:///run/s.sock" {
+		t.Errorf("resolveEngine(second) = %q, %v", got, err)
+	}
+	if _, err := resolveEngine("third"); err == nil || !strings.Contains(err.Error(), "no docker context") {
+		t.Errorf("unknown context: %v", err)
+	}
+	if got, _ := resolveEngine("tcp://10.0.0.1:2375"); got != "tcp://10.0.0.1:2375" {
+		t.Errorf("endpoint not kept: %s", got)
+	}
+}
+
+// needEngines gives two Docker engines of the test's own, each in a network
+// namespace the test creates (scripts/engines.sh), so that Swarm changes
+// never touch the main engine. HADRILL_TEST_ENGINES=a,b uses engines that
+// are already up (docker context names) instead.
+func needEngines(tb testing.TB) []string {
+	tb.Helper()
+	needDocker(tb)
+	if env := os.Getenv("HADRILL_TEST_ENGINES"); env != "" {
+		return strings.Split(env, ",")
+	}
+	missing := ""
+	if os.Geteuid() != 0 {
+		missing = "the engine test bed needs root (network namespaces)"
+	} else if _, err := exec.LookPath("dockerd"); err != nil {
+		missing = "no dockerd to run a second engine"
+	}
+	if missing != "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("CI=true and %s", missing)
+		}
+		tb.Skip("skip: " + missing)
+	}
+	script, err := filepath.Abs("../scripts/engines.sh")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b [3]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	names := []string{"t" + id + "a", "t" + id + "b"}
+	tb.Cleanup(func() {
+		if out, err := exec.Command(script, append([]string{"down"}, names...)...).CombinedOutput(); err != nil {
+			tb.Errorf("engines down: %v: %s", err, out)
+		}
+	})
+	if out, err := exec.Command(script, append([]string{"up"}, names...)...).CombinedOutput(); err != nil {
+		tb.Fatalf("engines up: %v: %s", err, out)
+	}
+	return names
+}
+
+// engineState is what a test checks is left as found on an engine.
+type engineState struct {
+	swarm    swarm.LocalNodeState
+	gwBridge bool
+	runCtrs  int
+	runNets  int
+}
+
+func stateOf(tb testing.TB, name, runID string) engineState {
+	tb.Helper()
+	ctx := context.Background()
+	e, err := openEngine(ctx, name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer e.Close()
+	info, err := e.cli.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gw, err := hasNetwork(ctx, e.cli, gwBridge)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := make(client.Filters).Add("label", LabelRun+"="+runID)
+	ctrs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nets, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return engineState{info.Info.Swarm.LocalNodeState, gw, len(ctrs.Items), len(nets.Items)}
+}
+
+// TestEnginesKillPrimary spreads a hakv cluster over two engines joined in
+// a Swarm by Start, fails the primary over by a kill through its own
+// engine, restarts it, and checks that Teardown leaves both engines as they
+// were found: no container, network, Swarm or docker_gwbridge of the run.
+func TestEnginesKillPrimary(t *testing.T) {
+	engines := needEngines(t)
+	spec := hakvSpec(t)
+	spec.Engines = engines
+	before := map[string]engineState{}
+	for _, e := range engines {
+		before[e] = stateOf(t, e, spec.RunID)
+	}
+	ctx := context.Background()
+	c := startCluster(t, spec)
+	on := map[string]int{}
+	for _, n := range c.Nodes() {
+		on[n.Engine()]++
+		ip, err := n.IP(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s on %s, client %s, overlay %s", n.Name(), n.Engine(), n.ClientAddr(), ip)
+	}
+	if on[engines[0]] != 2 || on[engines[1]] != 1 {
+		t.Fatalf("nodes per engine = %v, want 2 and 1 (spread)", on)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	first, err := c.WaitPrimary(wctx)
+	if err != nil {
+		t.Fatalf("first primary: %v", err)
+	}
+	old := c.Node(first)
+	if err := old.Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var second string
+	took := waitFor(t, 30*time.Second, "new primary", func(ctx context.Context) bool {
+		second, err = c.Primary(ctx)
+		return err == nil && second != first
+	})
+	t.Logf("primary %s (on %s) killed; %s (on %s) took over after %v", first, old.Engine(), second, c.Node(second).Engine(), took.Round(time.Millisecond))
+	if err := old.Start(ctx); err != nil {
+		t.Fatalf("restart %s: %v", first, err)
+	}
+	if err := c.Teardown(ctx); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	for _, e := range engines {
+		after := stateOf(t, e, spec.RunID)
+		if after != before[e] {
+			t.Errorf("engine %s after the run = %+v, want %+v as before", e, after, before[e])
+		}
+	}
+}
+
+// TestEnginesKeepFoundSwarm starts with a Swarm the test made on the first
+// engine alone: hadrill must join the second engine as a worker, and on
+// teardown make it leave (and drop it from the manager's node list) while
+// the Swarm it found stays as it was.
+func TestEnginesKeepFoundSwarm(t *testing.T) {
+	engines := needEngines(t)
+	ctx := context.Background()
+	mgr, err := openEngine(ctx, engines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	addr := mgr.PublishIP.String()
+	if _, err := mgr.cli.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: addr + ":2377", AdvertiseAddr: addr + ":2377"}); err != nil {
+		t.Fatalf("init the test's own swarm: %v", err)
+	}
+	t.Cleanup(func() { mgr.cli.SwarmLeave(context.Background(), client.SwarmLeaveOptions{Force: true}) })
+	nodesBefore, err := mgr.cli.NodeList(ctx, client.NodeListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := hakvSpec(t)
+	spec.Engines = engines
+	before := stateOf(t, engines[1], spec.RunID)
+	c := startCluster(t, spec)
+	if st := stateOf(t, engines[1], spec.RunID); st.swarm != swarm.LocalNodeStateActive {
+		t.Fatalf("second engine during the run: swarm %s, want active", st.swarm)
+	}
+	if err := c.Teardown(ctx); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	if st := stateOf(t, engines[0], spec.RunID); st.swarm != swarm.LocalNodeStateActive || st.runNets != 0 || st.runCtrs != 0 {
+		t.Errorf("manager after the run = %+v, want its swarm kept and nothing of the run", st)
+	}
+	if after := stateOf(t, engines[1], spec.RunID); after != before {
+		t.Errorf("second engine after the run = %+v, want %+v as before", after, before)
+	}
+	nodesAfter, err := mgr.cli.NodeList(ctx, client.NodeListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodesAfter.Items) != len(nodesBefore.Items) {
+		t.Errorf("swarm has %d nodes after the run, want %d as before", len(nodesAfter.Items), len(nodesBefore.Items))
+	}
+}
