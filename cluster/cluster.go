@@ -183,7 +183,7 @@ func (c *Cluster) createNetwork(ctx context.Context) error {
 	defer cancel()
 	_, err := c.docker.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
 		Driver: "bridge",
-		Labels: map[string]string{LabelRun: c.RunID},
+		Labels: withOwner(map[string]string{LabelRun: c.RunID}),
 	})
 	if err != nil {
 		return fmt.Errorf("create network %s: %w", c.Network, err)
@@ -214,7 +214,7 @@ func (c *Cluster) containerName(node string) string {
 
 // labels are the labels of a node's container.
 func (c *Cluster) labels(node string) map[string]string {
-	return map[string]string{LabelRun: c.RunID, LabelNode: node, LabelSystem: c.spec.System.Name()}
+	return withOwner(map[string]string{LabelRun: c.RunID, LabelNode: node, LabelSystem: c.spec.System.Name()})
 }
 
 // Nodes are the data nodes, n1..nN in order. The slice is shared: do not

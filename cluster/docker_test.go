@@ -56,7 +56,7 @@ func assertNoEngine(t *testing.T) {
 	if err := c.Teardown(ctx); err != nil {
 		t.Errorf("Teardown after Start found no engine: %v", err)
 	}
-	if _, err := Cleanup(ctx, ""); !errors.Is(err, ErrNoDocker) {
+	if _, err := Cleanup(ctx, CleanupOptions{}); !errors.Is(err, ErrNoDocker) {
 		t.Errorf("Cleanup = %v, want ErrNoDocker", err)
 	}
 }

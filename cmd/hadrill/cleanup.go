@@ -12,20 +12,32 @@ import (
 func init() { subcommands = append(subcommands, newCleanupCmd) }
 
 func newCleanupCmd() *cobra.Command {
-	var run string
+	var opt cluster.CleanupOptions
 	cmd := &cobra.Command{
 		Use:   "cleanup",
-		Short: "Remove every container and network hadrill created (after a crash)",
-		Args:  cobra.NoArgs,
+		Short: "Remove the containers and networks of hadrill runs whose process is gone (after a crash)",
+		Long: `Remove the containers and networks that crashed or killed hadrill runs left behind.
+
+Every container and network records the hadrill process that made it (host,
+pid and process start time). Without flags, cleanup removes only runs whose
+process is gone, and lists the runs it skipped: a drill running beside it on
+the same engine is never touched. --run removes one run whatever its state;
+--force removes every run.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cluster.Available(cmd.Context()); err != nil {
 				return withCode(exitEnvironment, err)
 			}
-			r, err := cluster.Cleanup(cmd.Context(), run)
+			r, err := cluster.Cleanup(cmd.Context(), opt)
 			fmt.Fprintf(os.Stdout, "removed %d containers, %d networks, %d build leftovers\n", r.Containers, r.Networks, r.Images)
+			for _, s := range r.Skipped {
+				fmt.Fprintf(os.Stdout, "skipped run %s: %s\n", s.RunID, s.Reason)
+			}
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&run, "run", "", "remove only this run's resources (default: every run)")
+	cmd.Flags().StringVar(&opt.RunID, "run", "", "remove this run's resources, whoever owns them")
+	cmd.Flags().BoolVar(&opt.Force, "force", false, "remove every run's resources, even those of live hadrill processes")
+	cmd.MarkFlagsMutuallyExclusive("run", "force")
 	return cmd
 }
