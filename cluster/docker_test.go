@@ -46,7 +46,7 @@ func assertNoEngine(t *testing.T) {
 	defer cancel()
 	err := Available(ctx)
 	t.Logf("Available: %v", err)
-	if !errors.Is(err, ErrNoDocker) || !strings.HasPrefix(err.Error(), "no Docker engine reachable at unix:///var/run/docker.sock: ") {
+	if !errors.Is(err, ErrNoDocker) || !strings.HasPrefix(err.Error(), "no Docker engine reachable at unix:///var/run/docker.sock (default socket): ") {
 		t.Errorf("Available = %v, want ErrNoDocker naming the socket", err)
 	}
 	c, err := Start(ctx, Spec{System: HAKV{Binary: hakvBinary}, Nodes: 1})
