@@ -13,7 +13,7 @@ export CGO_ENABLED := 0
 # its own labels instead (hadrill cleanup).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build run test bench vet fmt cleanup clean
+.PHONY: all build run test bench vet fmt cleanup clean soak
 
 all: build
 
@@ -39,6 +39,16 @@ bench: build
 
 cleanup: build
 	bin/hadrill cleanup
+
+# `make soak 100`: N runs interrupted at random moments in every phase (some
+# by SIGKILL, then hadrill cleanup); prints the phases hit and what was left.
+ifeq (soak,$(firstword $(MAKECMDGOALS)))
+  SOAK_N := $(word 2,$(MAKECMDGOALS))
+  $(eval $(SOAK_N):;@:)
+endif
+SOAK_N ?= 20
+soak: build
+	$(GO) run ./cmd/soak -n $(or $(SOAK_N),20) -bin bin/hadrill
 
 clean:
 	rm -rf bin
