@@ -232,7 +232,7 @@ func (n *Node) Healthy(ctx context.Context) error {
 }
 
 // createTimeout bounds a container or network creation.
-const createTimeout = 30 * time.Second
+const createTimeout = 2 * time.Minute
 
 // create creates and starts the node's container, retrying with new host
 // ports when one was taken after it was chosen.

@@ -30,6 +30,9 @@ type Meta struct {
 	Image       string   `json:"image,omitempty"`
 	Interrupted bool     `json:"interrupted,omitempty"`
 	Errors      []string `json:"errors,omitempty"`
+	// Environment lists signs that the machine, not the system, broke
+	// during the run; they make the verdict unknown (EnvFinding).
+	Environment []EnvFinding `json:"environment,omitempty"`
 	// Finished is when the run (teardown included) ended.
 	Finished time.Time `json:"finished"`
 }

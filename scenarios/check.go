@@ -62,6 +62,7 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 	if meta.Interrupted {
 		interrupted(&rep)
 	}
+	environment(&rep, meta.Environment)
 	v := verdict(s, meta, rep, folded)
 	if err := writeVerdictFiles(dir, v, rep); err != nil {
 		return v, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/results"
 )
 
 // agentPath is where the node agent's binary is placed in every container.
@@ -95,7 +96,8 @@ func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) erro
 	for _, n := range c.Nodes() {
 		cl := a.client(n)
 		if err := cl.WaitReady(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("reach agent of %s: %w", n.Name(), err))
+			errs = append(errs, &results.EnvFinding{Kind: results.EnvAgent, Node: n.Name(),
+				Detail: "the node agent stopped answering: " + err.Error()})
 			continue
 		}
 		r, err := cl.HealAllReport(ctx)
@@ -127,8 +129,23 @@ func reach(ctx context.Context, cl *agent.Client, node, peer string, port int) e
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("verify %s reaches %s after the heal: %+v %v", node, addr, p, err)
+			return reachFinding(node, addr, p, err)
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// reachFinding says why node could not reach addr once every fault was
+// healed: an environment finding (DNS or connection), or the agent's error.
+func reachFinding(node, addr string, p agent.Probe, err error) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("verify %s reaches %s after the heal: %w", node, addr, err)
+	case p.ResolveError != "":
+		return &results.EnvFinding{Kind: results.EnvDNS, Node: node,
+			Detail: "cannot resolve " + p.Resolve + " with no fault in force: " + p.ResolveError}
+	default:
+		return &results.EnvFinding{Kind: results.EnvReach, Node: node,
+			Detail: "cannot connect to " + addr + " with no fault in force: " + p.ConnectError}
 	}
 }
