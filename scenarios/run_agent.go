@@ -10,6 +10,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
@@ -90,45 +91,69 @@ func (a *agentSetup) client(n *cluster.Node) *agent.Client {
 // last step of every schedule, after the nemesis has healed its own faults
 // and the nodes are healthy.
 func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	ctx = context.WithoutCancel(ctx)
+	errs := make([]error, len(c.Nodes()))
+	var wg sync.WaitGroup
+	for i, n := range c.Nodes() {
+		// Each node has a budget of its own, so one broken node cannot use
+		// up the time of the others and get them blamed too.
+		wg.Go(func() { errs[i] = a.verifyNode(ctx, c, n) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// verifyNode heals everything on one node, checks the heal, and checks
+// that the node reaches every peer.
+func (a *agentSetup) verifyNode(ctx context.Context, c *cluster.Cluster, n *cluster.Node) error {
+	nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	cl := a.client(n)
+	if err := cl.WaitReady(nctx); err != nil {
+		return &results.EnvFinding{Kind: results.EnvAgent, Node: n.Name(),
+			Detail: "the node agent stopped answering: " + err.Error()}
+	}
+	r, err := cl.HealAllReport(nctx)
+	if err != nil {
+		return fmt.Errorf("heal all on %s: %w", n.Name(), err)
+	}
 	var errs []error
-	for _, n := range c.Nodes() {
-		cl := a.client(n)
-		if err := cl.WaitReady(ctx); err != nil {
-			errs = append(errs, &results.EnvFinding{Kind: results.EnvAgent, Node: n.Name(),
-				Detail: "the node agent stopped answering: " + err.Error()})
-			continue
-		}
-		r, err := cl.HealAllReport(ctx)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("heal all on %s: %w", n.Name(), err))
-			continue
-		}
-		if !r.Verified.OK {
-			errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
-		}
-		for _, peer := range c.Nodes() {
-			if peer != n {
-				errs = append(errs, reach(ctx, cl, n.Name(), peer.Name(), c.System().ClientPort()))
-			}
+	if !r.Verified.OK {
+		errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
+	}
+	for _, peer := range c.Nodes() {
+		if peer != n {
+			pctx, cancel := context.WithTimeout(ctx, reachBudget)
+			errs = append(errs, reach(pctx, cl, n.Name(), peer.Name(), c.System().ClientPort()))
+			cancel()
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// reachBudget is how long a node may take to reach one peer after the heal.
+const reachBudget = 10 * time.Second
+
 // reach checks, from inside node, that peer's name resolves and its port
 // accepts a connection, retrying briefly: a healed network is usable at
-// once, but a process restarted by the heal may still be binding.
+// once, but a process restarted by the heal may still be binding. The
+// last probe the agent answered says why it could not.
 func reach(ctx context.Context, cl *agent.Client, node, peer string, port int) error {
 	addr := net.JoinHostPort(peer, strconv.Itoa(port))
+	var last *agent.Probe
 	for {
 		p, err := cl.Probe(ctx, peer, addr)
 		if err == nil && p.OK() {
 			return nil
 		}
+		if err == nil {
+			last = &p
+		}
 		select {
 		case <-ctx.Done():
+			if last != nil {
+				return reachFinding(node, addr, *last, nil)
+			}
 			return reachFinding(node, addr, p, err)
 		case <-time.After(200 * time.Millisecond):
 		}
