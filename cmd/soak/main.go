@@ -104,9 +104,11 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 	}
 	pid := cmd.Process.Pid
 	lines := make(chan string, 64)
+	var tail []string // the last lines, to say why a run ended on its own
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			tail = append(tail[max(0, len(tail)-3):], sc.Text())
 			lines <- sc.Text()
 		}
 		close(lines)
@@ -122,6 +124,12 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 	}
 	_ = cmd.Wait()
 	o.exit = cmd.ProcessState.ExitCode()
+	// A hit is a signal that ended the run: 130 after SIGINT, killed after
+	// SIGKILL. A run that ended on its own first is a miss.
+	o.hit = o.hit && (o.exit == 130 || (kill && o.exit == -1))
+	if o.exit != 130 && o.exit != -1 {
+		fmt.Printf("  ended on its own (exit %d): %s\n", o.exit, strings.Join(tail, " | "))
+	}
 	if kill {
 		// What a user does after kill -9: the run's process is gone, so a
 		// cleanup without flags must remove it (and nothing of others').
