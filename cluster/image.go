@@ -72,6 +72,14 @@ func ensureImage(ctx context.Context, cli client.APIClient, spec ImageSpec) (Ima
 		return Image{}, fmt.Errorf("load build context of %s: %w", spec.Repo, err)
 	}
 	img := Image{Ref: spec.Repo + ":" + contextTag(spec.Dockerfile, files)}
+	// Runs started together on one host would each build the same image:
+	// all would succeed, but every build the last one superseded would be
+	// left dangling. The first builds; the others wait and find its image.
+	unlock, err := lockBuild(ctx, img.Ref)
+	if err != nil {
+		return Image{}, err
+	}
+	defer unlock()
 	found, err := cli.ImageInspect(ctx, img.Ref)
 	if err == nil {
 		img.ID, img.Took = found.ID, time.Since(began)
