@@ -35,6 +35,8 @@ type CleanupOptions struct {
 	RunID string
 	// Force removes every run's resources, live or not.
 	Force bool
+	// DryRun removes nothing: Removed counts what would go.
+	DryRun bool
 }
 
 // Cleanup removes what runs left behind when they could not tear down (a
@@ -75,6 +77,10 @@ func Cleanup(ctx context.Context, opt CleanupOptions) (Removed, error) {
 		if !j.mayRemove(ctr.Labels) {
 			continue
 		}
+		if opt.DryRun {
+			r.Containers++
+			continue
+		}
 		if err := removeContainer(ctx, cli, ctr.ID); err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", ctr.ID[:12], err))
 			continue
@@ -85,6 +91,10 @@ func Cleanup(ctx context.Context, opt CleanupOptions) (Removed, error) {
 		if !j.mayRemove(nw.Labels) {
 			continue
 		}
+		if opt.DryRun {
+			r.Networks++
+			continue
+		}
 		if err := removeNetwork(ctx, cli, nw.ID); err != nil {
 			errs = append(errs, err)
 			continue
@@ -92,6 +102,9 @@ func Cleanup(ctx context.Context, opt CleanupOptions) (Removed, error) {
 		r.Networks++
 	}
 	r.Skipped = j.skipped()
+	if opt.DryRun {
+		return r, errors.Join(errs...)
+	}
 	n, err := removeDanglingImages(ctx, cli)
 	r.Images = n
 	return r, errors.Join(append(errs, err)...)

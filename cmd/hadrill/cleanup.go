@@ -29,7 +29,11 @@ the same engine is never touched. --run removes one run whatever its state;
 				return withCode(exitEnvironment, err)
 			}
 			r, err := cluster.Cleanup(cmd.Context(), opt)
-			fmt.Fprintf(os.Stdout, "removed %d containers, %d networks, %d build leftovers\n", r.Containers, r.Networks, r.Images)
+			verb := "removed"
+			if opt.DryRun {
+				verb = "would remove"
+			}
+			fmt.Fprintf(os.Stdout, "%s %d containers, %d networks, %d build leftovers\n", verb, r.Containers, r.Networks, r.Images)
 			for _, s := range r.Skipped {
 				fmt.Fprintf(os.Stdout, "skipped run %s: %s\n", s.RunID, s.Reason)
 			}
@@ -38,6 +42,7 @@ the same engine is never touched. --run removes one run whatever its state;
 	}
 	cmd.Flags().StringVar(&opt.RunID, "run", "", "remove this run's resources, whoever owns them")
 	cmd.Flags().BoolVar(&opt.Force, "force", false, "remove every run's resources, even those of live hadrill processes")
+	cmd.Flags().BoolVar(&opt.DryRun, "dry-run", false, "remove nothing; say what would be removed and what skipped")
 	cmd.MarkFlagsMutuallyExclusive("run", "force")
 	return cmd
 }
