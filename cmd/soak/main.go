@@ -34,9 +34,9 @@ var phases = []string{"build", "start cluster", "wait for primary", "load", "hea
 // maxDelay is the longest random delay after a phase line, about the
 // phase's usual length, so the signal lands anywhere inside it.
 var maxDelay = map[string]time.Duration{
-	"build": 300 * time.Millisecond, "start cluster": 2 * time.Second, "wait for primary": time.Second,
-	"load": 10 * time.Second, "heal": time.Second, "settle": 2 * time.Second, "final read": 300 * time.Millisecond,
-	"stop": 500 * time.Millisecond, "teardown": time.Second, "check": 50 * time.Millisecond,
+	"build": 20 * time.Millisecond, "start cluster": 2 * time.Second, "wait for primary": time.Second,
+	"load": 10 * time.Second, "heal": 150 * time.Millisecond, "settle": 2 * time.Second, "final read": 300 * time.Millisecond,
+	"stop": 500 * time.Millisecond, "teardown": 150 * time.Millisecond, "check": 50 * time.Millisecond,
 }
 
 // outcome is what one interrupted run did and left.
