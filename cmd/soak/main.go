@@ -35,7 +35,7 @@ var phases = []string{"build", "start cluster", "wait for primary", "load", "hea
 // phase's usual length, so the signal lands anywhere inside it.
 var maxDelay = map[string]time.Duration{
 	"build": 20 * time.Millisecond, "start cluster": 2 * time.Second, "wait for primary": time.Second,
-	"load": 10 * time.Second, "heal": 150 * time.Millisecond, "settle": 2 * time.Second, "final read": 300 * time.Millisecond,
+	"load": 10 * time.Second, "heal": 150 * time.Millisecond, "settle": 2 * time.Second, "final read": 30 * time.Millisecond,
 	"stop": 500 * time.Millisecond, "teardown": 150 * time.Millisecond, "check": 50 * time.Millisecond,
 }
 
