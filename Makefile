@@ -13,7 +13,7 @@ export CGO_ENABLED := 0
 # its own labels instead (hadrill cleanup).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build images run test bench fuzz vet fmt cleanup clean drills engines engines-down
+.PHONY: all build images run test bench fuzz vet fmt cleanup clean drills engines engines-down soak
 
 all: build
 
@@ -80,6 +80,16 @@ engines:
 
 engines-down:
 	scripts/engines.sh down $(ENGINES)
+
+# `make soak 100`: N runs interrupted at random moments in every phase (some
+# by SIGKILL, then hadrill cleanup); prints the phases hit and what was left.
+ifeq (soak,$(firstword $(MAKECMDGOALS)))
+  SOAK_N := $(word 2,$(MAKECMDGOALS))
+  $(eval $(SOAK_N):;@:)
+endif
+SOAK_N ?= 20
+soak: build
+	$(GO) run ./cmd/soak -n $(or $(SOAK_N),20) -bin bin/hadrill
 
 clean:
 	rm -rf bin

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 )
 
-// Removed counts what Cleanup removed, for `hadrill cleanup` to report.
+// Removed counts what Cleanup removed, and names the runs it left alone, for
+// `hadrill cleanup` to report.
 type Removed struct {
 	Containers int
 	Networks   int
@@ -17,47 +20,68 @@ type Removed struct {
 	// Swarms counts the Swarms hadrill had created that CleanupEngines
 	// dissolved.
 	Swarms int
+	// Skipped are the runs Cleanup did not touch because their owner may
+	// still be running, sorted by run ID.
+	Skipped []Skipped
+}
+
+// Skipped is a run that Cleanup left in place, and why.
+type Skipped struct {
+	RunID  string
+	Reason string
+}
+
+// CleanupOptions say what Cleanup may remove.
+type CleanupOptions struct {
+	// RunID, when set, removes that run's resources whoever owns them: the
+	// user named it.
+	RunID string
+	// Force removes every run's resources, live or not.
+	Force bool
+	// DryRun removes nothing: Removed counts what would go.
+	DryRun bool
 }
 
 // Cleanup removes what runs left behind when they could not tear down (a
-// crash, a SIGKILL, a lost engine connection): every container and network
-// labelled hadrill.run=runID, or labelled hadrill.run at all when runID is
-// "". It also removes dangling images from hadrill builds (labelled
+// crash, a SIGKILL, a lost engine connection). With no RunID and no Force it
+// removes only runs whose owning hadrill process is gone (see Owner): an
+// engine is often shared by several drills, and a clean-up must never pull
+// a live drill's containers from under it. Runs owned by a live process, by
+// a process on another host, or recorded without an owner are skipped and
+// listed in Removed.Skipped.
+//
+// It also removes dangling images from hadrill builds (labelled
 // hadrill.build, untagged because a newer build took their tag); the tagged
 // images are the build cache and stay. Containers go before networks, which
 // cannot be removed while in use.
-func Cleanup(ctx context.Context, runID string) (Removed, error) {
+func Cleanup(ctx context.Context, opt CleanupOptions) (Removed, error) {
 	cli, err := connect(ctx)
 	if err != nil {
 		return Removed{}, err
 	}
 	defer cli.Close()
-	return cleanupOn(ctx, cli, runID)
-}
-
-// cleanupOn is Cleanup on one engine.
-func cleanupOn(ctx context.Context, cli client.APIClient, runID string) (Removed, error) {
-	n, err := cleanContainers(ctx, cli, runLabel(runID))
+	j := &judge{opt: opt, skip: map[string]string{}}
+	n, err := j.cleanContainers(ctx, cli)
 	if err != nil {
-		return Removed{Containers: n}, err
+		return Removed{Containers: n, Skipped: j.skipped()}, err
 	}
-	r, err := cleanNetworks(ctx, cli, runLabel(runID), true)
-	r.Containers = n
+	r, err := j.cleanNetworks(ctx, cli, true)
+	r.Containers, r.Skipped = n, j.skipped()
 	return r, err
 }
 
-// runLabel is the label filter of one run, or of every run for "".
-func runLabel(runID string) string {
-	if runID == "" {
+// label is the label filter of the runs the options name.
+func (o CleanupOptions) label() string {
+	if o.RunID == "" {
 		return LabelRun
 	}
-	return LabelRun + "=" + runID
+	return LabelRun + "=" + o.RunID
 }
 
-// cleanContainers removes the containers with the label.
-func cleanContainers(ctx context.Context, cli client.APIClient, label string) (int, error) {
+// cleanContainers removes the containers the judge lets go.
+func (j *judge) cleanContainers(ctx context.Context, cli client.APIClient) (int, error) {
 	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{
-		All: true, Filters: make(client.Filters).Add("label", label),
+		All: true, Filters: make(client.Filters).Add("label", j.opt.label()),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("list leftover containers: %w", err)
@@ -65,38 +89,85 @@ func cleanContainers(ctx context.Context, cli client.APIClient, label string) (i
 	n := 0
 	var errs []error
 	for _, ctr := range ctrs.Items {
-		if err := removeContainer(ctx, cli, ctr.ID); err != nil {
-			errs = append(errs, fmt.Errorf("remove container %s: %w", ctr.ID[:12], err))
+		if !j.mayRemove(ctr.Labels) {
 			continue
+		}
+		if !j.opt.DryRun {
+			if err := removeContainer(ctx, cli, ctr.ID); err != nil {
+				errs = append(errs, fmt.Errorf("remove container %s: %w", ctr.ID[:12], err))
+				continue
+			}
 		}
 		n++
 	}
 	return n, errors.Join(errs...)
 }
 
-// cleanNetworks removes the networks with the label (Swarm-scoped ones only
-// when the engine is a manager: a worker cannot), then dangling build
+// cleanNetworks removes the networks the judge lets go (Swarm-scoped ones
+// only when the engine is a manager: a worker cannot), then dangling build
 // images.
-func cleanNetworks(ctx context.Context, cli client.APIClient, label string, manager bool) (Removed, error) {
+func (j *judge) cleanNetworks(ctx context.Context, cli client.APIClient, manager bool) (Removed, error) {
 	var r Removed
 	var errs []error
-	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", label)})
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", j.opt.label())})
 	if err != nil {
 		return r, fmt.Errorf("list leftover networks: %w", err)
 	}
 	for _, nw := range nets.Items {
-		if nw.Scope == "swarm" && !manager {
+		if (nw.Scope == "swarm" && !manager) || !j.mayRemove(nw.Labels) {
 			continue
 		}
-		if err := removeNetwork(ctx, cli, nw.ID); err != nil {
-			errs = append(errs, err)
-			continue
+		if !j.opt.DryRun {
+			if err := removeNetwork(ctx, cli, nw.ID); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		r.Networks++
+	}
+	if j.opt.DryRun {
+		return r, errors.Join(errs...)
 	}
 	n, err := removeDanglingImages(ctx, cli)
 	r.Images = n
 	return r, errors.Join(append(errs, err)...)
+}
+
+// judge decides, resource by resource, what Cleanup may remove, and
+// remembers the runs it kept.
+type judge struct {
+	opt  CleanupOptions
+	skip map[string]string // run ID -> reason
+}
+
+func (j *judge) mayRemove(labels map[string]string) bool {
+	if j.opt.Force || j.opt.RunID != "" {
+		return true
+	}
+	run := labels[LabelRun]
+	o, ok := ownerOf(labels)
+	if !ok {
+		j.skip[run] = "no owner recorded (use --run or --force)"
+		return false
+	}
+	switch o.Alive() {
+	case OwnerAlive:
+		j.skip[run] = "owner " + o.String() + " is still running"
+		return false
+	case OwnerUnknown:
+		j.skip[run] = "owner " + o.String() + " is on another host"
+		return false
+	}
+	return true
+}
+
+func (j *judge) skipped() []Skipped {
+	var out []Skipped
+	for run, why := range j.skip {
+		out = append(out, Skipped{RunID: run, Reason: why})
+	}
+	slices.SortFunc(out, func(a, b Skipped) int { return strings.Compare(a.RunID, b.RunID) })
+	return out
 }
 
 // removeDanglingImages removes untagged images that hadrill built. An image
@@ -124,12 +195,12 @@ func removeDanglingImages(ctx context.Context, cli client.APIClient) (int, error
 }
 
 // CleanupEngines does what Cleanup does on each named engine (see
-// Spec.Engines), and, when runID is "", also dissolves every Swarm that
+// Spec.Engines), and, when no run is named, also dissolves every Swarm that
 // hadrill created (labelled hadrill.swarm) and a crashed run left behind:
 // the listed engines that are its workers leave, then its manager. A Swarm
 // hadrill found is never touched, but an engine a crashed run joined to it
 // stays joined: `docker swarm leave` on that engine undoes it.
-func CleanupEngines(ctx context.Context, runID string, names []string) (Removed, error) {
+func CleanupEngines(ctx context.Context, opt CleanupOptions, names []string) (Removed, error) {
 	var total Removed
 	var errs []error
 	var engines []*Engine
@@ -146,10 +217,11 @@ func CleanupEngines(ctx context.Context, runID string, names []string) (Removed,
 		}
 		engines = append(engines, e)
 	}
+	j := &judge{opt: opt, skip: map[string]string{}}
 	// Every engine's containers go before any network: an overlay network
 	// is in use while a container on any engine is attached to it.
 	for _, e := range engines {
-		n, err := cleanContainers(ctx, e.cli, runLabel(runID))
+		n, err := j.cleanContainers(ctx, e.cli)
 		total.Containers += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("clean up engine %s: %w", e.Name, err))
@@ -158,14 +230,16 @@ func CleanupEngines(ctx context.Context, runID string, names []string) (Removed,
 	for _, e := range engines {
 		info, err := e.cli.Info(ctx, client.InfoOptions{})
 		manager := err == nil && info.Info.Swarm.ControlAvailable
-		r, err := cleanNetworks(ctx, e.cli, runLabel(runID), manager)
+		r, err := j.cleanNetworks(ctx, e.cli, manager)
 		total.Networks += r.Networks
 		total.Images += r.Images
 		if err != nil {
 			errs = append(errs, fmt.Errorf("clean up engine %s: %w", e.Name, err))
 		}
 	}
-	if runID == "" {
+	total.Skipped = j.skipped()
+	if opt.RunID == "" && !opt.DryRun && len(total.Skipped) == 0 {
+		// A Swarm is dissolved only when no live run may still use it.
 		n, err := dissolveCreatedSwarms(ctx, engines)
 		total.Swarms = n
 		errs = append(errs, err)

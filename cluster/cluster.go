@@ -337,7 +337,7 @@ func (c *Cluster) createNetworkWith(ctx context.Context, ipam *network.IPAM) err
 	_, err := c.docker.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
 		Driver: "bridge",
 		IPAM:   ipam,
-		Labels: map[string]string{LabelRun: c.RunID},
+		Labels: withOwner(map[string]string{LabelRun: c.RunID}),
 	})
 	if err != nil {
 		return fmt.Errorf("create network %s: %w", c.Network, err)
@@ -368,7 +368,7 @@ func (c *Cluster) containerName(node string) string {
 
 // labels are the labels of a node's container.
 func (c *Cluster) labels(node string) map[string]string {
-	return map[string]string{LabelRun: c.RunID, LabelNode: node, LabelSystem: c.spec.System.Name()}
+	return withOwner(map[string]string{LabelRun: c.RunID, LabelNode: node, LabelSystem: c.spec.System.Name()})
 }
 
 // Nodes are the data nodes, n1..nN in order. The slice is shared: do not

@@ -158,8 +158,14 @@ func TestStopHonoursGrace(t *testing.T) {
 	if st, err := n.State(ctx); err != nil || st != StateExited {
 		t.Fatalf("state after stop = %q, %v; want exited", st, err)
 	}
-	if took > 4*time.Second {
-		t.Errorf("stop took %v: SIGTERM was not acted on before the grace ran out", took)
+	// Killed at the end of the grace, the container would exit 137; a busy
+	// machine may slow the stop, so the exit code, not the time, tells.
+	info, err := c.docker.ContainerInspect(ctx, n.ContainerID(), client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := info.Container.State.ExitCode; code == 137 {
+		t.Errorf("stop took %v and exited %d: SIGTERM was not acted on before the grace ran out", took, code)
 	}
 	if err := n.Start(ctx); err != nil {
 		t.Fatal(err)

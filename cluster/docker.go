@@ -47,7 +47,8 @@ func (e *noDockerError) Unwrap() []error { return []error{ErrNoDocker, e.err} }
 
 var prepareOnce sync.Once
 
-// prepare runs before the first testcontainers call. Ryuk cannot start
+// prepare runs before the first testcontainers call. It resolves the
+// engine endpoint once (ResolveEndpoint). Ryuk cannot start
 // without a registry, and the value must be exactly "true". testcontainers'
 // default logger writes banners to stderr; hadrill's progress line owns the
 // terminal, so its messages go to slog at debug level instead.
@@ -57,6 +58,12 @@ func prepare() {
 			os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 		}
 		tclog.SetDefault(slogPrintf{})
+		resolved, resolvedErr = ResolveEndpoint()
+		if resolvedErr == nil {
+			// testcontainers' own discovery reads DOCKER_HOST first; without
+			// it, it would fall back from a dead endpoint to the local socket.
+			os.Setenv("DOCKER_HOST", resolved.Host)
+		}
 	})
 }
 
@@ -68,41 +75,45 @@ func (slogPrintf) Printf(format string, v ...any) {
 	slog.Debug(strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "testcontainers")
 }
 
-// dockerHost names the engine endpoint for error messages.
-func dockerHost() string {
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		return h
-	}
-	return "unix:///var/run/docker.sock"
-}
+// resolved is the endpoint prepare chose, or why it could not choose one.
+var (
+	resolved    Endpoint
+	resolvedErr error
+)
 
-// plainCause replaces testcontainers' discovery error, which reports only
-// its last strategy ("rootless Docker not found"), with the plain fact when
-// the default socket is simply missing.
-func plainCause(err error) error {
-	if os.Getenv("DOCKER_HOST") != "" {
-		return err
-	}
-	if _, serr := os.Stat(strings.TrimPrefix(dockerHost(), "unix://")); serr != nil {
-		return serr
+// plainCause replaces a client's message about a unix socket that simply
+// does not exist with that plain fact.
+func plainCause(ep Endpoint, err error) error {
+	if path, ok := strings.CutPrefix(ep.Host, "unix://"); ok {
+		if _, serr := os.Stat(path); serr != nil {
+			return serr
+		}
 	}
 	return err
 }
 
-// connect opens a Docker client the way testcontainers discovers the engine
-// (DOCKER_HOST, ~/.testcontainers.properties, the default socket), so the
+// connect opens a Docker client on the engine ResolveEndpoint chose, the
+// same one testcontainers uses (prepare exports it as DOCKER_HOST), so the
 // containers hadrill inspects and the ones testcontainers creates are on the
-// same engine. It pings the engine, so a dead engine is ErrNoDocker here and
-// not a confusing failure later.
+// same engine. It pings the engine first, so a dead or mistyped endpoint is
+// ErrNoDocker naming it here, within seconds, and not a drill on another
+// engine or a confusing failure later.
 func connect(ctx context.Context) (*testcontainers.DockerClient, error) {
 	prepare()
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
-	if err != nil {
-		return nil, &noDockerError{host: dockerHost(), err: plainCause(err)}
+	if resolvedErr != nil {
+		return nil, &noDockerError{host: "the configured endpoint", err: resolvedErr}
 	}
-	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
+	ep := resolved
+	if err := pingEndpoint(ctx, ep); err != nil {
+		return nil, &noDockerError{host: ep.String(), err: plainCause(ep, err)}
+	}
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx, client.WithHost(ep.Host))
+	if err != nil {
+		return nil, &noDockerError{host: ep.String(), err: plainCause(ep, err)}
+	}
+	if got := cli.DaemonHost(); got != ep.Host {
 		cli.Close()
-		return nil, &noDockerError{host: cli.DaemonHost(), err: err}
+		return nil, &noDockerError{host: ep.String(), err: fmt.Errorf("testcontainers chose %s instead", got)}
 	}
 	return cli, nil
 }

@@ -46,7 +46,7 @@ func assertNoEngine(t *testing.T) {
 	defer cancel()
 	err := Available(ctx)
 	t.Logf("Available: %v", err)
-	if !errors.Is(err, ErrNoDocker) || !strings.HasPrefix(err.Error(), "no Docker engine reachable at unix:///var/run/docker.sock: ") {
+	if !errors.Is(err, ErrNoDocker) || !strings.HasPrefix(err.Error(), "no Docker engine reachable at unix:///var/run/docker.sock (default socket): ") {
 		t.Errorf("Available = %v, want ErrNoDocker naming the socket", err)
 	}
 	c, err := Start(ctx, Spec{System: testHakv{Binary: hakvBinary, Args: fastFailover}, Nodes: 1})
@@ -56,7 +56,7 @@ func assertNoEngine(t *testing.T) {
 	if err := c.Teardown(ctx); err != nil {
 		t.Errorf("Teardown after Start found no engine: %v", err)
 	}
-	if _, err := Cleanup(ctx, ""); !errors.Is(err, ErrNoDocker) {
+	if _, err := Cleanup(ctx, CleanupOptions{}); !errors.Is(err, ErrNoDocker) {
 		t.Errorf("Cleanup = %v, want ErrNoDocker", err)
 	}
 }

@@ -2,16 +2,10 @@ package cluster
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/moby/moby/client"
@@ -81,49 +75,16 @@ func (e *Engine) Close() error { return e.cli.Close() }
 func resolveEngine(name string) (string, error) {
 	switch {
 	case name == LocalEngine:
-		return dockerHost(), nil
+		ep, err := ResolveEndpoint()
+		return ep.Host, err
 	case strings.Contains(name, "://"):
 		return name, nil
 	case name == "default":
-		return dockerHost(), nil
+		return defaultEndpoint, nil
 	}
 	host, err := contextHost(dockerConfigDir(), name)
 	if err != nil {
 		return "", fmt.Errorf("resolve engine %s: %w", name, err)
-	}
-	return host, nil
-}
-
-// dockerConfigDir is the docker CLI's configuration folder.
-func dockerConfigDir() string {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".docker")
-}
-
-// contextHost reads a docker context's endpoint the way the docker CLI
-// stores it: contexts/meta/<sha256 of the name>/meta.json.
-func contextHost(configDir, name string) (string, error) {
-	sum := sha256.Sum256([]byte(name))
-	path := filepath.Join(configDir, "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json")
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("no docker context %q (docker context ls; scripts/engines.sh up %s makes a test engine)", name, name)
-	}
-	if err != nil {
-		return "", fmt.Errorf("read docker context: %w", err)
-	}
-	var meta struct {
-		Endpoints map[string]struct{ Host string }
-	}
-	if err := json.Unmarshal(b, &meta); err != nil {
-		return "", fmt.Errorf("read docker context %s: %w", path, err)
-	}
-	host := meta.Endpoints["docker"].Host
-	if host == "" {
-		return "", fmt.Errorf("docker context %q has no docker endpoint", name)
 	}
 	return host, nil
 }

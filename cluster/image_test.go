@@ -136,7 +136,7 @@ func TestCleanupRemovesLeaks(t *testing.T) {
 	if _, err := cli.ContainerStart(ctx, ctr.ID, client.ContainerStartOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	removed, err := Cleanup(ctx, runID)
+	removed, err := Cleanup(ctx, CleanupOptions{RunID: runID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,7 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 	if meta.Interrupted {
 		interrupted(&rep)
 	}
+	environment(&rep, meta.Environment)
 	v := verdict(s, meta, rep, folded)
 	if err := writeVerdictFiles(dir, v, rep, h); err != nil {
 		return v, err

@@ -11,10 +11,12 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/results"
 )
 
 // agentPath is where the node agent's binary is placed in every container.
@@ -111,46 +113,86 @@ func (a *agentSetup) client(n *cluster.Node) *agent.Client {
 // last step of every schedule, after the nemesis has healed its own faults
 // and the nodes are healthy.
 func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	ctx = context.WithoutCancel(ctx)
+	errs := make([]error, len(c.AllNodes()))
+	var wg sync.WaitGroup
+	for i, n := range c.AllNodes() {
+		// Each node has a budget of its own, so one broken node cannot use
+		// up the time of the others and get them blamed too.
+		wg.Go(func() { errs[i] = a.verifyNode(ctx, c, n) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// verifyNode heals everything on one node, checks the heal, and checks
+// that the node reaches every peer.
+func (a *agentSetup) verifyNode(ctx context.Context, c *cluster.Cluster, n *cluster.Node) error {
+	nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	cl := a.client(n)
+	if err := cl.WaitReady(nctx); err != nil {
+		return &results.EnvFinding{Kind: results.EnvAgent, Node: n.Name(),
+			Detail: "the node agent stopped answering: " + err.Error()}
+	}
+	r, err := cl.HealAllReport(nctx)
+	if err != nil {
+		return fmt.Errorf("heal all on %s: %w", n.Name(), err)
+	}
 	var errs []error
-	for _, n := range c.AllNodes() {
-		cl := a.client(n)
-		if err := cl.WaitReady(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("reach agent of %s: %w", n.Name(), err))
-			continue
-		}
-		r, err := cl.HealAllReport(ctx)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("heal all on %s: %w", n.Name(), err))
-			continue
-		}
-		if !r.Verified.OK {
-			errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
-		}
-		for _, peer := range c.AllNodes() {
-			if peer != n {
-				errs = append(errs, reach(ctx, cl, n.Name(), peer.Name(), peer.Port()))
-			}
+	if !r.Verified.OK {
+		errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
+	}
+	for _, peer := range c.AllNodes() {
+		if peer != n {
+			pctx, cancel := context.WithTimeout(ctx, reachBudget)
+			errs = append(errs, reach(pctx, cl, n.Name(), peer.Name(), peer.Port()))
+			cancel()
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// reachBudget is how long a node may take to reach one peer after the heal.
+const reachBudget = 10 * time.Second
+
 // reach checks, from inside node, that peer's name resolves and its port
 // accepts a connection, retrying briefly: a healed network is usable at
-// once, but a process restarted by the heal may still be binding.
+// once, but a process restarted by the heal may still be binding. The
+// last probe the agent answered says why it could not.
 func reach(ctx context.Context, cl *agent.Client, node, peer string, port int) error {
 	addr := net.JoinHostPort(peer, strconv.Itoa(port))
+	var last *agent.Probe
 	for {
 		p, err := cl.Probe(ctx, peer, addr)
 		if err == nil && p.OK() {
 			return nil
 		}
+		if err == nil {
+			last = &p
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("verify %s reaches %s after the heal: %+v %v", node, addr, p, err)
+			if last != nil {
+				return reachFinding(node, addr, *last, nil)
+			}
+			return reachFinding(node, addr, p, err)
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// reachFinding says why node could not reach addr once every fault was
+// healed: an environment finding (DNS or connection), or the agent's error.
+func reachFinding(node, addr string, p agent.Probe, err error) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("verify %s reaches %s after the heal: %w", node, addr, err)
+	case p.ResolveError != "":
+		return &results.EnvFinding{Kind: results.EnvDNS, Node: node,
+			Detail: "cannot resolve " + p.Resolve + " with no fault in force: " + p.ResolveError}
+	default:
+		return &results.EnvFinding{Kind: results.EnvReach, Node: node,
+			Detail: "cannot connect to " + addr + " with no fault in force: " + p.ConnectError}
 	}
 }

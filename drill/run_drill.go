@@ -77,6 +77,12 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	if r.agent != nil {
 		healErr = errors.Join(healErr, r.agent.healAndVerify(ctx, c))
 	}
+	if found := results.EnvFindings(healErr); len(found) > 0 {
+		// The machine broke, not the system: the check makes the verdict
+		// unknown (CheckRun), and the CLI exits 3.
+		r.meta.Environment = append(r.meta.Environment, found...)
+		healErr = envError("verify the environment after the heal", healErr)
+	}
 	if r.opt.Observer != nil {
 		r.opt.Observer.SetActiveFaults(nil)
 	}

@@ -387,7 +387,10 @@ func TestEffectiveTimeIsTheNodesOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := history.FoldFaults(rec.events)[0]
-	if lead := time.Duration(f.Requested - f.Effective); lead < 40*time.Millisecond || lead > 60*time.Millisecond {
+	// Taken from the return time, effective would be after the request
+	// (lead <= 0); the node's own time is 50 ms before the injection ran,
+	// which a busy machine may start late, so only the upper bound is exact.
+	if lead := time.Duration(f.Requested - f.Effective); lead <= 0 || lead > 50*time.Millisecond {
 		t.Fatalf("effective %v before the request, want the node's own 50 ms earlier time", lead)
 	}
 }

@@ -22,6 +22,10 @@ func TestSemiSyncFallsBackAfterTimeout(t *testing.T) {
 	mustPut(t, c, p, "k0", "v")
 	c.waitCaughtUp(p, []int{s})
 	c.signal(s, syscall.SIGSTOP)
+	// kill(2) returns before the signal lands: on a busy machine the
+	// standby may still run long enough to acknowledge. Wait until every
+	// thread of it is stopped.
+	waitFor(t, 5*time.Second, "the standby to stop", func() bool { return c.stopped(s) })
 	start := time.Now()
 	mustPut(t, c, p, "k1", "v")
 	if took := time.Since(start); took < timeout {

@@ -156,6 +156,24 @@ func (c *testCluster) signal(i int, sig syscall.Signal) {
 	}
 }
 
+// stopped reports whether every thread of node i is stopped (state T), so
+// that a SIGSTOP has really landed: signal delivery is asynchronous.
+func (c *testCluster) stopped(i int) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", c.nodes[i].cmd.Process.Pid))
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) == 0 || (f[0] != "T" && f[0] != "t") {
+			return false
+		}
+	}
+	return len(tasks) > 0
+}
+
 func (c *testCluster) shutdown() {
 	for i, n := range c.nodes {
 		if n.cmd != nil {

@@ -32,6 +32,9 @@ type Meta struct {
 	Engines     map[string]string `json:"engines,omitempty"`
 	Interrupted bool              `json:"interrupted,omitempty"`
 	Errors      []string          `json:"errors,omitempty"`
+	// Environment lists signs that the machine, not the system, broke
+	// during the run; they make the verdict unknown (EnvFinding).
+	Environment []EnvFinding `json:"environment,omitempty"`
 	// Finished is when the run (teardown included) ended.
 	Finished time.Time `json:"finished"`
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/cluster"
 )
 
 // backgroundRun is hadrill running while a test watches the cluster from
@@ -30,6 +33,17 @@ func startHadrill(ctx context.Context, t *testing.T, args ...string) *background
 	}
 	go func() { _ = r.cmd.Wait(); close(r.done) }()
 	return r
+}
+
+// own are docker filter arguments that match only this run's containers:
+// other drills may share the engine. Every container records the host and
+// pid of the hadrill process that made it.
+func (r *backgroundRun) own() []string {
+	host, _ := os.Hostname()
+	return []string{
+		"--filter", fmt.Sprintf("label=%s=%d", cluster.LabelOwnerPID, r.cmd.Process.Pid),
+		"--filter", fmt.Sprintf("label=%s=%s", cluster.LabelOwnerHost, host),
+	}
 }
 
 // sample calls fn every interval until the run ends, then returns the

@@ -17,10 +17,11 @@ func TestCPUBurnShowsInContainerCPU(t *testing.T) {
 	requireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	run := startHadrill(ctx, t, "run", "testdata/cpu-burn.yaml", "--results", t.TempDir())
+	root := t.TempDir()
+	run := startHadrill(ctx, t, "run", "testdata/cpu-burn.yaml", "--results", root)
 	peak := map[string]float64{} // node -> highest CPU % seen
 	code := run.sample(100*time.Millisecond, func() {
-		for node, pct := range containerCPU(ctx) {
+		for node, pct := range containerCPU(ctx, run.own()) {
 			peak[node] = max(peak[node], pct)
 		}
 	})
@@ -29,16 +30,18 @@ func TestCPUBurnShowsInContainerCPU(t *testing.T) {
 	}
 	t.Logf("peak CPU %% by node: %v", peak)
 	others := max(peak["n2"], peak["n3"])
-	if peak["n1"] < 60 || peak["n1"] < 3*others {
-		t.Fatalf("peak CPU: n1 %.0f%%, others %.0f%%: want n1 at least 60%% and 3 times its peers", peak["n1"], others)
+	// Relative to its peers, measured over the same window on the same
+	// machine: a busy machine lowers every figure alike, so no absolute floor.
+	if peak["n1"] <= 0 || peak["n1"] < 3*others {
+		t.Fatalf("peak CPU: n1 %.0f%%, others %.0f%%: want n1 busy and at least 3 times its peers", peak["n1"], others)
 	}
-	assertNothingLeft(t)
+	assertNothingLeft(t, root)
 }
 
 // containerCPU samples `docker stats` once for the run's containers and
 // returns each node's CPU percentage (100 = one core).
-func containerCPU(ctx context.Context) map[string]float64 {
-	ids, err := exec.CommandContext(ctx, "docker", "ps", "-q", "--filter", "label=hadrill.run").Output()
+func containerCPU(ctx context.Context, own []string) map[string]float64 {
+	ids, err := exec.CommandContext(ctx, "docker", append([]string{"ps", "-q"}, own...)...).Output()
 	if err != nil || len(bytes.TrimSpace(ids)) == 0 {
 		time.Sleep(200 * time.Millisecond)
 		return nil

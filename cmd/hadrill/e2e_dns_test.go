@@ -18,12 +18,13 @@ func TestDNSFailureShowsInsideTheNode(t *testing.T) {
 	requireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	run := startHadrill(ctx, t, "run", "testdata/dns-failure.yaml", "--results", t.TempDir())
+	root := t.TempDir()
+	run := startHadrill(ctx, t, "run", "testdata/dns-failure.yaml", "--results", root)
 	var seen []bool // n1 resolves n2, in time order
 	var cl *agent.Client
 	code := run.sample(300*time.Millisecond, func() {
 		if cl == nil {
-			cl = agentOf(ctx, "n1")
+			cl = agentOf(ctx, run.own(), "n1")
 			return
 		}
 		if p, err := cl.Probe(ctx, "n2", ""); err == nil {
@@ -39,7 +40,7 @@ func TestDNSFailureShowsInsideTheNode(t *testing.T) {
 	if first < 1 || last < 0 || !strings.Contains(pattern(seen)[last:], "o") {
 		t.Fatalf("lookups %s: want ok, then failing while the fault is in force, then ok again", pattern(seen))
 	}
-	assertNothingLeft(t)
+	assertNothingLeft(t, root)
 }
 
 // pattern renders lookups as o (resolved) and x (failed).
@@ -57,8 +58,9 @@ func pattern(seen []bool) string {
 
 // agentOf finds a node's agent from outside, as a user could: its
 // published port and its token, from the running container.
-func agentOf(ctx context.Context, node string) *agent.Client {
-	id, err := exec.CommandContext(ctx, "docker", "ps", "-q", "--filter", "label=hadrill.run", "--filter", "label=hadrill.node="+node).Output()
+func agentOf(ctx context.Context, own []string, node string) *agent.Client {
+	args := append(append([]string{"ps", "-q"}, own...), "--filter", "label=hadrill.node="+node)
+	id, err := exec.CommandContext(ctx, "docker", args...).Output()
 	if err != nil || len(bytes.TrimSpace(id)) == 0 {
 		return nil
 	}

@@ -58,7 +58,8 @@ func TestKillPrimaryDrills(t *testing.T) {
 	if rpo := v.Checks["rpo"]; rpo.Result != "fail" || rpo.Value == nil || *rpo.Value <= 0 {
 		t.Fatalf("rpo %+v: want fail with lost writes > 0", rpo)
 	}
-	assertNothingLeft(t)
+	assertNothingLeft(t, base)
+	assertNothingLeft(t, cand)
 
 	if code, out, errs := hadrill(t, "compare", base, base); code != exitOK {
 		t.Errorf("compare a set with itself: exit %d, want 0\n%s\n%s", code, out, errs)

@@ -32,5 +32,5 @@ func TestEtcdKillLeader(t *testing.T) {
 		t.Errorf("rto %+v, want 0 < rto < 5 s", rto)
 	}
 	recheck(t, run)
-	assertNothingLeft(t)
+	assertNothingLeft(t, dir)
 }

@@ -62,7 +62,7 @@ func TestAgentFaultDrills(t *testing.T) {
 			if c.check != nil {
 				c.check(t, v, dir)
 			}
-			assertNothingLeft(t)
+			assertNothingLeft(t, root)
 		})
 	}
 }
@@ -103,7 +103,7 @@ func TestSameSeedSameSchedule(t *testing.T) {
 			t.Fatalf("%d scheduled faults in:\n%s", len(lines), b)
 		}
 		schedules = append(schedules, strings.Join(lines, "\n"))
-		assertNothingLeft(t)
+		assertNothingLeft(t, root)
 	}
 	if schedules[0] != schedules[1] {
 		t.Fatalf("same seed, different schedules:\n%s\n---\n%s", schedules[0], schedules[1])

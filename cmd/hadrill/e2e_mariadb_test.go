@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/hadrill/hadrill/history"
@@ -53,21 +51,4 @@ func writers(t *testing.T, run string, from, to int64) map[string]int {
 		}
 	}
 	return out
-}
-
-// assertRunGone checks that no container or network of this run is left.
-func assertRunGone(t *testing.T, runID string) {
-	t.Helper()
-	for _, args := range [][]string{
-		{"ps", "-aq", "--filter", "label=hadrill.run=" + runID},
-		{"network", "ls", "-q", "--filter", "label=hadrill.run=" + runID},
-	} {
-		out, err := exec.Command("docker", args...).Output()
-		if err != nil {
-			t.Fatalf("docker %v: %v", args, err)
-		}
-		if s := strings.TrimSpace(string(out)); s != "" {
-			t.Errorf("docker %v: left behind: %s", args, s)
-		}
-	}
 }

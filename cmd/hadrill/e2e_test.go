@@ -69,13 +69,31 @@ func requireDocker(t testing.TB) {
 	}
 }
 
-// assertNothingLeft checks that no container or network labelled by hadrill
-// outlives a run.
-func assertNothingLeft(t *testing.T) {
+// assertNothingLeft checks that no container or network of the runs under
+// the results root is left. It looks only at this test's own runs (their
+// IDs from run.json): other drills may share the engine.
+func assertNothingLeft(t *testing.T, root string) {
+	t.Helper()
+	metas, _ := filepath.Glob(filepath.Join(root, "*", "2*", results.MetaFile))
+	if len(metas) == 0 {
+		t.Errorf("no %s under %s: cannot tell which runs are this test's", results.MetaFile, root)
+	}
+	for _, m := range metas {
+		meta, err := results.ReadMeta(filepath.Dir(m))
+		if err != nil || meta.RunID == "" {
+			t.Errorf("read run ID of %s: %v", m, err)
+			continue
+		}
+		assertRunGone(t, meta.RunID)
+	}
+}
+
+// assertRunGone checks that no container or network of one run is left.
+func assertRunGone(t *testing.T, runID string) {
 	t.Helper()
 	for _, args := range [][]string{
-		{"ps", "-aq", "--filter", "label=hadrill.run"},
-		{"network", "ls", "-q", "--filter", "label=hadrill.run"},
+		{"ps", "-aq", "--filter", "label=hadrill.run=" + runID},
+		{"network", "ls", "-q", "--filter", "label=hadrill.run=" + runID},
 	} {
 		out, err := exec.Command("docker", args...).Output()
 		if err != nil {
@@ -178,7 +196,7 @@ func TestInterruptHealsCleansUpAndKeepsHistory(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Fatalf("exit %d (%v), want %d", code, err, exitInterrupted)
 	}
-	assertNothingLeft(t)
+	assertNothingLeft(t, root)
 	runs, _ := filepath.Glob(filepath.Join(root, "short-kill", "2*"))
 	if len(runs) != 1 {
 		t.Fatalf("want one run folder, got %v", runs)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -88,11 +89,40 @@ func mountDisk(dir, backing string, journalLimit int64) (*diskFS, error) {
 		return nil, fmt.Errorf("mount fuse at %s: %w%s", dir, err, mountHint(err))
 	}
 	d.server, d.root = server, root.EmbeddedInode()
+	if err := closeFUSEOnExec(); err != nil {
+		server.Unmount()
+		d.closeHeld()
+		return nil, err
+	}
 	return d, nil
 }
 
 // backingPath is where a path of the mount lives in the backing folder.
 func (d *diskFS) backingPath(rel string) string { return filepath.Join(d.backing, rel) }
+
+// closeFUSEOnExec marks this process's /dev/fuse descriptors close-on-exec.
+// go-fuse opens the device with syscall.Open, without O_CLOEXEC, so the
+// node's process, started (or restarted) by the agent after the mount,
+// would inherit it. A killed node then hangs for ever: exiting, it flushes
+// a file on the mount before it closes its copy of /dev/fuse, and the
+// connection is only aborted once every copy is closed, so its own flush
+// waits on itself and the container can never be removed.
+func closeFUSEOnExec() error {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list own file descriptors: %w", err)
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if target, _ := os.Readlink("/proc/self/fd/" + e.Name()); target == "/dev/fuse" {
+			syscall.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
 
 // mountHint says what a container usually lacks when the mount fails.
 func mountHint(err error) string {

@@ -16,9 +16,10 @@ import (
 // TestCPU burns one core for one second and reads the agent's CPU time from
 // /proc before and after: it must grow by about one CPU second, and the
 // agent's own figure must agree. The two cores of the test machines are
-// shared with other jobs, so the expectation is calibrated: a reference
-// spinner in the test process runs over the same window, and the agent's
-// burner must get at least half of what the reference got.
+// shared with other jobs, so the expectation is calibrated, with no
+// absolute floor: a reference spinner in the test process runs over the
+// same window, and the agent's burner must get at least half of what the
+// reference got.
 func TestCPU(t *testing.T) {
 	p := startAgent(t, newNetns(t), agentOpts{})
 	pid := p.cmd.Process.Pid
@@ -31,7 +32,7 @@ func TestCPU(t *testing.T) {
 	used := procCPU(t, pid) - before
 	t.Logf("window %.2fs: agent process used %.2f CPU s (agent measured %.2f); reference spinner got %.2f",
 		window, used, m.CPUSeconds, ref)
-	if used < 0.5*ref || used < 0.15*window || used > 1.3*window+0.1 {
+	if used < 0.5*ref || used > 1.3*window+0.1 {
 		t.Errorf("process CPU time %.2fs over %.2fs with 1 core burning (reference %.2fs), want ≈ min(window, reference)",
 			used, window, ref)
 	}
@@ -57,14 +58,17 @@ func TestCPUPercent(t *testing.T) {
 	before := procCPU(t, pid)
 	start := time.Now()
 	p.apply(t, agent.Fault{ID: "cpu", Kind: agent.KindCPU, Params: agent.Params{Percent: 25}})
-	time.Sleep(time.Second)
+	ref := spin(time.Second) // what one thread could get meanwhile
 	m := p.heal(t, "cpu").Measured
 	used, window := procCPU(t, pid)-before, time.Since(start).Seconds()
 	want := 0.25 * caps.CPULimit * window
-	t.Logf("25%% of %.1f CPUs over %.2fs: process used %.2f CPU s (agent measured %.2f), want ≈ %.2f",
-		caps.CPULimit, window, used, m.CPUSeconds, want)
-	if used < 0.4*want || used > 1.3*want+0.1 { // loose below: shared machines
-		t.Errorf("used %.2f CPU s, want ≈ %.2f", used, want)
+	// On a shared machine the burner gets what the machine gives: the floor
+	// is scaled by the reference spinner's share of its window.
+	floor := 0.4 * want * min(1, ref/window)
+	t.Logf("25%% of %.1f CPUs over %.2fs: process used %.2f CPU s (agent measured %.2f), want ≈ %.2f (reference got %.2f, floor %.2f)",
+		caps.CPULimit, window, used, m.CPUSeconds, want, ref, floor)
+	if used < floor || used > 1.3*want+0.1 {
+		t.Errorf("used %.2f CPU s, want ≈ %.2f (at least %.2f)", used, want, floor)
 	}
 }
 

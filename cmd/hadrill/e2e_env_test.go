@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBrokenDNSIsUnknownNotFail breaks name resolution inside node n2 from
+// outside the run, while it runs, with no fault of the run in force: an
+// nftables table of the test's own, entered through the container's pid
+// (nsenter, not docker exec or the node agent), drops DNS to Docker's
+// resolver. The final probe sees n2 unable to resolve its peers, so the
+// verdict is unknown with that reason, and the exit code is 3
+// (environment), never 1.
+func TestBrokenDNSIsUnknownNotFail(t *testing.T) {
+	requireDocker(t)
+	if _, err := exec.LookPath("nsenter"); err != nil {
+		t.Skip("skip: no nsenter")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	root := t.TempDir()
+	run := startHadrill(ctx, t, "run", "testdata/broken-dns.yaml", "--results", root)
+	broken := false
+	code := run.sample(200*time.Millisecond, func() {
+		if !broken && strings.Contains(run.out.String(), "ops/s") {
+			broken = breakDNS(ctx, t, run.own(), "n2")
+		}
+	})
+	t.Logf("exit %d:\n%s", code, run.out.String())
+	if !broken {
+		t.Fatal("could not break DNS in n2 during the load")
+	}
+	if code != exitEnvironment {
+		t.Errorf("exit %d, want %d (environment)", code, exitEnvironment)
+	}
+	v := readVerdict(t, filepath.Join(root, "broken-dns", "latest"))
+	env := v.Checks["environment"]
+	if v.Verdict != "unknown" || env.Result != "unknown" || !strings.Contains(env.Detail, "dns on n2") {
+		t.Errorf("verdict %s, environment check %+v: want unknown, naming DNS on n2", v.Verdict, env)
+	}
+	if !strings.Contains(run.out.String(), "environment") {
+		t.Errorf("the summary does not show the environment check")
+	}
+	assertNothingLeft(t, root)
+}
+
+// breakDNS adds a table that drops DNS to Docker's embedded resolver in
+// node's network namespace. The table dies with the container.
+func breakDNS(ctx context.Context, t *testing.T, own []string, node string) bool {
+	args := append(append([]string{"ps", "-q"}, own...), "--filter", "label=hadrill.node="+node)
+	id, err := exec.CommandContext(ctx, "docker", args...).Output()
+	if err != nil || len(strings.TrimSpace(string(id))) == 0 {
+		return false
+	}
+	pid, err := exec.CommandContext(ctx, "docker", "inspect", "-f", "{{.State.Pid}}", strings.TrimSpace(string(id))).Output()
+	if err != nil {
+		return false
+	}
+	// Priority -300 runs before Docker's DNAT of 127.0.0.11:53.
+	rules := `table inet envtest {
+  chain out { type filter hook output priority -300; ip daddr 127.0.0.11 udp dport 53 drop; ip daddr 127.0.0.11 tcp dport 53 drop; }
+}`
+	cmd := exec.CommandContext(ctx, "nsenter", "-t", strings.TrimSpace(string(pid)), "-n", "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Logf("nft in %s: %v: %s", node, err, out)
+		return false
+	}
+	t.Logf("DNS to 127.0.0.11 dropped inside %s", node)
+	return true
+}

@@ -1,0 +1,228 @@
+// Command soak interrupts many hadrill runs at random moments and counts
+// what each one leaves behind (`make soak N`).
+//
+// Run i aims at one phase of a run (round robin over build, start cluster,
+// wait for primary, load, heal, settle, final read, stop, teardown, check).
+// It reads hadrill's progress lines on stderr, and when the aimed phase
+// appears it waits a random delay and sends SIGINT; every fifth run gets
+// SIGKILL instead, followed by `hadrill cleanup`, as a user would after a
+// kill -9. After each run it counts the leftovers of that run only (by the
+// owner pid label hadrill puts on everything), and checks every run folder
+// with `hadrill check`, which must exit 0, 1 or 2 and never crash.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// phases are the moments aimed at, in run order. "check" has no progress
+// line of its own: it starts when run.json appears after teardown.
+var phases = []string{"build", "start cluster", "wait for primary", "load", "heal", "settle",
+	"final read", "stop", "teardown", "check"}
+
+// maxDelay is the longest random delay after a phase line, about the
+// phase's usual length, so the signal lands anywhere inside it.
+var maxDelay = map[string]time.Duration{
+	"build": 20 * time.Millisecond, "start cluster": 2 * time.Second, "wait for primary": time.Second,
+	"load": 10 * time.Second, "heal": 150 * time.Millisecond, "settle": 2 * time.Second, "final read": 30 * time.Millisecond,
+	"stop": 500 * time.Millisecond, "teardown": 150 * time.Millisecond, "check": 50 * time.Millisecond,
+}
+
+// outcome is what one interrupted run did and left.
+type outcome struct {
+	phase   string
+	signal  string
+	hit     bool // the signal was sent while the run was in the aimed phase
+	exit    int
+	left    leftovers
+	checked []int // exit codes of hadrill check on each run folder
+	crashed int   // checks that panicked or exited outside 0, 1, 2
+}
+
+func main() {
+	n := flag.Int("n", 20, "how many interrupted runs")
+	bin := flag.String("bin", "bin/hadrill", "the hadrill binary")
+	scenario := flag.String("scenario", "cmd/soak/soak.yaml", "the scenario to run")
+	killEvery := flag.Int("kill-every", 5, "every k-th run gets SIGKILL and `hadrill cleanup` (0: never)")
+	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed for the delays")
+	flag.Parse()
+	rng := rand.New(rand.NewPCG(*seed, 1))
+	work, err := os.MkdirTemp("", "soak-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "soak:", err)
+		os.Exit(3)
+	}
+	fmt.Printf("soak: %d runs of %s, seed %d, results in %s\n", *n, *scenario, *seed, work)
+	baseImages := danglingImages()
+	var outs []outcome
+	for i := range *n {
+		phase := phases[i%len(phases)]
+		kill := *killEvery > 0 && (i+1)%*killEvery == 0
+		o := soakOne(*bin, *scenario, filepath.Join(work, fmt.Sprint(i)), phase, kill, rng)
+		fmt.Printf("run %3d: aim %-16s %-7s hit %-5v exit %3d  check %v  left %s\n",
+			i+1, phase, o.signal, o.hit, o.exit, o.checked, o.left)
+		outs = append(outs, o)
+	}
+	imgs := newImages(baseImages, danglingImages())
+	printTable(os.Stdout, outs, imgs)
+	if total(outs).any() || imgs > 0 || crashes(outs) > 0 {
+		os.Exit(1)
+	}
+}
+
+// soakOne runs hadrill once, interrupts it in phase, and counts leftovers.
+func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcome {
+	o := outcome{phase: phase, signal: "SIGINT"}
+	if kill {
+		o.signal = "SIGKILL"
+	}
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		panic(err)
+	}
+	results := filepath.Join(dir, "results")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", scenario, "--results", results)
+	// A private TMPDIR: every hadrill-* folder in it is this run's.
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "TESTCONTAINERS_RYUK_DISABLED=true")
+	stderr, _ := cmd.StderrPipe()
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		panic(err)
+	}
+	pid := cmd.Process.Pid
+	lines := make(chan string, 64)
+	var tail []string // the last lines, to say why a run ended on its own
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			tail = append(tail[max(0, len(tail)-3):], sc.Text())
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	o.hit = aim(lines, phase, results, rng, func() {
+		sig := syscall.SIGINT
+		if kill {
+			sig = syscall.SIGKILL
+		}
+		_ = cmd.Process.Signal(sig)
+	})
+	for range lines {
+	}
+	_ = cmd.Wait()
+	o.exit = cmd.ProcessState.ExitCode()
+	// A hit is a signal sent while the aimed phase was the run's current
+	// one. After the load, SIGINT no longer cuts the run short (the results
+	// are complete, so it may end 0 or 1); a run that ended on its own
+	// before the signal (exit 3, say) is a miss, and the reason is shown.
+	o.hit = o.hit && o.exit != 3
+	if o.exit != 130 && o.exit != -1 && o.exit != 0 && o.exit != 1 {
+		fmt.Printf("  ended on its own (exit %d): %s\n", o.exit, strings.Join(tail, " | "))
+	}
+	if kill {
+		// What a user does after kill -9: the run's process is gone, so a
+		// cleanup without flags must remove it (and nothing of others').
+		out, err := exec.Command(bin, "cleanup").CombinedOutput()
+		if err != nil {
+			fmt.Printf("  cleanup: %v: %s", err, out)
+		}
+	}
+	o.left = countLeftovers(pid, tmp)
+	o.checked, o.crashed = checkAll(bin, results)
+	return o
+}
+
+// aim reads progress lines until the phase appears, waits a random delay
+// within it and calls signal. It reports whether the run was still in that
+// phase (no later phase line seen) when the signal went.
+func aim(lines <-chan string, phase, results string, rng *rand.Rand, signal func()) bool {
+	want := phase
+	if phase == "check" {
+		want = "teardown"
+	}
+	for line := range lines {
+		if !strings.HasSuffix(line, ": "+want) && !(want == "load" && isLoadLine(line)) {
+			continue
+		}
+		if phase == "check" && !waitFile(lines, results) {
+			return false
+		}
+		delay := time.Duration(rng.Int64N(int64(maxDelay[phase]) + 1))
+		deadline := time.After(delay)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return false // it ended before the signal
+				}
+				if isPhaseLine(l) && !isLoadLine(l) {
+					signal() // a later phase began: still interrupt, but a miss
+					return false
+				}
+			case <-deadline:
+				signal()
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// waitFile waits for run.json, written at the end of teardown, which
+// starts the check. It gives up when the run ends first.
+func waitFile(lines <-chan string, results string) bool {
+	for {
+		if m, _ := filepath.Glob(filepath.Join(results, "*", "2*", "run.json")); len(m) > 0 {
+			return true
+		}
+		select {
+		case _, ok := <-lines:
+			if !ok {
+				return false
+			}
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// isLoadLine tells a load progress line ("soak:   5s/10s ...").
+func isLoadLine(l string) bool { return strings.Contains(l, "s/") && strings.Contains(l, "ops/s") }
+
+// isPhaseLine tells a progress line naming a phase ("soak: heal").
+func isPhaseLine(l string) bool {
+	for _, p := range phases {
+		if strings.HasSuffix(l, ": "+p) {
+			return true
+		}
+	}
+	return isLoadLine(l)
+}
+
+// checkAll runs `hadrill check` on every run folder under results.
+func checkAll(bin, results string) (codes []int, crashed int) {
+	dirs, _ := filepath.Glob(filepath.Join(results, "*", "2*"))
+	for _, d := range dirs {
+		cmd := exec.Command(bin, "check", d)
+		out, _ := cmd.CombinedOutput()
+		code := cmd.ProcessState.ExitCode()
+		codes = append(codes, code)
+		if code < 0 || code > 2 || strings.Contains(string(out), "panic:") || strings.Contains(string(out), "goroutine ") {
+			crashed++
+			fmt.Printf("  check %s crashed (exit %d):\n%s\n", d, code, out)
+		}
+	}
+	return codes, crashed
+}
