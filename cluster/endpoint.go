@@ -93,6 +93,9 @@ func contextHost(dir, name string) (string, error) {
 	sum := sha256.Sum256([]byte(name))
 	path := filepath.Join(dir, "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json")
 	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read docker context %q: no docker context of that name (docker context ls lists them; scripts/engines.sh up %s makes a test engine)", name, name)
+	}
 	if err != nil {
 		return "", fmt.Errorf("read docker context %q: %w", name, err)
 	}
