@@ -190,7 +190,9 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if spec.Image == "" {
+	if spec.Image == "" && len(spec.Engines) == 0 {
+		// On several engines the cluster builds once and ships the image
+		// to each engine itself.
 		img, err := r.buildImage(ctx)
 		if err != nil {
 			return err

@@ -59,10 +59,14 @@ func TestDelayJitter(t *testing.T) {
 		Delay: agent.Duration(40 * time.Millisecond), Jitter: agent.Duration(20 * time.Millisecond), Seed: 7}})
 	during := rtts(t, node, echoA, 30)
 	p.heal(t, "j")
-	lo, hi := slices.Min(during), slices.Max(during)
-	t.Logf("RTT with 40ms±20ms: %v..%v", lo, hi)
-	if lo < 20*time.Millisecond || hi > 100*time.Millisecond || hi-lo < 10*time.Millisecond {
-		t.Errorf("RTT range %v..%v, want from >= 20ms, spread >= 10ms, and (allowing for a busy machine) <= 100ms", lo, hi)
+	slices.Sort(during)
+	lo, p10, p50, p90 := during[0], during[len(during)/10], during[len(during)/2], during[len(during)*9/10]
+	t.Logf("RTT with 40ms±20ms: min %v, p10 %v, median %v, p90 %v, max %v", lo, p10, p50, p90, during[len(during)-1])
+	// The floor is exact (no packet leaves before delay-jitter); the
+	// ceiling is judged on the median, since one late sample says only that
+	// the machine was busy.
+	if lo < 20*time.Millisecond || p50 > 60*time.Millisecond+20*time.Millisecond || p90-p10 < 10*time.Millisecond {
+		t.Errorf("RTT min %v, median %v, p10..p90 %v..%v; want min >= 20ms, median <= 80ms, p90-p10 >= 10ms", lo, p50, p10, p90)
 	}
 }
 
