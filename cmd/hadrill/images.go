@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,18 +58,31 @@ func newImagesCmd() *cobra.Command {
 				return err
 			}
 			printImage(base)
-			for _, n := range names {
-				spec, err := recipes[n](ctx)
-				if err != nil {
-					return fmt.Errorf("get %s image: %w", n, err)
-				}
-				img, err := cluster.EnsureImage(ctx, spec)
-				if err != nil {
-					return err
-				}
-				printImage(img)
+			// The layers share only the base, which exists now: build them
+			// at once (apt downloads and unpacks overlap), so CI waits for the
+			// slowest layer rather than for their sum.
+			var mu sync.Mutex
+			errs := make([]error, len(names))
+			var wg sync.WaitGroup
+			for i, n := range names {
+				wg.Go(func() {
+					spec, err := recipes[n](ctx)
+					if err != nil {
+						errs[i] = fmt.Errorf("get %s image: %w", n, err)
+						return
+					}
+					img, err := cluster.EnsureImage(ctx, spec)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					mu.Lock()
+					printImage(img)
+					mu.Unlock()
+				})
 			}
-			return nil
+			wg.Wait()
+			return errors.Join(errs...)
 		},
 	}
 }
