@@ -23,6 +23,10 @@ func TestFaultsApplied(t *testing.T) {
 		{"never took effect", history.Fault{ID: 0, Kind: "kill", Target: "primary", Requested: 10}, Unknown, "fault 0 (kill primary): never took effect"},
 		{"injection error", history.Fault{ID: 0, Kind: "partition", Target: "primary", Requested: 10, Errors: []string{"no agent"}}, Unknown, "no agent"},
 		{"never healed", history.Fault{ID: 0, Kind: "kill", Target: "primary", Requested: 10, Effective: 11}, Unknown, "never healed"},
+		{"heal retried until it held", history.Fault{ID: 0, Kind: "disk-full", Target: "primary", Requested: 10, Effective: 11, Healed: 30,
+			Errors: []string{"heal: heal on n2: connection refused"}}, Pass, ""},
+		{"heal failed for good", history.Fault{ID: 0, Kind: "disk-full", Target: "primary", Requested: 10, Effective: 11,
+			Errors: []string{"heal: heal on n2: connection refused"}}, Unknown, "connection refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := FaultsApplied(Input{Faults: []history.Fault{tc.fault}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -73,7 +74,20 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	loadErr, faultErr := r.loadWithFaults(ctx, load, nem, roles)
 	r.meta.LoadEnd = rec.Now()
 	r.setPhase("heal")
-	healErr := errors.Join(nem.HealAll(), waitHealthy(ctx, c))
+	healErr := nem.HealAll()
+	// A node whose process exited in reaction to a fault (hakv exits when
+	// its log cannot be written, on a full disk) is started again, as a
+	// killed one is: the final read needs the whole cluster back. Its
+	// restart is logged and recorded, not hidden.
+	restarted := restartExited(ctx, c)
+	if len(restarted) > 0 {
+		kv.Refresh()
+		r.meta.Errors = append(r.meta.Errors, fmt.Sprintf("heal: started %v again: their process had exited during the run", restarted))
+		// The fault still in force on a restarted node went with its old
+		// namespaces; heal again so the nemesis records it healed.
+		healErr = nem.HealAll()
+	}
+	healErr = errors.Join(healErr, waitHealthy(ctx, c))
 	if r.agent != nil {
 		healErr = errors.Join(healErr, r.agent.healAndVerify(ctx, c))
 	}
@@ -192,6 +206,25 @@ func (r *run) workloadConfig() workload.Config {
 		Seed:      uint64(r.seed),
 		OpTimeout: time.Duration(w.Timeout),
 	}
+}
+
+// restartExited starts every node whose container has exited, and names
+// them.
+func restartExited(ctx context.Context, c *cluster.Cluster) []string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 90*time.Second)
+	defer cancel()
+	var names []string
+	for _, n := range c.AllNodes() {
+		if st, err := n.State(ctx); err != nil || st != cluster.StateExited {
+			continue
+		}
+		slog.Warn("node exited during the run: starting it again", "node", n.Name())
+		if err := n.Start(ctx); err != nil {
+			slog.Warn("start exited node", "node", n.Name(), "err", err)
+		}
+		names = append(names, n.Name())
+	}
+	return names
 }
 
 // waitHealthy waits until every node answers its health check again after
