@@ -48,13 +48,14 @@ func Linearizability(ctx context.Context, in Input, required bool, opt Options) 
 		r.Check = outcome(required, Unknown, "history breaks the recorder's contract: "+in.Contract.Error())
 		return r
 	}
-	ops, keys := operations(in.Pairs)
+	ops, parts := operations(in.Pairs)
+	keys := len(parts)
 	r.Operations, r.Keys = len(ops), keys
 	if len(ops) == 0 {
 		r.Check = outcome(required, Unknown, "no operations to check")
 		return r
 	}
-	res, info, err := runPorcupine(ctx, ops, opt.LinearizabilityTimeout)
+	res, info, err := runPorcupine(ctx, ops, parts, opt.LinearizabilityTimeout)
 	switch {
 	case err != nil:
 		r.Check = outcome(required, Unknown, err.Error())
@@ -63,7 +64,7 @@ func Linearizability(ctx context.Context, in Input, required bool, opt Options) 
 		r.Check = Check{Result: Pass}
 	case res == porcupine.Illegal:
 		r.ran, r.info = true, info
-		r.Check = outcome(required, Fail, "not linearizable: "+explainIllegal(cutByKey(ops), info))
+		r.Check = outcome(required, Fail, "not linearizable: "+explainIllegal(parts, info))
 	default:
 		r.Check = outcome(required, Unknown, fmt.Sprintf(
 			"porcupine timed out after %v on %d operations over %d keys",
@@ -87,7 +88,10 @@ func outcome(hasTarget bool, got Result, detail string) Check {
 // a watcher, so a step costs one atomic load); whatever porcupine concludes
 // after that is discarded, because a forced failure can look like an
 // illegal history.
-func runPorcupine(ctx context.Context, ops []porcupine.Operation, timeout time.Duration) (porcupine.CheckResult, porcupine.LinearizationInfo, error) {
+//
+// parts is ops cut by key (see operations); porcupine is handed them as the
+// model's partition, so that it does not cut the slice again.
+func runPorcupine(ctx context.Context, ops []porcupine.Operation, parts [][]porcupine.Operation, timeout time.Duration) (porcupine.CheckResult, porcupine.LinearizationInfo, error) {
 	var none porcupine.LinearizationInfo
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
@@ -99,6 +103,12 @@ func runPorcupine(ctx context.Context, ops []porcupine.Operation, timeout time.D
 		return porcupine.Unknown, none, fmt.Errorf("check linearizability: %w", err)
 	}
 	model := registerModel
+	model.Partition = func(got []porcupine.Operation) [][]porcupine.Operation {
+		if len(got) == len(ops) && len(got) > 0 && &got[0] == &ops[0] {
+			return parts
+		}
+		return cutByKey(got)
+	}
 	if ctx.Done() != nil {
 		var cancelled atomic.Bool
 		stop := context.AfterFunc(ctx, func() { cancelled.Store(true) })
@@ -118,7 +128,8 @@ func runPorcupine(ctx context.Context, ops []porcupine.Operation, timeout time.D
 }
 
 // operations translates paired history operations into porcupine's form,
-// grouped by key in key order (see registerModel), and counts the keys:
+// grouped by key in key order (see registerModel), and returns them with
+// their cut by key (sub-slices, one per key, in key order):
 //   - a read (or final read) that completed ok is a read of its observed
 //     value; a failed or indeterminate read is dropped, since it observed
 //     nothing;
@@ -131,11 +142,12 @@ func runPorcupine(ctx context.Context, ops []porcupine.Operation, timeout time.D
 //     time (Return = MaxInt64), so porcupine may take it as having happened
 //     at any point after its call, or not at all.
 //
-// Each porcupine operation points at its pair, as input and metadata: the
-// translation copies no strings and boxes nothing. Processes are renumbered
+// Each porcupine operation points at its pair, as input and metadata, and
+// carries its regKind as output: the translation copies no strings and
+// boxes nothing. Processes are renumbered
 // densely in order of appearance, because the visualization draws one row
 // per client id.
-func operations(pairs []history.Operation) ([]porcupine.Operation, int) {
+func operations(pairs []history.Operation) ([]porcupine.Operation, [][]porcupine.Operation) {
 	part := make([]int32, len(pairs)) // key number, in order of appearance; -1 = dropped
 	byKey := map[string]int32{}
 	var counts []int
@@ -155,8 +167,13 @@ func operations(pairs []history.Operation) ([]porcupine.Operation, int) {
 		counts[k]++
 		kept++
 	}
-	next := keyOffsets(byKey, counts)
+	next, order := keyOffsets(byKey, counts)
 	out := make([]porcupine.Operation, kept)
+	parts := make([][]porcupine.Operation, len(order))
+	for i, k := range order {
+		at, end := next[k], next[k]+counts[k]
+		parts[i] = out[at:end:end]
+	}
 	clients := newClientIDs()
 	for i := range pairs {
 		if part[i] < 0 {
@@ -168,11 +185,11 @@ func operations(pairs []history.Operation) ([]porcupine.Operation, int) {
 			ret = math.MaxInt64
 		}
 		out[next[part[i]]] = porcupine.Operation{
-			ClientId: clients.id(p.Invoke.Process), Input: p, Call: p.Invoke.Time, Return: ret, Metadata: p,
+			ClientId: clients.id(p.Invoke.Process), Input: p, Call: p.Invoke.Time, Output: kindOf(p), Return: ret, Metadata: p,
 		}
 		next[part[i]]++
 	}
-	return out, len(counts)
+	return out, parts
 }
 
 // checked reports whether porcupine is told about an operation.
@@ -189,20 +206,23 @@ func checked(p *history.Operation) bool {
 }
 
 // keyOffsets returns, for each key number, where its operations start in
-// the output when keys are laid out in key order.
-func keyOffsets(byKey map[string]int32, counts []int) []int {
+// the output when keys are laid out in key order, and the key numbers in
+// key order.
+func keyOffsets(byKey map[string]int32, counts []int) ([]int, []int32) {
 	keys := make([]string, 0, len(byKey))
 	for k := range byKey {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	next := make([]int, len(counts))
+	order := make([]int32, len(keys))
 	at := 0
-	for _, k := range keys {
-		next[byKey[k]] = at
-		at += counts[byKey[k]]
+	for i, k := range keys {
+		n := byKey[k]
+		next[n], order[i] = at, n
+		at += counts[n]
 	}
-	return next
+	return next, order
 }
 
 // clientIDs numbers processes densely in order of appearance.
