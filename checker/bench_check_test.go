@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,26 +77,75 @@ func BenchmarkCheck1M(b *testing.B) {
 
 // BenchmarkCheckerCore1M compares hadrill's linearizability check, from the
 // decoded events (pairing and validation included), with raw porcupine on
-// the same operations, one after the other in one process.
+// the same operations, one after the other in one process. The order
+// alternates between iterations, so that neither side always runs on the
+// heap the other left, and the figures are medians over the iterations
+// (the ratio is the median of the per-iteration ratios), so that one
+// iteration disturbed by other work on the machine does not decide them.
 func BenchmarkCheckerCore1M(b *testing.B) {
 	ops := checker.ConcurrentHistory(benchSeed, benchOps, benchKeys, benchClients)
 	raw := rawOperations(ops)
-	for b.Loop() {
-		runtime.GC()
-		start := time.Now()
-		r := checker.Linearizability(context.Background(), checker.Input{Ops: ops}, true, checker.Options{})
-		core := time.Since(start).Seconds()
-		runtime.GC()
-		start = time.Now()
-		res, _ := porcupine.CheckOperationsVerbose(rawModel, raw, 0)
-		base := time.Since(start).Seconds()
-		if r.Check.Result != checker.Pass || res != porcupine.Ok {
-			b.Fatalf("core %q %s, porcupine %q", r.Check.Result, r.Check.Detail, res)
+	var cores, bases, ratios, cpuRatios []float64
+	for i := 0; b.Loop(); i++ {
+		var core, base, coreCPU, baseCPU float64
+		if i%2 == 0 {
+			core, coreCPU = timeCore(b, ops)
+			base, baseCPU = timePorcupine(b, raw)
+		} else {
+			base, baseCPU = timePorcupine(b, raw)
+			core, coreCPU = timeCore(b, ops)
 		}
-		b.ReportMetric(core, "core-s")
-		b.ReportMetric(base, "porcupine-s")
-		b.ReportMetric(core/base, "core-ratio")
+		b.Logf("iteration %d: core %.3f s (cpu %.3f s), porcupine %.3f s (cpu %.3f s)", i, core, coreCPU, base, baseCPU)
+		cores, bases = append(cores, core), append(bases, base)
+		ratios, cpuRatios = append(ratios, core/base), append(cpuRatios, coreCPU/baseCPU)
 	}
+	b.ReportMetric(median(cores), "core-s")
+	b.ReportMetric(median(bases), "porcupine-s")
+	b.ReportMetric(median(ratios), "core-ratio")
+	b.ReportMetric(median(cpuRatios), "core-cpu-ratio")
+}
+
+// timeCore times checker.Linearizability on ops, from a collected heap:
+// wall-clock and CPU seconds (user plus system, steadier on a shared
+// machine). The profiler label side=core (side=porcupine in timePorcupine)
+// reaches porcupine's goroutines, so `pprof -tagfocus` can split a profile.
+func timeCore(b *testing.B, ops []history.Op) (float64, float64) {
+	runtime.GC()
+	start, cpu := time.Now(), cpuSeconds(b)
+	var r *checker.LinearizabilityResult
+	pprof.Do(context.Background(), pprof.Labels("side", "core"), func(ctx context.Context) {
+		r = checker.Linearizability(ctx, checker.Input{Ops: ops}, true, checker.Options{})
+	})
+	took, used := time.Since(start).Seconds(), cpuSeconds(b)-cpu
+	if r.Check.Result != checker.Pass {
+		b.Fatalf("core %q %s: the generated history is linearizable", r.Check.Result, r.Check.Detail)
+	}
+	return took, used
+}
+
+// timePorcupine times raw porcupine on raw, as timeCore does.
+func timePorcupine(b *testing.B, raw []porcupine.Operation) (float64, float64) {
+	runtime.GC()
+	start, cpu := time.Now(), cpuSeconds(b)
+	var res porcupine.CheckResult
+	pprof.Do(context.Background(), pprof.Labels("side", "porcupine"), func(context.Context) {
+		res, _ = porcupine.CheckOperationsVerbose(rawModel, raw, 0)
+	})
+	took, used := time.Since(start).Seconds(), cpuSeconds(b)-cpu
+	if res != porcupine.Ok {
+		b.Fatalf("porcupine %q: the generated history is linearizable", res)
+	}
+	return took, used
+}
+
+// median returns the median of xs (the mean of the middle two when even).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
 }
 
 // runRole runs the test binary as one side of BenchmarkCheck1M.
@@ -156,7 +207,7 @@ func TestBenchRole(t *testing.T) {
 }
 
 // cpuSeconds is the CPU time this process has used so far.
-func cpuSeconds(t *testing.T) float64 {
+func cpuSeconds(t testing.TB) float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		t.Fatal(err)

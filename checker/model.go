@@ -23,7 +23,9 @@ import (
 // cache probe cost more than the few Equal calls it saved.
 //
 // Partition relies on operations (which builds the history) having grouped
-// the operations by key already, in key order: it only cuts the slice where
+// the operations by key already, keys in order of first appearance (an
+// order fixed by the history, and cheaper than sorting the keys, of which a
+// ledger workload has one per write): it only cuts the slice where
 // the key changes, and so the partition numbers porcupine reports are
 // reproducible. Linearizability hands porcupine the cut operations made
 // instead, so the slice is not walked twice.
