@@ -182,8 +182,22 @@ func openDelayQueue(num uint16, delay, jitter time.Duration, seed uint64) (*dela
 	}
 	_ = nf.SetOption(netlink.NoENOBUFS, true)
 	q := &delayQueue{nf: nf, delay: delay, jitter: jitter, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-	ctx, cancel := context.WithCancel(context.Background())
+	cancel, err := listenQueue(nf, num, "delay", q.hold)
+	if err != nil {
+		nf.Close()
+		return nil, err
+	}
 	q.cancel = cancel
+	return q, nil
+}
+
+// listenQueue starts the receive loop of an open NFQUEUE, calling fn for
+// each queued packet, until the returned cancel is called. A receive error
+// other than a timeout ends the loop; the queue's fail-open (bypass) flag
+// then lets packets through, so a dead listener never blackholes a node.
+// what names the fault in the log line.
+func listenQueue(nf *nfqueue.Nfqueue, num uint16, what string, fn nfqueue.HookFunc) (context.CancelFunc, error) {
+	ctx, cancel := context.WithCancel(context.Background())
 	errfn := func(err error) int {
 		if ctx.Err() != nil {
 			return 1
@@ -192,15 +206,14 @@ func openDelayQueue(num uint16, delay, jitter time.Duration, seed uint64) (*dela
 		if errors.As(err, &op) && (op.Timeout() || op.Temporary()) {
 			return 0
 		}
-		slog.Warn("nfqueue receive failed; packets bypass the delay", "queue", num, "err", err)
+		slog.Warn("nfqueue receive failed; packets bypass the "+what, "queue", num, "err", err)
 		return 1
 	}
-	if err := nf.RegisterWithErrorFunc(ctx, q.hold, errfn); err != nil {
+	if err := nf.RegisterWithErrorFunc(ctx, fn, errfn); err != nil {
 		cancel()
-		nf.Close()
 		return nil, fmt.Errorf("bind nfqueue %d: %w", num, err)
 	}
-	return q, nil
+	return cancel, nil
 }
 
 // hold schedules the accept verdict for one packet. It must return quickly:

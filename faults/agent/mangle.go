@@ -175,25 +175,13 @@ func openMangleQueue(num uint16, kind Kind, hold time.Duration, seed uint64) (*m
 	}
 	_ = nf.SetOption(netlink.NoENOBUFS, true)
 	q.nf = nf
-	ctx, cancel := context.WithCancel(context.Background())
-	q.cancel = cancel
-	errfn := func(err error) int {
-		if ctx.Err() != nil {
-			return 1
-		}
-		var op *netlink.OpError
-		if errors.As(err, &op) && (op.Timeout() || op.Temporary()) {
-			return 0
-		}
-		slog.Warn("nfqueue receive failed; packets bypass the fault", "queue", num, "err", err)
-		return 1
-	}
-	if err := nf.RegisterWithErrorFunc(ctx, q.handle, errfn); err != nil {
-		cancel()
+	cancel, err := listenQueue(nf, num, string(kind), q.handle)
+	if err != nil {
 		nf.Close()
 		q.closeRaw()
-		return nil, fmt.Errorf("bind nfqueue %d: %w", num, err)
+		return nil, err
 	}
+	q.cancel = cancel
 	return q, nil
 }
 
