@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/workload/workloadtest"
 )
 
 // finalRunner is a Runner that has "run": it knows acked ledger keys.
-func finalRunner(kv KV, acked ...string) (*Runner, *memSink) {
-	sink := &memSink{}
+func finalRunner(kv KV, acked ...string) (*Runner, *workloadtest.MemSink) {
+	sink := &workloadtest.MemSink{}
 	r := NewRunner(kv, NewRecorder(sink, time.Now()))
 	r.acked = acked
 	r.finalProcess = 9
@@ -22,7 +23,7 @@ func finalRunner(kv KV, acked ...string) (*Runner, *memSink) {
 // each key has exactly one invoke/completion pair on the final process.
 func finalReads(t *testing.T, ops []history.Op) map[string]history.Op {
 	t.Helper()
-	checkSequential(t, ops)
+	workloadtest.CheckSequential(t, ops)
 	out := map[string]history.Op{}
 	for _, op := range ops {
 		if op.F != history.FinalRead || op.Process != 9 {
@@ -53,7 +54,7 @@ func TestFinalReadPresentAndAbsent(t *testing.T) {
 	if st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
-	got := finalReads(t, sink.all())
+	got := finalReads(t, sink.All())
 	if len(got) != 2 {
 		t.Fatalf("read back %d keys, want 2", len(got))
 	}
@@ -81,7 +82,7 @@ func TestFinalReadNoPrimary(t *testing.T) {
 	if st.Failed != 2 || st.Present+st.Absent != 0 {
 		t.Errorf("stats = %+v, want 2 failed", st)
 	}
-	for key, op := range finalReads(t, sink.all()) {
+	for key, op := range finalReads(t, sink.All()) {
 		if op.Type != history.Fail || op.Error == "" {
 			t.Errorf("%s: %+v, want fail with the reason", key, op)
 		}
@@ -103,7 +104,7 @@ func TestFinalReadFindsPrimary(t *testing.T) {
 	if err != nil || st.Node != "n3" || st.Present != 1 {
 		t.Fatalf("final read = %+v, %v; want one present key from n3", st, err)
 	}
-	if op := finalReads(t, sink.all())["ledger-0-1"]; op.Node != "n3" {
+	if op := finalReads(t, sink.All())["ledger-0-1"]; op.Node != "n3" {
 		t.Errorf("final read answered by %q, want n3", op.Node)
 	}
 }
@@ -114,7 +115,7 @@ func TestFinalReadNothingAcked(t *testing.T) {
 	if st, err := r.FinalRead(context.Background(), time.Second); err != nil || st.Acked != 0 {
 		t.Fatalf("final read = %+v, %v", st, err)
 	}
-	if n := len(sink.all()); n != 0 {
+	if n := len(sink.All()); n != 0 {
 		t.Fatalf("%d events recorded, want none", n)
 	}
 }
@@ -164,7 +165,7 @@ func TestFinalReadReadsEveryClaimedPrimary(t *testing.T) {
 	}
 	byNode := map[string]map[string]string{}
 	procs := map[string]int{}
-	for _, op := range sink.all() {
+	for _, op := range sink.All() {
 		if op.Type == history.Invoke {
 			continue
 		}

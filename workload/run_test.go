@@ -10,18 +10,19 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/workload/workloadtest"
 )
 
 // runFor runs a Runner over kv for d and returns it with its recorded ops.
 func runFor(t *testing.T, kv KV, cfg Config) (*Runner, []history.Op, Stats) {
 	t.Helper()
-	sink := &memSink{}
+	sink := &workloadtest.MemSink{}
 	r := NewRunner(kv, NewRecorder(sink, time.Now()))
 	st, err := r.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	return r, sink.all(), st
+	return r, sink.All(), st
 }
 
 // completions returns the non-invoke events.
@@ -48,7 +49,7 @@ func TestRunNewProcessAfterInfo(t *testing.T) {
 	}
 	const clients = 3
 	_, ops, st := runFor(t, kv, Config{Clients: clients, Rate: 600, Duration: 300 * time.Millisecond})
-	checkSequential(t, ops)
+	workloadtest.CheckSequential(t, ops)
 	retired := map[int]bool{}
 	infos := 0
 	for _, op := range ops {
@@ -128,12 +129,10 @@ func TestRunRateBounded(t *testing.T) {
 // TestRecorderStickyError checks that a sink error stops the run and is
 // returned, rather than leaving a history with holes.
 func TestRecorderStickyError(t *testing.T) {
-	sink := &memSink{}
+	sink := &workloadtest.MemSink{}
 	r := NewRunner(newScriptKV("n1"), NewRecorder(sink, time.Now()))
 	time.AfterFunc(50*time.Millisecond, func() {
-		sink.mu.Lock()
-		sink.err = errors.New("disk full")
-		sink.mu.Unlock()
+		sink.Fail(errors.New("disk full"))
 	})
 	_, err := r.Run(context.Background(), Config{Clients: 2, Rate: 1000, Duration: 5 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
@@ -152,7 +151,7 @@ func TestStatsMatchHistory(t *testing.T) {
 		}
 		return nil
 	}
-	sink := &memSink{}
+	sink := &workloadtest.MemSink{}
 	r := NewRunner(kv, NewRecorder(sink, time.Now()))
 	done := make(chan struct{})
 	go func() {
@@ -168,7 +167,7 @@ func TestStatsMatchHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[history.Type]int64{}
-	for _, op := range completions(sink.all()) {
+	for _, op := range completions(sink.All()) {
 		want[op.Type]++
 	}
 	if st.OK != want[history.OK] || st.Fail != want[history.Fail] || st.Info != want[history.Info] ||

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/hadrill/hadrill/history"
 )
 
 // fakeCluster is a tiny in-memory hakv for unit tests: one shared map, one
@@ -165,58 +163,6 @@ func refusedAddr(t testing.TB) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
-}
-
-// memSink keeps every event, for tests.
-type memSink struct {
-	mu  sync.Mutex
-	ops []history.Op
-	err error
-}
-
-func (m *memSink) Append(v any) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return m.err
-	}
-	m.ops = append(m.ops, v.(history.Op))
-	return nil
-}
-
-func (m *memSink) all() []history.Op {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]history.Op(nil), m.ops...)
-}
-
-// checkSequential asserts the history invariants every checker relies on:
-// lines in Index order with no gaps, Time never decreasing, at most one open
-// operation per process, and each completion matching its invocation.
-func checkSequential(t *testing.T, ops []history.Op) {
-	t.Helper()
-	open := map[int]history.Op{}
-	for i, op := range ops {
-		if op.Index != int64(i) {
-			t.Fatalf("line %d has index %d", i, op.Index)
-		}
-		if i > 0 && op.Time < ops[i-1].Time {
-			t.Fatalf("index %d: time %d before previous %d", i, op.Time, ops[i-1].Time)
-		}
-		inv, isOpen := open[op.Process]
-		switch {
-		case op.Type == history.Invoke && isOpen:
-			t.Fatalf("index %d: process %d invokes with op %d still open", i, op.Process, inv.Index)
-		case op.Type == history.Invoke:
-			open[op.Process] = op
-		case !isOpen:
-			t.Fatalf("index %d: completion for process %d with nothing open", i, op.Process)
-		case inv.F != op.F || inv.Key != op.Key:
-			t.Fatalf("index %d: completion %s %s does not match invocation %s %s", i, op.F, op.Key, inv.F, inv.Key)
-		default:
-			delete(open, op.Process)
-		}
-	}
 }
 
 func (fc *fakeCluster) primaryName() string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/workload"
+	"github.com/hadrill/hadrill/workload/workloadtest"
 )
 
 // hakvProc is one hakv process of the integration test.
@@ -221,7 +222,7 @@ func checkIntegrationHistory(t *testing.T, path string, f faultTimes, fin worklo
 	if err != nil || torn {
 		t.Fatalf("read history: torn %v, %v", torn, err)
 	}
-	checkSequential(t, ops)
+	workloadtest.CheckSequential(t, ops)
 	if !errors.Is(f.probe, workload.ErrUnreachable) || workload.Classify(f.probe, true) != history.Fail {
 		t.Errorf("write to the dead node: %v, want unreachable, a definite fail", f.probe)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/workload"
+	"github.com/hadrill/hadrill/workload/workloadtest"
 )
 
 // These tests drive the system-agnostic workload engine through the hakv
@@ -20,13 +21,13 @@ import (
 // runFor runs a Runner over kv for d and returns it with its recorded ops.
 func runFor(t *testing.T, kv workload.KV, cfg workload.Config) (*workload.Runner, []history.Op, workload.Stats) {
 	t.Helper()
-	sink := &memSink{}
+	sink := &workloadtest.MemSink{}
 	r := workload.NewRunner(kv, workload.NewRecorder(sink, time.Now()))
 	st, err := r.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	return r, sink.all(), st
+	return r, sink.All(), st
 }
 
 // TestRunFollowsPrimaryHint checks that clients skip an unreachable node,
@@ -107,7 +108,7 @@ func TestRunHistorySequential(t *testing.T) {
 	if err != nil || torn || len(ops) == 0 {
 		t.Fatalf("read history: %d ops, torn %v, %v", len(ops), torn, err)
 	}
-	checkSequential(t, ops)
+	workloadtest.CheckSequential(t, ops)
 	types := map[history.Type]int{}
 	for _, op := range ops {
 		types[op.Type]++
