@@ -243,7 +243,7 @@ func (h HealthCheck) probe(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("make health request: %w", err)
 	}
-	resp, err := probeClient.Do(req)
+	resp, err := ProbeClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", h.Path, err)
 	}
@@ -265,7 +265,8 @@ func (h HealthCheck) Describe(addr string) string {
 	return "HTTP 200 from GET " + h.Path + " on " + addr
 }
 
-// probeClient keeps no idle connections: a health probe must open a fresh
-// connection each time, or a connection kept alive to a node's old process
-// would hide a restart.
-var probeClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+// ProbeClient is the HTTP client for health and status probes, of the
+// backend and of the systems alike. It keeps no idle connections: a probe
+// must open a fresh connection each time, or a connection kept alive to a
+// node's old process would hide a restart. It never uses a proxy.
+var ProbeClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}

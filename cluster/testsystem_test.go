@@ -63,7 +63,7 @@ func (testHakv) Claims(ctx context.Context, nodes []*Node) ([]Claim, error) {
 			Primary string `json:"primary"`
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.ClientAddr()+"/status", nil)
-		resp, err := probeClient.Do(req)
+		resp, err := ProbeClient.Do(req)
 		if err != nil {
 			claims[i].Err = err
 			continue

@@ -14,10 +14,6 @@ import (
 	"github.com/hadrill/hadrill/cluster"
 )
 
-// probeClient keeps no idle connections: a probe must reach the member's
-// current process, not a connection kept alive to a killed one.
-var probeClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
-
 // probeHealth is GET /health, which etcd answers {"health":"true"} only when
 // the member has a leader.
 func probeHealth(ctx context.Context, addr string) error {
@@ -65,7 +61,7 @@ func call(ctx context.Context, method, url string, body []byte) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	resp, err := probeClient.Do(req)
+	resp, err := cluster.ProbeClient.Do(req)
 	if err != nil {
 		return nil, err
 	}

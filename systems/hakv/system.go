@@ -205,10 +205,6 @@ func (System) Container(cfg cluster.NodeConfig) (cluster.ContainerSpec, error) {
 	return cluster.ContainerSpec{Entrypoint: []string{"/hakv"}, Cmd: args}, nil
 }
 
-// statusClient keeps no idle connections, so that a status probe never
-// reuses a connection to a node's old process.
-var statusClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
-
 // hakvStatus is the body of hakv's GET /status.
 type hakvStatus struct {
 	ID      string `json:"id"`
@@ -239,7 +235,7 @@ func (h System) claim(ctx context.Context, n *cluster.Node) cluster.Claim {
 		c.Err = fmt.Errorf("ask %s for status: %w", n.Name(), err)
 		return c
 	}
-	resp, err := statusClient.Do(req)
+	resp, err := cluster.ProbeClient.Do(req)
 	if err != nil {
 		c.Err = fmt.Errorf("ask %s for status: %w", n.Name(), err)
 		return c
