@@ -106,20 +106,21 @@ func (a *agentSetup) client(n *cluster.Node) *agent.Client {
 	return agent.NewClient(n.Addr(agent.DefaultPort), a.token)
 }
 
-// healAndVerify asks every node's agent to heal whatever is still in force
-// and to verify that the node is back to normal (no nftables table, no
-// qdisc, disk unblocked, process running), then checks from inside each
-// node that every peer resolves and accepts connections again. It is the
-// last step of every schedule, after the nemesis has healed its own faults
-// and the nodes are healthy.
-func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) error {
+// healAndVerify asks the agent of each given node to heal whatever is
+// still in force and to verify that the node is back to normal (no
+// nftables table, no qdisc, disk unblocked, process running), then checks
+// from inside each node that every other given node resolves and accepts
+// connections again. It is the last step of every schedule, after the
+// nemesis has healed its own faults and the nodes are healthy; nodes whose
+// container is gone are left out (lostContainers reports them).
+func (a *agentSetup) healAndVerify(ctx context.Context, nodes []*cluster.Node) error {
 	ctx = context.WithoutCancel(ctx)
-	errs := make([]error, len(c.AllNodes()))
+	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
-	for i, n := range c.AllNodes() {
+	for i, n := range nodes {
 		// Each node has a budget of its own, so one broken node cannot use
 		// up the time of the others and get them blamed too.
-		wg.Go(func() { errs[i] = a.verifyNode(ctx, c, n) })
+		wg.Go(func() { errs[i] = a.verifyNode(ctx, nodes, n) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -127,7 +128,7 @@ func (a *agentSetup) healAndVerify(ctx context.Context, c *cluster.Cluster) erro
 
 // verifyNode heals everything on one node, checks the heal, and checks
 // that the node reaches every peer.
-func (a *agentSetup) verifyNode(ctx context.Context, c *cluster.Cluster, n *cluster.Node) error {
+func (a *agentSetup) verifyNode(ctx context.Context, nodes []*cluster.Node, n *cluster.Node) error {
 	nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cl := a.client(n)
@@ -143,7 +144,7 @@ func (a *agentSetup) verifyNode(ctx context.Context, c *cluster.Cluster, n *clus
 	if !r.Verified.OK {
 		errs = append(errs, fmt.Errorf("verify heal on %s: %v", n.Name(), r.Verified.Problems))
 	}
-	for _, peer := range c.AllNodes() {
+	for _, peer := range nodes {
 		if peer != n {
 			pctx, cancel := context.WithTimeout(ctx, reachBudget)
 			errs = append(errs, reach(pctx, cl, n.Name(), peer.Name(), peer.Port()))

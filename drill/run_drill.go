@@ -75,6 +75,12 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	r.meta.LoadEnd = rec.Now()
 	r.setPhase("heal")
 	healErr := nem.HealAll()
+	// A container that is gone was removed by something other than this
+	// run (a kill restarts its container, it never removes it): the
+	// engine lost it, and the run says nothing about the system. The
+	// remaining nodes are still healed and verified, among themselves.
+	present, lost := lostContainers(ctx, c)
+	healErr = errors.Join(healErr, lost)
 	// A node whose process exited in reaction to a fault (hakv exits when
 	// its log cannot be written, on a full disk) is started again, as a
 	// killed one is: the final read needs the whole cluster back. Its
@@ -87,9 +93,9 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 		// namespaces; heal again so the nemesis records it healed.
 		healErr = nem.HealAll()
 	}
-	healErr = errors.Join(healErr, waitHealthy(ctx, c))
+	healErr = errors.Join(healErr, waitHealthy(ctx, present))
 	if r.agent != nil {
-		healErr = errors.Join(healErr, r.agent.healAndVerify(ctx, c))
+		healErr = errors.Join(healErr, r.agent.healAndVerify(ctx, present))
 	}
 	if found := results.EnvFindings(healErr); len(found) > 0 {
 		// The machine broke, not the system: the check makes the verdict
@@ -227,13 +233,36 @@ func restartExited(ctx context.Context, c *cluster.Cluster) []string {
 	return names
 }
 
-// waitHealthy waits until every node answers its health check again after
-// the final heal: the heal is verified, not assumed.
-func waitHealthy(ctx context.Context, c *cluster.Cluster) error {
+// lostContainers asks the engine for every node's container after the
+// heal. It returns the nodes whose container still exists, and an
+// environment finding for each one that is gone. hadrill never removes a
+// container during a run, so a missing one was removed by another process
+// (a neighbour's clean-up, a person) or lost by the engine. A node whose
+// state cannot be read counts as present: the checks that follow say why.
+func lostContainers(ctx context.Context, c *cluster.Cluster) ([]*cluster.Node, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var present []*cluster.Node
+	var lost []error
+	for _, n := range c.AllNodes() {
+		if st, err := n.State(ctx); err == nil && st == cluster.StateMissing {
+			lost = append(lost, &results.EnvFinding{Kind: results.EnvContainer, Node: n.Name(),
+				Detail: fmt.Sprintf("its container %.12s is gone from engine %q: removed during the run by something other than this run",
+					n.ContainerID(), n.Engine())})
+			continue
+		}
+		present = append(present, n)
+	}
+	return present, errors.Join(lost...)
+}
+
+// waitHealthy waits until every given node answers its health check again
+// after the final heal: the heal is verified, not assumed.
+func waitHealthy(ctx context.Context, nodes []*cluster.Node) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
 	var errs []error
-	for _, n := range c.AllNodes() {
+	for _, n := range nodes {
 		for {
 			err := n.Healthy(ctx)
 			if err == nil {

@@ -49,6 +49,49 @@ func TestBrokenDNSIsUnknownNotFail(t *testing.T) {
 	assertNothingLeft(t, root)
 }
 
+// TestLostContainerIsUnknownNotFail removes n3's container with the docker
+// CLI while the run loads the cluster, with no fault of the run in force.
+// hadrill never removes a container during a run, so the heal finds it
+// gone: the verdict is unknown with that reason (the engine lost n3's
+// container), the exit code is 3, and the rest of the run is removed.
+func TestLostContainerIsUnknownNotFail(t *testing.T) {
+	requireDocker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	root := t.TempDir()
+	run := startHadrill(ctx, t, "run", "testdata/lost-container.yaml", "--results", root)
+	removed := false
+	code := run.sample(200*time.Millisecond, func() {
+		if removed || !strings.Contains(run.out.String(), "ops/s") {
+			return
+		}
+		args := append(append([]string{"ps", "-q"}, run.own()...), "--filter", "label=hadrill.node=n3")
+		id, err := exec.CommandContext(ctx, "docker", args...).Output()
+		if err != nil || len(strings.TrimSpace(string(id))) == 0 {
+			return
+		}
+		if out, err := exec.CommandContext(ctx, "docker", "rm", "-f", strings.TrimSpace(string(id))).CombinedOutput(); err != nil {
+			t.Logf("docker rm n3: %v: %s", err, out)
+			return
+		}
+		removed = true
+		t.Logf("n3's container removed during the load")
+	})
+	t.Logf("exit %d:\n%s", code, run.out.String())
+	if !removed {
+		t.Fatal("could not remove n3's container during the load")
+	}
+	if code != exitEnvironment {
+		t.Errorf("exit %d, want %d (environment)", code, exitEnvironment)
+	}
+	v := readVerdict(t, filepath.Join(root, "lost-container", "latest"))
+	env := v.Checks["environment"]
+	if v.Verdict != "unknown" || env.Result != "unknown" || !strings.Contains(env.Detail, "container on n3") {
+		t.Errorf("verdict %s, environment check %+v: want unknown, naming n3's container", v.Verdict, env)
+	}
+	assertNothingLeft(t, root)
+}
+
 // breakDNS adds a table that drops DNS to Docker's embedded resolver in
 // node's network namespace. The table dies with the container.
 func breakDNS(ctx context.Context, t *testing.T, own []string, node string) bool {

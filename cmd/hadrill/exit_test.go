@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/drill"
+	"github.com/hadrill/hadrill/scenarios"
 )
 
 // TestExitCodes maps errors to the CLI's exit codes: a failed image build or
@@ -29,6 +31,36 @@ func TestExitCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := codeOf(tc.err); got != tc.want {
 				t.Errorf("codeOf(%v) = %d, want %d", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRunErrorInterruptedAfterTheLoad: a run that ended without error but
+// whose context was cancelled (Ctrl-C during the final read, teardown or
+// check) exits 130, not with its verdict's code; an uninterrupted one
+// keeps its own.
+func TestRunErrorInterruptedAfterTheLoad(t *testing.T) {
+	live := context.Background()
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want int
+	}{
+		{"complete, not interrupted", live, nil, exitOK},
+		{"complete, interrupted after the load", stopped, nil, exitInterrupted},
+		{"interrupted during the load", stopped, fmt.Errorf("run interrupted: %w", context.Canceled), exitInterrupted},
+		{"environment", live, fmt.Errorf("verify: %w", drill.ErrEnvironment), exitEnvironment},
+		{"invalid scenario", live, fmt.Errorf("load: %w", scenarios.ErrInvalid), exitBadInput},
+		{"other", live, errors.New("boom"), exitFailed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := codeOf(runError(tc.ctx, tc.err)); got != tc.want {
+				t.Errorf("exit %d, want %d", got, tc.want)
 			}
 		})
 	}

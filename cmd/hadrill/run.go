@@ -147,18 +147,28 @@ func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf
 	} else if out != nil {
 		fmt.Fprintf(stdout, "%s: no verdict; partial results in %s\n", s.Name, out.Dir.Path)
 	}
-	if err == nil {
-		return verdictOf(out), nil
-	}
+	return verdictOf(out), runError(ctx, err)
+}
+
+// runError gives a run's error its exit code. A run interrupted after the
+// load (final read, teardown, check) may have complete results, but the
+// user stopped it, and the exit code says so (130) whatever the verdict,
+// as at any other moment: a CI job cancelled by a person must not read as
+// a pass.
+func runError(ctx context.Context, err error) error {
 	switch {
+	case err == nil && ctx.Err() != nil:
+		return withCode(exitInterrupted, fmt.Errorf("interrupted after the load: faults healed, containers removed, results kept: %w", ctx.Err()))
+	case err == nil:
+		return nil
 	case errors.Is(err, context.Canceled):
-		return verdictOf(out), withCode(exitInterrupted, fmt.Errorf("interrupted: faults healed, containers removed, partial results kept: %w", err))
+		return withCode(exitInterrupted, fmt.Errorf("interrupted: faults healed, containers removed, partial results kept: %w", err))
 	case errors.Is(err, drill.ErrEnvironment):
-		return verdictOf(out), withCode(exitEnvironment, err)
+		return withCode(exitEnvironment, err)
 	case errors.Is(err, scenarios.ErrInvalid):
-		return verdictOf(out), badInput(err)
+		return badInput(err)
 	}
-	return verdictOf(out), err
+	return err
 }
 
 // exportMetrics records the verdict in the metrics and sends them where the

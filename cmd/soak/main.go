@@ -125,10 +125,11 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 	_ = cmd.Wait()
 	o.exit = cmd.ProcessState.ExitCode()
 	// A hit is a signal sent while the aimed phase was the run's current
-	// one. After the load, SIGINT no longer cuts the run short (the results
-	// are complete, so it may end 0 or 1); a run that ended on its own
-	// before the signal (exit 3, say) is a miss, and the reason is shown.
-	o.hit = o.hit && o.exit != 3
+	// one and taken by the run: a SIGINT at any moment exits 130 (after the
+	// load too, with the results complete), a SIGKILL -1. A run that ended
+	// on its own before the signal (0, 1 or 3) is a miss, and the reason
+	// for an unexpected code is shown.
+	o.hit = o.hit && (o.exit == 130 || o.exit == -1)
 	if o.exit != 130 && o.exit != -1 && o.exit != 0 && o.exit != 1 {
 		fmt.Printf("  ended on its own (exit %d): %s\n", o.exit, strings.Join(tail, " | "))
 	}
