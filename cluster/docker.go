@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
@@ -105,17 +106,42 @@ func connect(ctx context.Context) (*testcontainers.DockerClient, error) {
 	}
 	ep := resolved
 	if err := pingEndpoint(ctx, ep); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // interrupted, not unreachable
+		}
 		return nil, &noDockerError{host: ep.String(), err: plainCause(ep, err)}
 	}
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx, client.WithHost(ep.Host))
+	cli, err := newDockerClient(ctx, ep)
 	if err != nil {
 		return nil, &noDockerError{host: ep.String(), err: plainCause(ep, err)}
+	}
+	if err := ctx.Err(); err != nil {
+		cli.Close()
+		return nil, err
 	}
 	if got := cli.DaemonHost(); got != ep.Host {
 		cli.Close()
 		return nil, &noDockerError{host: ep.String(), err: fmt.Errorf("testcontainers chose %s instead", got)}
 	}
 	return cli, nil
+}
+
+// newDockerClient opens testcontainers' client on ep. The first one in a
+// process also asks the engine for its socket, once for the process, and
+// testcontainers panics when that request fails, as it does when a Ctrl-C
+// cancels it (seen in `make soak`). So the request does not carry the
+// caller's cancellation, only a bound of its own (the engine answered a
+// ping a moment ago); the caller checks its context afterwards. A panic
+// that still happens becomes an error.
+func newDockerClient(ctx context.Context, ep Endpoint) (cli *testcontainers.DockerClient, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			cli, err = nil, fmt.Errorf("open a client: %v", p)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	return testcontainers.NewDockerClientWithOpts(ctx, client.WithHost(ep.Host))
 }
 
 // Available reports whether a Docker engine is reachable. The error wraps
