@@ -17,6 +17,10 @@ func main() {
 		// container and forwards them to the system under test.
 		os.Exit(execute(context.Background(), os.Args[1:]))
 	}
+	// A closed stdout or stderr (`hadrill run ... | head`, a parent that
+	// died) must not kill the process before it has removed its
+	// containers: writes then fail with EPIPE instead.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

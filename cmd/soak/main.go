@@ -105,9 +105,17 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 	pid := cmd.Process.Pid
 	lines := make(chan string, 64)
 	var tail []string // the last lines, to say why a run ended on its own
+	// The whole of hadrill's stderr is kept beside the run's results, so a
+	// run that ended in an unexpected way can be read in full afterwards.
+	logf, err := os.Create(filepath.Join(dir, "hadrill.stderr"))
+	if err != nil {
+		panic(err)
+	}
+	defer logf.Close()
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			fmt.Fprintln(logf, sc.Text())
 			tail = append(tail[max(0, len(tail)-3):], sc.Text())
 			lines <- sc.Text()
 		}
@@ -131,7 +139,8 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 	// for an unexpected code is shown.
 	o.hit = o.hit && (o.exit == 130 || o.exit == -1)
 	if o.exit != 130 && o.exit != -1 && o.exit != 0 && o.exit != 1 {
-		fmt.Printf("  ended on its own (exit %d): %s\n", o.exit, strings.Join(tail, " | "))
+		fmt.Printf("  ended on its own (exit %d): %s (all of it in %s)\n", o.exit, strings.Join(tail, " | "),
+			filepath.Join(dir, "hadrill.stderr"))
 	}
 	if kill {
 		// What a user does after kill -9: the run's process is gone, so a
