@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os/exec"
 	"strings"
@@ -59,12 +58,10 @@ func pattern(seen []bool) string {
 // agentOf finds a node's agent from outside, as a user could: its
 // published port and its token, from the running container.
 func agentOf(ctx context.Context, own []string, node string) *agent.Client {
-	args := append(append([]string{"ps", "-q"}, own...), "--filter", "label=hadrill.node="+node)
-	id, err := exec.CommandContext(ctx, "docker", args...).Output()
-	if err != nil || len(bytes.TrimSpace(id)) == 0 {
+	c := ownContainer(ctx, own, node)
+	if c == "" {
 		return nil
 	}
-	c := strings.TrimSpace(string(id))
 	env, err := exec.CommandContext(ctx, "docker", "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", c).Output()
 	if err != nil {
 		return nil

@@ -65,12 +65,11 @@ func TestLostContainerIsUnknownNotFail(t *testing.T) {
 		if removed || !strings.Contains(run.out.String(), "ops/s") {
 			return
 		}
-		args := append(append([]string{"ps", "-q"}, run.own()...), "--filter", "label=hadrill.node=n3")
-		id, err := exec.CommandContext(ctx, "docker", args...).Output()
-		if err != nil || len(strings.TrimSpace(string(id))) == 0 {
+		id := ownContainer(ctx, run.own(), "n3")
+		if id == "" {
 			return
 		}
-		if out, err := exec.CommandContext(ctx, "docker", "rm", "-f", strings.TrimSpace(string(id))).CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, "docker", "rm", "-f", id).CombinedOutput(); err != nil {
 			t.Logf("docker rm n3: %v: %s", err, out)
 			return
 		}
@@ -95,12 +94,11 @@ func TestLostContainerIsUnknownNotFail(t *testing.T) {
 // breakDNS adds a table that drops DNS to Docker's embedded resolver in
 // node's network namespace. The table dies with the container.
 func breakDNS(ctx context.Context, t *testing.T, own []string, node string) bool {
-	args := append(append([]string{"ps", "-q"}, own...), "--filter", "label=hadrill.node="+node)
-	id, err := exec.CommandContext(ctx, "docker", args...).Output()
-	if err != nil || len(strings.TrimSpace(string(id))) == 0 {
+	id := ownContainer(ctx, own, node)
+	if id == "" {
 		return false
 	}
-	pid, err := exec.CommandContext(ctx, "docker", "inspect", "-f", "{{.State.Pid}}", strings.TrimSpace(string(id))).Output()
+	pid, err := exec.CommandContext(ctx, "docker", "inspect", "-f", "{{.State.Pid}}", id).Output()
 	if err != nil {
 		return false
 	}
@@ -116,4 +114,15 @@ func breakDNS(ctx context.Context, t *testing.T, own []string, node string) bool
 	}
 	t.Logf("DNS to 127.0.0.11 dropped inside %s", node)
 	return true
+}
+
+// ownContainer is the ID of node's running container in the run whose
+// owner filters are own, or "" when there is none (yet).
+func ownContainer(ctx context.Context, own []string, node string) string {
+	args := append(append([]string{"ps", "-q"}, own...), "--filter", "label=hadrill.node="+node)
+	id, err := exec.CommandContext(ctx, "docker", args...).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(id))
 }
