@@ -29,7 +29,9 @@ func numbered(t testing.TB, from, to *net.UDPConn, n int) received {
 		highest := -1
 		buf := make([]byte, 2048)
 		for {
-			_ = to.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			// After stop, the count ends at the first 300 ms without a
+			// packet: a busy machine may deliver held-back packets late.
+			_ = to.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 			k, _, err := to.ReadFromUDP(buf)
 			if err != nil {
 				select {
