@@ -108,6 +108,10 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt RunOptions) (*Outcome, 
 		// Nothing ran: there is no history to check.
 		return out, runErr
 	}
+	// The check has a progress line of its own: on a long history the
+	// linearizability search can take a while, and a user should see what
+	// the run is doing.
+	r.setPhase("check")
 	v, err := CheckRun(context.WithoutCancel(ctx), dir.Path, CheckOptions{})
 	out.Verdict = v
 	if err != nil {

@@ -26,8 +26,8 @@ import (
 	"time"
 )
 
-// phases are the moments aimed at, in run order. "check" has no progress
-// line of its own: it starts when run.json appears after teardown.
+// phases are the moments aimed at, in run order, as hadrill's progress
+// lines name them.
 var phases = []string{"build", "start cluster", "wait for primary", "load", "heal", "settle",
 	"final read", "stop", "teardown", "check"}
 
@@ -36,7 +36,7 @@ var phases = []string{"build", "start cluster", "wait for primary", "load", "hea
 var maxDelay = map[string]time.Duration{
 	"build": 20 * time.Millisecond, "start cluster": 2 * time.Second, "wait for primary": time.Second,
 	"load": 10 * time.Second, "heal": 150 * time.Millisecond, "settle": 2 * time.Second, "final read": 30 * time.Millisecond,
-	"stop": 500 * time.Millisecond, "teardown": 150 * time.Millisecond, "check": 50 * time.Millisecond,
+	"stop": 500 * time.Millisecond, "teardown": 150 * time.Millisecond, "check": 300 * time.Millisecond,
 }
 
 // outcome is what one interrupted run did and left.
@@ -121,7 +121,7 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 		}
 		close(lines)
 	}()
-	o.hit = aim(lines, phase, results, rng, func() {
+	o.hit = aim(lines, phase, rng, func() {
 		sig := syscall.SIGINT
 		if kill {
 			sig = syscall.SIGKILL
@@ -158,17 +158,10 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 // aim reads progress lines until the phase appears, waits a random delay
 // within it and calls signal. It reports whether the run was still in that
 // phase (no later phase line seen) when the signal went.
-func aim(lines <-chan string, phase, results string, rng *rand.Rand, signal func()) bool {
-	want := phase
-	if phase == "check" {
-		want = "teardown"
-	}
+func aim(lines <-chan string, phase string, rng *rand.Rand, signal func()) bool {
 	for line := range lines {
-		if !strings.HasSuffix(line, ": "+want) && !(want == "load" && isLoadLine(line)) {
+		if !strings.HasSuffix(line, ": "+phase) && !(phase == "load" && isLoadLine(line)) {
 			continue
-		}
-		if phase == "check" && !waitFile(lines, results) {
-			return false
 		}
 		delay := time.Duration(rng.Int64N(int64(maxDelay[phase]) + 1))
 		deadline := time.After(delay)
@@ -189,23 +182,6 @@ func aim(lines <-chan string, phase, results string, rng *rand.Rand, signal func
 		}
 	}
 	return false
-}
-
-// waitFile waits for run.json, written at the end of teardown, which
-// starts the check. It gives up when the run ends first.
-func waitFile(lines <-chan string, results string) bool {
-	for {
-		if m, _ := filepath.Glob(filepath.Join(results, "*", "2*", "run.json")); len(m) > 0 {
-			return true
-		}
-		select {
-		case _, ok := <-lines:
-			if !ok {
-				return false
-			}
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
 }
 
 // isLoadLine tells a load progress line ("soak:   5s/10s ...").
