@@ -5,7 +5,8 @@
 // wait for primary, load, heal, settle, final read, stop, teardown, check).
 // It reads hadrill's progress lines on stderr, and when the aimed phase
 // appears it waits a random delay and sends SIGINT; every fifth run gets
-// SIGKILL instead, followed by `hadrill cleanup`, as a user would after a
+// SIGKILL instead (the phase it falls on shifts each round, so every phase
+// gets both), followed by `hadrill cleanup`, as a user would after a
 // kill -9. After each run it counts the leftovers of that run only (by the
 // owner pid label hadrill puts on everything), and checks every run folder
 // with `hadrill check`, which must exit 0, 1 or 2 and never crash.
@@ -36,7 +37,7 @@ var phases = []string{"build", "start cluster", "wait for primary", "load", "hea
 // of a soak run's short history takes about 10 ms on a quiet machine.
 var maxDelay = map[string]time.Duration{
 	"build": 20 * time.Millisecond, "start cluster": 2 * time.Second, "wait for primary": time.Second,
-	"load": 10 * time.Second, "heal": 150 * time.Millisecond, "settle": 2 * time.Second, "final read": 30 * time.Millisecond,
+	"load": 10 * time.Second, "heal": 30 * time.Millisecond, "settle": 2 * time.Second, "final read": 30 * time.Millisecond,
 	"stop": 500 * time.Millisecond, "teardown": 150 * time.Millisecond, "check": 5 * time.Millisecond,
 }
 
@@ -69,7 +70,10 @@ func main() {
 	var outs []outcome
 	for i := range *n {
 		phase := phases[i%len(phases)]
-		kill := *killEvery > 0 && (i+1)%*killEvery == 0
+		// Every k-th run is killed, shifted by one phase each round, so
+		// that over len(phases) rounds every phase gets SIGKILLs and
+		// SIGINTs alike.
+		kill := *killEvery > 0 && (i+1+i/len(phases))%*killEvery == 0
 		o := soakOne(*bin, *scenario, filepath.Join(work, fmt.Sprint(i)), phase, kill, rng)
 		fmt.Printf("run %3d: aim %-16s %-7s hit %-5v exit %3d  check %v  left %s\n",
 			i+1, phase, o.signal, o.hit, o.exit, o.checked, o.left)
