@@ -80,7 +80,6 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	// engine lost it, and the run says nothing about the system. The
 	// remaining nodes are still healed and verified, among themselves.
 	present, lost := lostContainers(ctx, c)
-	healErr = errors.Join(healErr, lost)
 	// A node whose process exited in reaction to a fault (hakv exits when
 	// its log cannot be written, on a full disk) is started again, as a
 	// killed one is: the final read needs the whole cluster back. Its
@@ -93,7 +92,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 		// namespaces; heal again so the nemesis records it healed.
 		healErr = nem.HealAll()
 	}
-	healErr = errors.Join(healErr, waitHealthy(ctx, present))
+	healErr = errors.Join(healErr, lost, waitHealthy(ctx, present))
 	if r.agent != nil {
 		healErr = errors.Join(healErr, r.agent.healAndVerify(ctx, present))
 	}
