@@ -214,3 +214,37 @@ func TestInterruptHealsCleansUpAndKeepsHistory(t *testing.T) {
 		t.Fatalf("the kill was not in force and then healed without error: %+v", f)
 	}
 }
+
+// TestClosedOutputDoesNotKillTheRun closes the reading end of hadrill's
+// stdout and stderr as soon as the load begins, as `hadrill run ... | head`
+// or a parent that died would. The run must still end on its own, write
+// its verdict and remove its containers: a closed pipe is not a reason to
+// leave a cluster behind.
+func TestClosedOutputDoesNotKillTheRun(t *testing.T) {
+	requireDocker(t)
+	root := t.TempDir()
+	cmd := exec.Command(filepath.Join(binDir, "hadrill"), "run", "testdata/short-kill.yaml", "--results", root)
+	cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && !strings.Contains(sc.Text(), "ops/s") {
+	}
+	r.Close() // every later progress line and the summary hit a closed pipe
+	_ = cmd.Wait()
+	if st := cmd.ProcessState; !st.Exited() {
+		t.Fatalf("hadrill did not exit on its own: %v", st)
+	}
+	runs, _ := filepath.Glob(filepath.Join(root, "short-kill", "2*", results.VerdictFile))
+	if len(runs) != 1 {
+		t.Errorf("want the run's verdict.json, got %v (exit %d)", runs, cmd.ProcessState.ExitCode())
+	}
+	assertNothingLeft(t, root)
+}

@@ -17,10 +17,7 @@ func main() {
 		// container and forwards them to the system under test.
 		os.Exit(execute(context.Background(), os.Args[1:]))
 	}
-	// A closed stdout or stderr (`hadrill run ... | head`, a parent that
-	// died) must not kill the process before it has removed its
-	// containers: writes then fail with EPIPE instead.
-	signal.Ignore(syscall.SIGPIPE)
+	survivePipeClose()
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -38,4 +35,15 @@ func main() {
 	code := execute(ctx, os.Args[1:])
 	cancel()
 	os.Exit(code)
+}
+
+// survivePipeClose keeps a closed stdout or stderr (`hadrill run ... |
+// head`, a parent that died) from killing the process before it has
+// removed its containers: with SIGPIPE delivered to a channel, such writes
+// fail with EPIPE instead (os/signal). Notify rather than Ignore: an
+// ignored signal stays ignored in every program hadrill starts
+// (debootstrap, apt), whose pipelines rely on SIGPIPE; a caught one is
+// reset to the default in them.
+func survivePipeClose() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
