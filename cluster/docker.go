@@ -112,12 +112,15 @@ func connect(ctx context.Context) (*testcontainers.DockerClient, error) {
 		return nil, &noDockerError{host: ep.String(), err: plainCause(ep, err)}
 	}
 	cli, err := newDockerClient(ctx, ep)
+	if cerr := ctx.Err(); cerr != nil {
+		// Interrupted meanwhile: that, not a failed open, is the news.
+		if cli != nil {
+			cli.Close()
+		}
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, &noDockerError{host: ep.String(), err: plainCause(ep, err)}
-	}
-	if err := ctx.Err(); err != nil {
-		cli.Close()
-		return nil, err
 	}
 	if got := cli.DaemonHost(); got != ep.Host {
 		cli.Close()

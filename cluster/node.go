@@ -45,7 +45,7 @@ type Node struct {
 type NodeState string
 
 // The states a node can be in. A paused node is not Running: its processes
-// exist but cannot run.
+// exist but cannot run. A container being removed, or dead, is Missing.
 const (
 	StateRunning NodeState = "running"
 	StatePaused  NodeState = "paused"
@@ -262,6 +262,9 @@ func (n *Node) State(ctx context.Context) (NodeState, error) {
 		return StateRunning, nil
 	case st.Status == container.StateCreated:
 		return StateCreated, nil
+	case st.Status == container.StateRemoving || st.Status == container.StateDead:
+		// Being removed, or left dead by a failed removal: as good as gone.
+		return StateMissing, nil
 	default:
 		return StateExited, nil
 	}

@@ -36,7 +36,10 @@ the same engine is never touched. --run removes one run whatever its state;
 				return err
 			}
 			if err := cluster.Available(cmd.Context()); err != nil {
-				return withCode(exitEnvironment, err)
+				if errors.Is(err, cluster.ErrNoDocker) {
+					return withCode(exitEnvironment, err)
+				}
+				return err // interrupted: codeOf gives 130
 			}
 			r, err := cluster.Cleanup(cmd.Context(), opt)
 			printRemoved(opt, r)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hadrill/hadrill/internal/testio"
+
 	"github.com/hadrill/hadrill/cluster"
 )
 
@@ -17,7 +18,7 @@ import (
 // outside (docker stats, the node agent).
 type backgroundRun struct {
 	cmd  *exec.Cmd
-	out  bytes.Buffer
+	out  testio.Buffer
 	done chan struct{}
 }
 

@@ -223,7 +223,9 @@ func TestInterruptHealsCleansUpAndKeepsHistory(t *testing.T) {
 func TestClosedOutputDoesNotKillTheRun(t *testing.T) {
 	requireDocker(t)
 	root := t.TempDir()
-	cmd := exec.Command(filepath.Join(binDir, "hadrill"), "run", "testdata/short-kill.yaml", "--results", root)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "hadrill"), "run", "testdata/short-kill.yaml", "--results", root)
 	cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -239,8 +241,8 @@ func TestClosedOutputDoesNotKillTheRun(t *testing.T) {
 	}
 	r.Close() // every later progress line and the summary hit a closed pipe
 	_ = cmd.Wait()
-	if st := cmd.ProcessState; !st.Exited() {
-		t.Fatalf("hadrill did not exit on its own: %v", st)
+	if st := cmd.ProcessState; !st.Exited() || ctx.Err() != nil {
+		t.Fatalf("hadrill did not exit on its own: %v (%v)", st, ctx.Err())
 	}
 	runs, _ := filepath.Glob(filepath.Join(root, "short-kill", "2*", results.VerdictFile))
 	if len(runs) != 1 {

@@ -53,6 +53,8 @@ func TestRunErrorInterruptedAfterTheLoad(t *testing.T) {
 		{"complete, not interrupted", live, nil, exitOK},
 		{"complete, interrupted after the load", stopped, nil, exitInterrupted},
 		{"interrupted during the load", stopped, fmt.Errorf("run interrupted: %w", context.Canceled), exitInterrupted},
+		{"interrupted, and the environment failed too", stopped, fmt.Errorf("teardown: %w", drill.ErrEnvironment), exitInterrupted},
+		{"interrupted, and a metrics export failed", stopped, errors.New("push metrics: refused"), exitInterrupted},
 		{"environment", live, fmt.Errorf("verify: %w", drill.ErrEnvironment), exitEnvironment},
 		{"invalid scenario", live, fmt.Errorf("load: %w", scenarios.ErrInvalid), exitBadInput},
 		{"other", live, errors.New("boom"), exitFailed},

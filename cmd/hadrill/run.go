@@ -161,8 +161,10 @@ func runError(ctx context.Context, err error) error {
 		return withCode(exitInterrupted, fmt.Errorf("interrupted after the load: faults healed, containers removed, results kept: %w", ctx.Err()))
 	case err == nil:
 		return nil
-	case errors.Is(err, context.Canceled):
-		return withCode(exitInterrupted, fmt.Errorf("interrupted: faults healed, containers removed, partial results kept: %w", err))
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		// An interrupt wins over whatever else went wrong on the way out
+		// (a metrics export, a teardown error): the user stopped the run.
+		return withCode(exitInterrupted, fmt.Errorf("interrupted: faults healed, containers removed, partial results kept: %w", errors.Join(err, ctx.Err())))
 	case errors.Is(err, drill.ErrEnvironment):
 		return withCode(exitEnvironment, err)
 	case errors.Is(err, scenarios.ErrInvalid):

@@ -41,6 +41,9 @@ var maxDelay = map[string]time.Duration{
 	"stop": 500 * time.Millisecond, "teardown": 150 * time.Millisecond, "check": 5 * time.Millisecond,
 }
 
+// runTimeout bounds one run; a SIGINTed run still going then has hung.
+const runTimeout = 5 * time.Minute
+
 // outcome is what one interrupted run did and left.
 type outcome struct {
 	phase   string
@@ -71,8 +74,8 @@ func main() {
 	for i := range *n {
 		phase := phases[i%len(phases)]
 		// Every k-th run is killed, shifted by one phase each round, so
-		// that over len(phases) rounds every phase gets SIGKILLs and
-		// SIGINTs alike.
+		// that over k rounds every phase gets SIGKILLs and SIGINTs alike
+		// (for k not a multiple of len(phases)+1).
 		kill := *killEvery > 0 && (i+1+i/len(phases))%*killEvery == 0
 		o := soakOne(*bin, *scenario, filepath.Join(work, fmt.Sprint(i)), phase, kill, rng)
 		fmt.Printf("run %3d: aim %-16s %-7s hit %-5v exit %3d  check %v  left %s\n",
@@ -96,8 +99,15 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		panic(err)
 	}
+	// The whole of hadrill's stderr is kept beside the run's results, so a
+	// run that ended in an unexpected way can be read in full afterwards.
+	logf, err := os.Create(filepath.Join(dir, "hadrill.stderr"))
+	if err != nil {
+		panic(err)
+	}
+	defer logf.Close()
 	results := filepath.Join(dir, "results")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "run", scenario, "--results", results)
 	// A private TMPDIR: every hadrill-* folder in it is this run's.
@@ -110,13 +120,6 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 	pid := cmd.Process.Pid
 	lines := make(chan string, 64)
 	var tail []string // the last lines, to say why a run ended on its own
-	// The whole of hadrill's stderr is kept beside the run's results, so a
-	// run that ended in an unexpected way can be read in full afterwards.
-	logf, err := os.Create(filepath.Join(dir, "hadrill.stderr"))
-	if err != nil {
-		panic(err)
-	}
-	defer logf.Close()
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -142,8 +145,15 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 	// load too, with the results complete), a SIGKILL -1. A run that ended
 	// on its own before the signal (0, 1 or 3) is a miss, and the reason
 	// for an unexpected code is shown.
-	o.hit = o.hit && (o.exit == 130 || o.exit == -1)
-	if o.exit != 130 && o.exit != -1 && o.exit != 0 && o.exit != 1 {
+	want := 130
+	if kill {
+		want = -1
+	}
+	o.hit = o.hit && o.exit == want
+	if !kill && o.exit == -1 {
+		fmt.Printf("  hung after SIGINT: killed by the soak's %v timeout (all of it in %s)\n", runTimeout,
+			filepath.Join(dir, "hadrill.stderr"))
+	} else if o.exit != 130 && o.exit != -1 && o.exit != 0 && o.exit != 1 {
 		fmt.Printf("  ended on its own (exit %d): %s (all of it in %s)\n", o.exit, strings.Join(tail, " | "),
 			filepath.Join(dir, "hadrill.stderr"))
 	}

@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -10,10 +9,11 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testio"
 
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/vishvananda/netlink"
@@ -163,7 +163,7 @@ func newTopo(t testing.TB) *topo {
 type agentProc struct {
 	cmd    *exec.Cmd
 	client *agent.Client
-	stderr *syncBuffer
+	stderr *testio.Buffer
 	done   chan struct{}
 	code   int
 }
@@ -187,7 +187,7 @@ func startAgent(t testing.TB, ns netns.NsHandle, o agentOpts) *agentProc {
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), agentModeEnv+"=1", "HADRILL_AGENT_TOKEN="+testToken), o.extraEnv...)
-	p := &agentProc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &agentProc{cmd: cmd, stderr: &testio.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr, cmd.Stdout = p.stderr, p.stderr
 	if o.mountNS {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
@@ -323,24 +323,6 @@ func oneWay(t testing.TB, from, to *net.UDPConn, n int) int {
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
 	return <-got
-}
-
-// syncBuffer is a bytes.Buffer safe for the agent's concurrent output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // apply applies a fault and fails the test if the agent refuses.
