@@ -39,17 +39,7 @@ func TestBrokenDNSIsUnknownNotFail(t *testing.T) {
 	if !broken {
 		t.Fatal("could not break DNS in n2 during the load")
 	}
-	if code != exitEnvironment {
-		t.Errorf("exit %d, want %d (environment)", code, exitEnvironment)
-	}
-	v := readVerdict(t, filepath.Join(root, "broken-dns", "latest"))
-	env := v.Checks["environment"]
-	if v.Verdict != "unknown" || env.Result != "unknown" || !strings.Contains(env.Detail, "dns on n2") {
-		t.Errorf("verdict %s, environment check %+v: want unknown, naming DNS on n2", v.Verdict, env)
-	}
-	if !strings.Contains(run.out.String(), "environment") {
-		t.Errorf("the summary does not show the environment check")
-	}
+	assertEnvironmentUnknown(t, run, code, filepath.Join(root, "broken-dns", "latest"), "dns on n2")
 	assertNothingLeft(t, root)
 }
 
@@ -84,14 +74,7 @@ func TestLostContainerIsUnknownNotFail(t *testing.T) {
 	if !removed {
 		t.Fatal("could not remove n3's container during the load")
 	}
-	if code != exitEnvironment {
-		t.Errorf("exit %d, want %d (environment)", code, exitEnvironment)
-	}
-	v := readVerdict(t, filepath.Join(root, "lost-container", "latest"))
-	env := v.Checks["environment"]
-	if v.Verdict != "unknown" || env.Result != "unknown" || !strings.Contains(env.Detail, "container on n3") {
-		t.Errorf("verdict %s, environment check %+v: want unknown, naming n3's container", v.Verdict, env)
-	}
+	assertEnvironmentUnknown(t, run, code, filepath.Join(root, "lost-container", "latest"), "container on n3")
 	assertNothingLeft(t, root)
 }
 
@@ -129,4 +112,22 @@ func ownContainer(ctx context.Context, own []string, node string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(id))
+}
+
+// assertEnvironmentUnknown checks that a run whose environment broke exited
+// 3, that its verdict is unknown with an environment check naming reason,
+// and that the summary shows that check.
+func assertEnvironmentUnknown(t *testing.T, run *backgroundRun, code int, dir, reason string) {
+	t.Helper()
+	if code != exitEnvironment {
+		t.Errorf("exit %d, want %d (environment)", code, exitEnvironment)
+	}
+	v := readVerdict(t, dir)
+	env := v.Checks["environment"]
+	if v.Verdict != "unknown" || env.Result != "unknown" || !strings.Contains(env.Detail, reason) {
+		t.Errorf("verdict %s, environment check %+v: want unknown, naming %q", v.Verdict, env, reason)
+	}
+	if !strings.Contains(run.out.String(), "environment") {
+		t.Errorf("the summary does not show the environment check")
+	}
 }
