@@ -20,12 +20,17 @@ func TestDelay(t *testing.T) {
 	echoB := echoServer(t, tp.b, peerB+":9100")
 	node := udpSocket(t, tp.node, "0.0.0.0:9101")
 
+	const delay = 50 * time.Millisecond
+	// A path counts as fast when its median RTT is under half the delay:
+	// that tells a delayed path from an undelayed one on a busy machine,
+	// where a wake-up can wait a few milliseconds behind other work.
+	const fast = delay / 2
 	before := rtts(t, node, echoA, 20)
-	if median(before) >= 5*time.Millisecond {
-		t.Fatalf("before: median RTT to A %v, want < 5ms", median(before))
+	if median(before) >= fast {
+		t.Fatalf("before: median RTT to A %v, want < %v", median(before), fast)
 	}
 	applied := p.apply(t, agent.Fault{ID: "d", Kind: agent.KindDelay,
-		Params: agent.Params{Peers: []string{peerA}, Delay: agent.Duration(50 * time.Millisecond)}})
+		Params: agent.Params{Peers: []string{peerA}, Delay: agent.Duration(delay)}})
 	during, other := rtts(t, node, echoA, 20), rtts(t, node, echoB, 20)
 	healed := p.heal(t, "d")
 	after := rtts(t, node, echoA, 20)
@@ -33,20 +38,37 @@ func TestDelay(t *testing.T) {
 		applied.Mechanism, slices.Min(before), slices.Max(before), slices.Min(during), slices.Max(during),
 		slices.Min(after), slices.Max(after), slices.Min(other), slices.Max(other))
 	t.Logf("agent measured %+v", healed.Measured)
-	if slices.Min(during) < 50*time.Millisecond {
-		t.Errorf("during: min RTT to A %v, want >= 50ms", slices.Min(during))
+	if slices.Min(during) < delay {
+		t.Errorf("during: min RTT to A %v, want >= %v", slices.Min(during), delay)
 	}
-	if median(other) >= 5*time.Millisecond {
-		t.Errorf("during: median RTT to B %v, want < 5ms (B is not delayed)", median(other))
+	if median(other) >= fast {
+		t.Errorf("during: median RTT to B %v, want < %v (B is not delayed)", median(other), fast)
 	}
-	if median(after) >= 5*time.Millisecond {
-		t.Errorf("after: median RTT to A %v, want < 5ms", median(after))
+	if median(after) >= fast {
+		t.Errorf("after: median RTT to A %v, want < %v", median(after), fast)
 	}
-	if m := healed.Measured; m.PacketsDelayed < 20 || m.MeanDelayMS < 50 || m.MeanDelayMS > 60 {
-		t.Errorf("agent measured %d packets delayed, mean %.1f ms; want >= 20 and 50..60 ms",
-			m.PacketsDelayed, m.MeanDelayMS)
+	// The agent holds each packet for at least the delay, and for no longer
+	// than the round trip the client measured around it in the same window:
+	// only the 20 requests to A pass the delayed path (the control port is
+	// exempt), so their mean held time is bounded by their mean RTT. A busy
+	// machine lengthens both alike; an agent that over-reports does not fit.
+	if m := healed.Measured; m.PacketsDelayed != 20 || m.MeanDelayMS < ms(delay) || m.MeanDelayMS > ms(mean(during)) {
+		t.Errorf("agent measured %d packets delayed, mean %.1f ms; want 20, and %.0f ms .. the clients' mean RTT %.1f ms",
+			m.PacketsDelayed, m.MeanDelayMS, ms(delay), ms(mean(during)))
 	}
 }
+
+// mean of durations.
+func mean(d []time.Duration) time.Duration {
+	var sum time.Duration
+	for _, x := range d {
+		sum += x
+	}
+	return sum / time.Duration(len(d))
+}
+
+// ms converts a duration to fractional milliseconds, the unit of Measured.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // TestDelayJitter checks that jitter spreads the delay over
 // [delay-jitter, delay+jitter].
@@ -62,11 +84,14 @@ func TestDelayJitter(t *testing.T) {
 	slices.Sort(during)
 	lo, p10, p50, p90 := during[0], during[len(during)/10], during[len(during)/2], during[len(during)*9/10]
 	t.Logf("RTT with 40ms±20ms: min %v, p10 %v, median %v, p90 %v, max %v", lo, p10, p50, p90, during[len(during)-1])
-	// The floor is exact (no packet leaves before delay-jitter); the
-	// ceiling is judged on the median, since one late sample says only that
-	// the machine was busy.
-	if lo < 20*time.Millisecond || p50 > 60*time.Millisecond+20*time.Millisecond || p90-p10 < 10*time.Millisecond {
-		t.Errorf("RTT min %v, median %v, p10..p90 %v..%v; want min >= 20ms, median <= 80ms, p90-p10 >= 10ms", lo, p50, p10, p90)
+	// The floor is exact (no packet leaves before delay-jitter). Only
+	// jitter can let a packet through faster than the 40 ms base delay, so
+	// the tenth percentile must be under it: a low quantile, which a busy
+	// machine (that only ever adds time) barely moves, yet it fails when
+	// the spread is shifted up or missing. The p10..p90 spread shows the
+	// delays are drawn, not fixed.
+	if lo < 20*time.Millisecond || p10 >= 40*time.Millisecond || p90-p10 < 10*time.Millisecond {
+		t.Errorf("RTT min %v, p10..p90 %v..%v; want min >= 20ms, p10 < 40ms, p90-p10 >= 10ms", lo, p10, p90)
 	}
 }
 
