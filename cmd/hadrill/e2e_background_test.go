@@ -25,6 +25,7 @@ type backgroundRun struct {
 // startHadrill starts hadrill with args in the background.
 func startHadrill(ctx context.Context, t *testing.T, args ...string) *backgroundRun {
 	t.Helper()
+	keepResultsOnFailure(t, args)
 	r := &backgroundRun{done: make(chan struct{})}
 	r.cmd = exec.CommandContext(ctx, filepath.Join(binDir, "hadrill"), args...)
 	r.cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")

@@ -43,6 +43,7 @@ func TestMain(m *testing.M) {
 // hadrill runs the CLI and returns its exit code, stdout and stderr.
 func hadrill(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
+	keepResultsOnFailure(t, args)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "hadrill"), args...)
