@@ -413,6 +413,27 @@ func (c *Cluster) Primary(ctx context.Context) (string, error) {
 	return pf.Primary(ctx, c.all)
 }
 
+// WaitSteady polls the system's Steady (see Steadier) until it passes or
+// ctx ends. For a system without the capability it returns at once: its
+// primary replicates as configured from the moment it is elected.
+func (c *Cluster) WaitSteady(ctx context.Context) error {
+	st, ok := c.spec.System.(Steadier)
+	if !ok {
+		return nil
+	}
+	for {
+		err := st.Steady(ctx, c.all)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for replication to be in force: %w (last: %w)", ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // Claims is every node's own view of its role (see ClaimReporter), so a
 // split brain shows as two primaries. It returns ErrUnsupported for systems
 // that cannot be asked.

@@ -84,6 +84,18 @@ type PrimaryFinder interface {
 	Primary(ctx context.Context, nodes []*Node) (string, error)
 }
 
+// Steadier is implemented by systems whose primary takes writes before the
+// replication the scenario configured is in force. pg_auto_failover's
+// primary does, in wait_primary: synchronous replication stays off while its
+// standby catches up, and a failover then loses writes it acknowledged. A
+// fault injected in that window drills a cluster the scenario did not
+// describe, so the runner waits for Steady before it starts the load.
+type Steadier interface {
+	// Steady returns nil once the cluster replicates as configured, or an
+	// error saying what it still waits for. nodes are as for Primary.
+	Steady(ctx context.Context, nodes []*Node) error
+}
+
 // ClaimReporter is implemented by systems whose nodes can be asked what role
 // they think they hold. Unlike Primary, which picks one answer, Claims shows
 // every node's view, so a split brain (two nodes claiming primary) is visible.

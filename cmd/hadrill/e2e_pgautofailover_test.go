@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPgKillPrimary drills PostgreSQL with pg_auto_failover, built from
@@ -38,7 +39,39 @@ func TestPgKillPrimary(t *testing.T) {
 	case rto.Value == nil || *rto.Value < 3 || *rto.Value > 15:
 		t.Errorf("rto %+v, want between node_considered_unhealthy_timeout (3 s) and the 15 s target", rto)
 	}
+	assertLoadAfterSteadyState(t, run, v.LoadStart)
 	recheck(t, run)
+}
+
+// assertLoadAfterSteadyState checks, in the monitor's own log, that a data
+// node had reported the state "primary" (synchronous replication in force)
+// by the time the load began. Before the runner waited for it, the load and
+// the kill could fall in wait_primary, where a failover lost acknowledged
+// writes on a busy machine.
+func assertLoadAfterSteadyState(t *testing.T, run string, loadStart time.Time) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(run, "nodes", "m1.log"))
+	if err != nil {
+		t.Fatalf("read the monitor's log: %v", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		// 16:58:31 109 INFO  New state is reported by node 1 "n2" (n2:5432): "primary"
+		if !strings.Contains(line, "New state is reported by node") || !strings.HasSuffix(strings.TrimSpace(line), `: "primary"`) {
+			continue
+		}
+		at, err := time.Parse(time.TimeOnly, strings.Fields(line)[0])
+		if err != nil {
+			t.Fatalf("monitor log line %q: %v", line, err)
+		}
+		ls := loadStart.UTC()
+		at = time.Date(ls.Year(), ls.Month(), ls.Day(), at.Hour(), at.Minute(), at.Second(), 0, time.UTC)
+		// The log has whole seconds: the report is at most a second later.
+		if at.After(ls) {
+			t.Errorf("the load began at %s, before the monitor's first \"primary\" report (%s)", ls.Format(time.TimeOnly+".000"), strings.TrimSpace(line))
+		}
+		return
+	}
+	t.Errorf("the monitor's log has no \"primary\" report; the load began at %s", loadStart.UTC().Format(time.TimeOnly))
 }
 
 // assertRunLeftNothing checks that no container or network of this run

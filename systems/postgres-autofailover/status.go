@@ -126,6 +126,46 @@ func (s System) Primary(ctx context.Context, nodes []*cluster.Node) (string, err
 	return primaries[0], nil
 }
 
+// steady is whether the monitor's states are pg_auto_failover's steady
+// state, and if not, what is missing: every data node has reached its goal,
+// one is "primary" (or "single", alone) and the others "secondary". Only in
+// "primary" has the keeper turned synchronous replication on; in
+// wait_primary it is off while the standby catches up (pg_auto_failover's
+// documentation, "Failover State Machine": "The primary state is a strong
+// assurance. It's the only state where we know we can fail over").
+func steady(states []nodeState) error {
+	var primaries int
+	for _, s := range states {
+		switch {
+		case s.Reported != s.Goal:
+			return fmt.Errorf("node %s is %s on its way to %s", s.Name, s.Reported, s.Goal)
+		case s.Reported == "primary" || s.Reported == "single" && len(states) == 1:
+			primaries++
+		case s.Reported != "secondary":
+			return fmt.Errorf("node %s is %s", s.Name, s.Reported)
+		}
+	}
+	if primaries != 1 || len(states) == 0 {
+		return fmt.Errorf("%d of %d data nodes primary", primaries, len(states))
+	}
+	return nil
+}
+
+// Steady passes once the monitor shows the steady state (see steady), so
+// the drill's load and faults meet the replication the scenario set.
+func (System) Steady(ctx context.Context, nodes []*cluster.Node) error {
+	for _, n := range nodes {
+		if n.Role() == monitorRole {
+			states, err := monitorStates(ctx, n.ClientAddr())
+			if err != nil {
+				return err
+			}
+			return steady(states)
+		}
+	}
+	return errors.New("no monitor node")
+}
+
 // Claims asks every data node whether it is in recovery: "primary" when
 // not, "standby" when it is; Epoch is its timeline, which each promotion
 // increments, so two primaries after a split brain show on their timelines.

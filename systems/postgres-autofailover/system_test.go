@@ -72,6 +72,32 @@ func TestPrimaryOf(t *testing.T) {
 	}
 }
 
+// TestSteady checks the wait before the load: only a primary in "primary"
+// with its standbys in "secondary" (or a lone "single") is steady. The run
+// that lost two acknowledged writes had its primary in wait_primary, with
+// synchronous replication off, and its standby just made secondary: the
+// second case.
+func TestSteady(t *testing.T) {
+	for _, tc := range []struct {
+		states []nodeState
+		want   string // "" when steady, else a part of the error
+	}{
+		{[]nodeState{{"n1", "primary", "primary"}, {"n2", "secondary", "secondary"}}, ""},
+		{[]nodeState{{"n1", "wait_primary", "primary"}, {"n2", "secondary", "secondary"}}, "n1 is wait_primary on its way to primary"},
+		{[]nodeState{{"n1", "wait_primary", "wait_primary"}, {"n2", "catchingup", "catchingup"}}, "n1 is wait_primary"},
+		{[]nodeState{{"n1", "primary", "primary"}, {"n2", "catchingup", "secondary"}}, "n2 is catchingup on its way to secondary"},
+		{[]nodeState{{"n1", "single", "single"}}, ""},
+		{[]nodeState{{"n1", "single", "single"}, {"n2", "wait_standby", "wait_standby"}}, "n1 is single"},
+		{[]nodeState{{"n1", "secondary", "secondary"}, {"n2", "secondary", "secondary"}}, "0 of 2 data nodes primary"},
+		{nil, "0 of 0"},
+	} {
+		err := steady(tc.states)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%v: got %v, want %q", tc.states, err, tc.want)
+		}
+	}
+}
+
 // TestContainer checks the nodes' specs: both run as postgres, the data
 // node finds the monitor by its name and gets the replication quorum and
 // the keeper's partition timeout, and the monitor gets its timings as
