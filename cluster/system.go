@@ -20,7 +20,8 @@ const DataDir = "/data"
 // small: the backend needs to know how to get the image, how to run one node,
 // where clients connect and how to tell that a node is up. Everything else a
 // system may offer is an optional capability, found by type assertion as in
-// Jepsen and etcd's robustness tests: PrimaryFinder and ClaimReporter today.
+// Jepsen and etcd's robustness tests: PrimaryFinder, ClaimReporter, Steadier
+// and Roler.
 //
 // A System is a value that describes, not a running thing: the same System can
 // start any number of clusters, one after the other or at once.

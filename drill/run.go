@@ -236,24 +236,25 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 		return envError("wait for a primary", err)
 	}
-	// A primary may take writes before its replication is in force
-	// (pg_auto_failover's wait_primary); the load starts once it is. The
-	// standby's catch-up can take longer than the election on a busy
-	// machine, so this wait has its own bound.
-	sctx, cancelSteady := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelSteady()
-	if err := c.WaitSteady(sctx); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("wait for primary: %w", ctx.Err())
-		}
-		return envError("wait for replication", err)
-	}
 	if r.agent != nil {
 		for _, n := range c.AllNodes() {
 			if err := r.agent.client(n).WaitReady(wctx); err != nil {
 				return envError("wait for the node agent of "+n.Name(), err)
 			}
 		}
+	}
+	// A primary may take writes before the replication the scenario set is
+	// in force (see cluster.Steadier); the load starts once it is. A
+	// standby's catch-up can take longer than the election on a busy
+	// machine, so this wait has its own bound, and it stays in the "wait for
+	// primary" phase: the cluster is not yet the one the scenario describes.
+	sctx, cancelSteady := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelSteady()
+	if err := c.WaitSteady(sctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("wait for replication: %w", ctx.Err())
+		}
+		return envError("wait for replication", err)
 	}
 	return r.drill(ctx, c)
 }

@@ -226,11 +226,14 @@ func (q *delayQueue) hold(a nfqueue.Attribute) int {
 	q.pending.Add(1)
 	time.AfterFunc(q.next(), func() {
 		defer q.pending.Done()
+		// Timed before the release: once the verdict is set the packet is
+		// on its way, and a pause of the agent then is not time it held it.
+		held := time.Since(arrived)
 		if err := q.nf.SetVerdict(id, nfqueue.NfAccept); err != nil {
 			slog.Debug("set nfqueue verdict", "err", err)
 			return
 		}
-		q.heldNS.Add(int64(time.Since(arrived)))
+		q.heldNS.Add(int64(held))
 		q.released.Add(1)
 	})
 	return 0

@@ -133,7 +133,12 @@ func (s System) Primary(ctx context.Context, nodes []*cluster.Node) (string, err
 // wait_primary it is off while the standby catches up (pg_auto_failover's
 // documentation, "Failover State Machine": "The primary state is a strong
 // assurance. It's the only state where we know we can fail over").
-func steady(states []nodeState) error {
+// dataNodes is how many data nodes the cluster has: until every one has
+// registered, the monitor's table alone could look steady.
+func steady(states []nodeState, dataNodes int) error {
+	if len(states) != dataNodes {
+		return fmt.Errorf("%d of %d data nodes registered with the monitor", len(states), dataNodes)
+	}
 	var primaries int
 	for _, s := range states {
 		switch {
@@ -145,7 +150,7 @@ func steady(states []nodeState) error {
 			return fmt.Errorf("node %s is %s", s.Name, s.Reported)
 		}
 	}
-	if primaries != 1 || len(states) == 0 {
+	if primaries != 1 {
 		return fmt.Errorf("%d of %d data nodes primary", primaries, len(states))
 	}
 	return nil
@@ -154,16 +159,23 @@ func steady(states []nodeState) error {
 // Steady passes once the monitor shows the steady state (see steady), so
 // the drill's load and faults meet the replication the scenario set.
 func (System) Steady(ctx context.Context, nodes []*cluster.Node) error {
+	var monitor *cluster.Node
+	data := 0
 	for _, n := range nodes {
 		if n.Role() == monitorRole {
-			states, err := monitorStates(ctx, n.ClientAddr())
-			if err != nil {
-				return err
-			}
-			return steady(states)
+			monitor = n
+		} else {
+			data++
 		}
 	}
-	return errors.New("no monitor node")
+	if monitor == nil {
+		return errors.New("no monitor node")
+	}
+	states, err := monitorStates(ctx, monitor.ClientAddr())
+	if err != nil {
+		return err
+	}
+	return steady(states, data)
 }
 
 // Claims asks every data node whether it is in recovery: "primary" when

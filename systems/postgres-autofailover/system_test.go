@@ -80,18 +80,21 @@ func TestPrimaryOf(t *testing.T) {
 func TestSteady(t *testing.T) {
 	for _, tc := range []struct {
 		states []nodeState
+		data   int    // data nodes in the cluster
 		want   string // "" when steady, else a part of the error
 	}{
-		{[]nodeState{{"n1", "primary", "primary"}, {"n2", "secondary", "secondary"}}, ""},
-		{[]nodeState{{"n1", "wait_primary", "primary"}, {"n2", "secondary", "secondary"}}, "n1 is wait_primary on its way to primary"},
-		{[]nodeState{{"n1", "wait_primary", "wait_primary"}, {"n2", "catchingup", "catchingup"}}, "n1 is wait_primary"},
-		{[]nodeState{{"n1", "primary", "primary"}, {"n2", "catchingup", "secondary"}}, "n2 is catchingup on its way to secondary"},
-		{[]nodeState{{"n1", "single", "single"}}, ""},
-		{[]nodeState{{"n1", "single", "single"}, {"n2", "wait_standby", "wait_standby"}}, "n1 is single"},
-		{[]nodeState{{"n1", "secondary", "secondary"}, {"n2", "secondary", "secondary"}}, "0 of 2 data nodes primary"},
-		{nil, "0 of 0"},
+		{[]nodeState{{"n1", "primary", "primary"}, {"n2", "secondary", "secondary"}}, 2, ""},
+		{[]nodeState{{"n1", "wait_primary", "primary"}, {"n2", "secondary", "secondary"}}, 2, "n1 is wait_primary on its way to primary"},
+		{[]nodeState{{"n1", "wait_primary", "wait_primary"}, {"n2", "catchingup", "catchingup"}}, 2, "n1 is wait_primary"},
+		{[]nodeState{{"n1", "primary", "primary"}, {"n2", "catchingup", "secondary"}}, 2, "n2 is catchingup on its way to secondary"},
+		{[]nodeState{{"n1", "primary", "primary"}, {"n2", "secondary", "secondary"}, {"n3", "secondary", "secondary"}}, 3, ""},
+		{[]nodeState{{"n1", "single", "single"}}, 1, ""},
+		{[]nodeState{{"n1", "single", "single"}}, 2, "1 of 2 data nodes registered"},
+		{[]nodeState{{"n1", "single", "single"}, {"n2", "wait_standby", "wait_standby"}}, 2, "n1 is single"},
+		{[]nodeState{{"n1", "secondary", "secondary"}, {"n2", "secondary", "secondary"}}, 2, "0 of 2 data nodes primary"},
+		{nil, 2, "0 of 2 data nodes registered"},
 	} {
-		err := steady(tc.states)
+		err := steady(tc.states, tc.data)
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%v: got %v, want %q", tc.states, err, tc.want)
 		}
