@@ -28,6 +28,14 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 )
 
+// DefaultStartTimeout is how long a node may take to become healthy. A
+// PostgreSQL node of pg_auto_failover starts after its monitor, runs initdb
+// or a base backup, and registers: on a busy 2-core runner (stress-ng beside
+// a make test) that chain took over 60 s, the former bound, through a
+// fuse-overlayfs storage driver. A node that exits is noticed at once, so a
+// longer bound only delays the report of a node that hangs.
+const DefaultStartTimeout = 3 * time.Minute
+
 // Spec is what to start: a plain value, so that a scenario maps onto it
 // field by field.
 type Spec struct {
@@ -48,7 +56,7 @@ type Spec struct {
 	// means logs are not kept.
 	LogDir string
 	// StartTimeout bounds the wait for each node to become healthy, at Start
-	// and at every Node.Start. Zero means 60 s.
+	// and at every Node.Start. Zero means DefaultStartTimeout.
 	StartTimeout time.Duration
 	// Engines, when set, lists the Docker engines to spread the nodes over
 	// ("local", a docker context name, or a unix:// or tcp:// endpoint). The
@@ -251,7 +259,7 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 		spec.RunID = NewRunID()
 	}
 	if spec.StartTimeout <= 0 {
-		spec.StartTimeout = 60 * time.Second
+		spec.StartTimeout = DefaultStartTimeout
 	}
 	c := &Cluster{RunID: spec.RunID, Network: "hadrill-" + spec.RunID, spec: spec}
 	placed, err := spec.placed()
