@@ -162,8 +162,15 @@ func TestDiskSlow(t *testing.T) {
 		}
 	}
 	m := p.heal(t, "slow").Measured
-	after, _ := timed(f.Sync)
-	t.Logf("slowed ops took %v..%v, after heal %v; measured %+v", fastest, slowest, after, m)
+	// The fastest of a few fsyncs after the heal: one fsync can wait behind
+	// a busy disk, but every one of them would take the 100 ms while the
+	// layer still slowed them.
+	after := time.Hour
+	for range 5 {
+		d, _ := timed(f.Sync)
+		after = min(after, d)
+	}
+	t.Logf("slowed ops took %v..%v, fastest of 5 after heal %v; measured %+v", fastest, slowest, after, m)
 	if fastest < 100*time.Millisecond {
 		t.Errorf("fastest slowed op %v, want >= 100ms", fastest)
 	}
