@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testio"
 )
 
 // hakvBin is the binary under test, built once by TestMain.
@@ -191,17 +193,8 @@ func (c *testCluster) shutdown() {
 		return
 	}
 	for _, n := range c.nodes {
-		c.t.Logf("---- log of %s (last lines) ----\n%s", n.id, tail(n.logPath, 60))
+		c.t.Logf("---- log of %s (last lines) ----\n%s", n.id, testio.Tail(n.logPath, 60))
 	}
-}
-
-func tail(path string, lines int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(all[max(0, len(all)-lines):], "\n")
 }
 
 func (c *testCluster) logOf(i int) string {

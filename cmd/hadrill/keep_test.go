@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testio"
 )
 
 // keepLogLines is how many of a node log's last lines a failed test prints:
@@ -41,7 +42,7 @@ func keepResultsOnFailure(t testing.TB, args []string) {
 			if strings.Contains(l, string(filepath.Separator)+"latest"+string(filepath.Separator)) {
 				continue
 			}
-			t.Logf("last lines of %s:\n%s", l, tail(l, keepLogLines))
+			t.Logf("last lines of %s:\n%s", l, testio.Tail(l, keepLogLines))
 		}
 		root := os.Getenv("HADRILL_KEEP_FAILED")
 		if root == "" {
@@ -54,25 +55,6 @@ func keepResultsOnFailure(t testing.TB, args []string) {
 		}
 		t.Logf("the failed run's results are kept in %s", dst)
 	})
-}
-
-// tail returns the last n lines of a file, reading it once.
-func tail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return err.Error()
-	}
-	defer f.Close()
-	ring := make([]string, 0, n)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if len(ring) == n {
-			ring = ring[1:]
-		}
-		ring = append(ring, sc.Text())
-	}
-	return strings.Join(ring, "\n")
 }
 
 // copyRegular copies the folders and regular files under src to dst. The
