@@ -429,15 +429,24 @@ func (c *Cluster) WaitSteady(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
+	return pollUntil(ctx, 200*time.Millisecond, "wait for replication to be in force", func() error {
+		return st.Steady(ctx, c.all)
+	})
+}
+
+// pollUntil calls try every interval until it returns nil, or until ctx
+// ends: the error then names what was waited for, with ctx's error and
+// try's last one.
+func pollUntil(ctx context.Context, every time.Duration, what string, try func() error) error {
 	for {
-		err := st.Steady(ctx, c.all)
+		err := try()
 		if err == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for replication to be in force: %w (last: %w)", ctx.Err(), err)
-		case <-time.After(200 * time.Millisecond):
+			return fmt.Errorf("%s: %w (last: %w)", what, ctx.Err(), err)
+		case <-time.After(every):
 		}
 	}
 }
@@ -457,15 +466,19 @@ func (c *Cluster) Claims(ctx context.Context) ([]Claim, error) {
 // returns when nodes are healthy, which is before the first election ends;
 // the runner waits here before it starts the workload.
 func (c *Cluster) WaitPrimary(ctx context.Context) (string, error) {
-	for {
-		p, err := c.Primary(ctx)
-		if err == nil || errors.Is(err, ErrNoFixedPrimary) {
-			return p, err
+	var p string
+	var noFixed error // a system without a primary: nothing to wait for
+	err := pollUntil(ctx, 100*time.Millisecond, "wait for primary", func() error {
+		var err error
+		p, err = c.Primary(ctx)
+		if errors.Is(err, ErrNoFixedPrimary) {
+			noFixed = err
+			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("wait for primary: %w (last: %w)", ctx.Err(), err)
-		case <-time.After(100 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
+	return p, noFixed
 }

@@ -100,18 +100,13 @@ func primaryOf(states []nodeState) (string, bool) {
 // and which reported reaching it. Without an answer from the monitor, it is
 // the one data node not in recovery, if exactly one says so.
 func (s System) Primary(ctx context.Context, nodes []*cluster.Node) (string, error) {
-	for _, n := range nodes {
-		if n.Role() != monitorRole {
-			continue
+	if monitor, _ := split(nodes); monitor != nil {
+		if states, err := monitorStates(ctx, monitor.ClientAddr()); err == nil {
+			if p, ok := primaryOf(states); ok {
+				return p, nil
+			}
+			return "", fmt.Errorf("read the monitor's states %v: %w", states, cluster.ErrNoPrimary)
 		}
-		states, err := monitorStates(ctx, n.ClientAddr())
-		if err != nil {
-			break
-		}
-		if p, ok := primaryOf(states); ok {
-			return p, nil
-		}
-		return "", fmt.Errorf("read the monitor's states %v: %w", states, cluster.ErrNoPrimary)
 	}
 	claims, _ := s.Claims(ctx, nodes)
 	var primaries []string
@@ -159,15 +154,7 @@ func steady(states []nodeState, dataNodes int) error {
 // Steady passes once the monitor shows the steady state (see steady), so
 // the drill's load and faults meet the replication the scenario set.
 func (System) Steady(ctx context.Context, nodes []*cluster.Node) error {
-	var monitor *cluster.Node
-	data := 0
-	for _, n := range nodes {
-		if n.Role() == monitorRole {
-			monitor = n
-		} else {
-			data++
-		}
-	}
+	monitor, data := split(nodes)
 	if monitor == nil {
 		return errors.New("no monitor node")
 	}
@@ -175,19 +162,27 @@ func (System) Steady(ctx context.Context, nodes []*cluster.Node) error {
 	if err != nil {
 		return err
 	}
-	return steady(states, data)
+	return steady(states, len(data))
+}
+
+// split separates the monitor (nil if the cluster has none) from the data
+// nodes.
+func split(nodes []*cluster.Node) (monitor *cluster.Node, data []*cluster.Node) {
+	for _, n := range nodes {
+		if n.Role() == monitorRole {
+			monitor = n
+		} else {
+			data = append(data, n)
+		}
+	}
+	return monitor, data
 }
 
 // Claims asks every data node whether it is in recovery: "primary" when
 // not, "standby" when it is; Epoch is its timeline, which each promotion
 // increments, so two primaries after a split brain show on their timelines.
 func (System) Claims(ctx context.Context, nodes []*cluster.Node) ([]cluster.Claim, error) {
-	var data []*cluster.Node
-	for _, n := range nodes {
-		if n.Role() != monitorRole {
-			data = append(data, n)
-		}
-	}
+	_, data := split(nodes)
 	claims := make([]cluster.Claim, len(data))
 	var wg sync.WaitGroup
 	for i, n := range data {
