@@ -19,7 +19,7 @@ import (
 func TestCompareAndSet(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, 3, fast...)
-	p, _ := c.waitPrimary(5*time.Second, anyPrimary)
+	p, _ := c.waitPrimary(anyPrimary)
 	steps := []struct {
 		key, ifOld, value string
 		want              int
@@ -77,7 +77,7 @@ func TestCompareAndSet(t *testing.T) {
 func TestClientAPI(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, 3, fast...)
-	p, _ := c.waitPrimary(5*time.Second, anyPrimary)
+	p, _ := c.waitPrimary(anyPrimary)
 	for _, k := range []string{"a/1", "a/2", "b/1"} {
 		mustPut(t, c, p, k, "v"+k)
 	}
@@ -92,7 +92,7 @@ func TestClientAPI(t *testing.T) {
 		t.Errorf("scan a/: %v %v", got, err)
 	}
 	s := (p + 1) % 3
-	waitFor(t, 3*time.Second, "the standby to know the primary", func() bool {
+	waitFor(t, "the standby to know the primary", func() bool {
 		st, err := c.status(s)
 		return err == nil && st.Role == RoleStandby && st.Primary == c.nodes[p].id && st.CommitIndex >= 4
 	})
@@ -149,7 +149,7 @@ func TestBodyOver1MiBGets413(t *testing.T) {
 func TestSIGTERMStopsCleanly(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, 1, fast...)
-	p, _ := c.waitPrimary(5*time.Second, anyPrimary)
+	p, _ := c.waitPrimary(anyPrimary)
 	mustPut(t, c, p, "k", "v")
 	c.signal(p, syscall.SIGTERM)
 	select {
@@ -166,7 +166,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	}
 	// The write survives the restart of a single-node cluster.
 	c.start(p)
-	c.waitPrimary(5*time.Second, anyPrimary)
+	c.waitPrimary(anyPrimary)
 	if code, v, _ := c.get(p, "k"); code != http.StatusOK || v != "v" {
 		t.Errorf("after restart k = %d %q", code, v)
 	}

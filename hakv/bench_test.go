@@ -37,7 +37,7 @@ func BenchmarkWrites(b *testing.B) {
 	for _, mode := range []Replication{Sync, SemiSync, Async} {
 		b.Run(string(mode), func(b *testing.B) {
 			c := startCluster(b, 3, append(fast, "--replication="+string(mode))...)
-			p, _ := c.waitPrimary(10*time.Second, anyPrimary)
+			p, _ := c.waitPrimary(anyPrimary)
 			wps := measureWrites(b, "http://"+c.nodes[p].addr)
 			if baseline > 0 {
 				b.ReportMetric(wps/baseline, "x-baseline")

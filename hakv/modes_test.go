@@ -17,7 +17,7 @@ func TestSemiSyncFallsBackAfterTimeout(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	c := startCluster(t, 2, "--heartbeat=100ms", "--failover-timeout=2s", "--election=unilateral",
 		"--replication=semi-sync", fmt.Sprintf("--semi-sync-timeout=%s", timeout))
-	p, _ := c.waitPrimary(6*time.Second, anyPrimary)
+	p, _ := c.waitPrimary(anyPrimary)
 	s := 1 - p
 	mustPut(t, c, p, "k0", "v")
 	c.waitCaughtUp(p, []int{s})
@@ -25,7 +25,7 @@ func TestSemiSyncFallsBackAfterTimeout(t *testing.T) {
 	// kill(2) returns before the signal lands: on a busy machine the
 	// standby may still run long enough to acknowledge. Wait until every
 	// thread of it is stopped.
-	waitFor(t, 5*time.Second, "the standby to stop", func() bool { return c.stopped(s) })
+	waitFor(t, "the standby to stop", func() bool { return c.stopped(s) })
 	start := time.Now()
 	mustPut(t, c, p, "k1", "v")
 	if took := time.Since(start); took < timeout {
@@ -36,7 +36,7 @@ func TestSemiSyncFallsBackAfterTimeout(t *testing.T) {
 	if !c.grepLog(p, "semi-sync: no standby acknowledged in time") {
 		t.Error("fallback not logged")
 	}
-	waitFor(t, 3*time.Second, "semi-sync to resume", func() bool {
+	waitFor(t, "semi-sync to resume", func() bool {
 		return c.grepLog(p, "semi-sync: a standby caught up")
 	})
 	if st, _ := c.status(s); st.Role != RoleStandby {
@@ -54,11 +54,11 @@ func TestFsyncNeverLosesWritesOnKill(t *testing.T) {
 		keeps bool
 	}{{"never", false}, {"always", true}} {
 		c := startCluster(t, 1, append(fast, "--fsync="+tc.fsync, "--flush-interval=1h")...)
-		c.waitPrimary(5*time.Second, anyPrimary)
+		c.waitPrimary(anyPrimary)
 		mustPut(t, c, 0, "k", "v")
 		c.kill(0)
 		c.start(0)
-		c.waitPrimary(5*time.Second, anyPrimary)
+		c.waitPrimary(anyPrimary)
 		code, _, err := c.get(0, "k")
 		if err != nil || (code == http.StatusOK) != tc.keeps {
 			t.Errorf("fsync=%s: after SIGKILL and restart k answers %d %v; want kept=%v", tc.fsync, code, err, tc.keeps)

@@ -263,11 +263,17 @@ func (c *testCluster) scan(i int, prefix string) (map[string]string, error) {
 	return out, err
 }
 
+// hangGuard bounds every wait on a condition. It is not a timing
+// assertion: a busy machine may take many times longer than a quiet one, and
+// a test that means to bound a duration measures it and says so. It only
+// stops a test that would otherwise hang until the package's timeout.
+const hangGuard = time.Minute
+
 // waitPrimary polls every running node until one reports role primary and
-// satisfies ok, and returns it. It fails the test after timeout.
-func (c *testCluster) waitPrimary(timeout time.Duration, ok func(i int, s Status) bool) (int, Status) {
+// satisfies ok, and returns it. It fails the test after hangGuard.
+func (c *testCluster) waitPrimary(ok func(i int, s Status) bool) (int, Status) {
 	c.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(hangGuard)
 	for {
 		for i, n := range c.nodes {
 			if n.cmd == nil {
@@ -278,7 +284,7 @@ func (c *testCluster) waitPrimary(timeout time.Duration, ok func(i int, s Status
 			}
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("no primary after %s", timeout)
+			c.t.Fatalf("no primary after %s", hangGuard)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -286,13 +292,13 @@ func (c *testCluster) waitPrimary(timeout time.Duration, ok func(i int, s Status
 
 func anyPrimary(int, Status) bool { return true }
 
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// waitFor polls cond until it holds, failing the test after hangGuard.
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(hangGuard)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			t.Fatalf("timed out after %s waiting for %s", hangGuard, what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -23,7 +23,7 @@ func others(c *testCluster, p int) []int {
 // waitCaughtUp waits until every node in idx has the primary's whole log.
 func (c *testCluster) waitCaughtUp(p int, idx []int) {
 	c.t.Helper()
-	waitFor(c.t, 5*time.Second, "standbys to catch up", func() bool {
+	waitFor(c.t, "standbys to catch up", func() bool {
 		ps, err := c.status(p)
 		if err != nil {
 			return false
@@ -44,7 +44,7 @@ func (c *testCluster) waitCaughtUp(p int, idx []int) {
 func TestAsyncLosesAcknowledgedWritesWhenLaggingPrimaryDies(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, 3, append(fast, "--replication=async")...)
-	p, st := c.waitPrimary(5*time.Second, anyPrimary)
+	p, st := c.waitPrimary(anyPrimary)
 	mustPut(t, c, p, "base", "ok")
 	standbys := others(c, p)
 	c.waitCaughtUp(p, standbys)
@@ -67,7 +67,7 @@ func TestAsyncLosesAcknowledgedWritesWhenLaggingPrimaryDies(t *testing.T) {
 	for _, s := range standbys {
 		c.signal(s, syscall.SIGCONT)
 	}
-	np, nst := c.waitPrimary(5*time.Second, func(i int, s Status) bool { return i != p && s.Epoch > st.Epoch })
+	np, nst := c.waitPrimary(func(i int, s Status) bool { return i != p && s.Epoch > st.Epoch })
 	if code, v, _ := c.get(np, "base"); code != http.StatusOK || v != "ok" {
 		t.Fatalf("replicated write missing on the new primary: %d %q", code, v)
 	}
@@ -98,7 +98,7 @@ func TestShipDelayKeepsStandbysBehind(t *testing.T) {
 	t.Parallel()
 	const delay = 3 * time.Second
 	c := startCluster(t, 3, append(fast, "--replication=async", "--ship-delay="+delay.String())...)
-	p, st := c.waitPrimary(5*time.Second, anyPrimary)
+	p, st := c.waitPrimary(anyPrimary)
 	mustPut(t, c, p, "old", "v")
 	standbys := others(c, p)
 	c.waitCaughtUp(p, standbys)
@@ -142,7 +142,7 @@ func TestShipDelayKeepsStandbysBehind(t *testing.T) {
 		}
 	}
 	c.kill(p)
-	np, _ := c.waitPrimary(5*time.Second, func(i int, s Status) bool { return i != p && s.Epoch > st.Epoch })
+	np, _ := c.waitPrimary(func(i int, s Status) bool { return i != p && s.Epoch > st.Epoch })
 	if code, v, _ := c.get(np, "old"); code != http.StatusOK || v != "v" {
 		t.Fatalf("a write older than the delay is missing on the new primary: %d %q", code, v)
 	}
@@ -165,10 +165,10 @@ func TestShipDelayKeepsStandbysBehind(t *testing.T) {
 func TestStaleEpochReplicationIsRefused(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, 3, fast...)
-	p, st := c.waitPrimary(5*time.Second, anyPrimary)
+	p, st := c.waitPrimary(anyPrimary)
 	mustPut(t, c, p, "k", "old")
 	c.signal(p, syscall.SIGSTOP)
-	np, nst := c.waitPrimary(4*time.Second, func(i int, s Status) bool { return i != p && s.Epoch > st.Epoch })
+	np, nst := c.waitPrimary(func(i int, s Status) bool { return i != p && s.Epoch > st.Epoch })
 	mustPut(t, c, np, "k", "new")
 	for _, i := range others(c, p) {
 		before, err := c.status(i)
@@ -198,7 +198,7 @@ func TestStaleEpochReplicationIsRefused(t *testing.T) {
 	if code, v, _ := c.get(p, "k"); code != http.StatusServiceUnavailable {
 		t.Errorf("read on the thawed old primary: %d %q; want 503", code, v)
 	}
-	waitFor(t, 3*time.Second, "the old primary to follow the new epoch", func() bool {
+	waitFor(t, "the old primary to follow the new epoch", func() bool {
 		s, err := c.status(p)
 		return err == nil && s.Role == RoleStandby && s.Epoch == nst.Epoch
 	})
@@ -228,14 +228,14 @@ func (c *testCluster) postAppend(i int, req AppendRequest) AppendResponse {
 func TestIsolatedQuorumPrimaryStepsDown(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, 3, fast...)
-	p, _ := c.waitPrimary(5*time.Second, anyPrimary)
+	p, _ := c.waitPrimary(anyPrimary)
 	mustPut(t, c, p, "k", "v")
 	standbys := others(c, p)
 	for _, s := range standbys {
 		c.signal(s, syscall.SIGSTOP)
 	}
 	frozen := time.Now()
-	waitFor(t, 2*time.Second, "the isolated primary to step down", func() bool {
+	waitFor(t, "the isolated primary to step down", func() bool {
 		s, err := c.status(p)
 		return err == nil && s.Role != RolePrimary
 	})
@@ -252,7 +252,7 @@ func TestIsolatedQuorumPrimaryStepsDown(t *testing.T) {
 	for _, s := range standbys {
 		c.signal(s, syscall.SIGCONT)
 	}
-	np, _ := c.waitPrimary(5*time.Second, anyPrimary)
+	np, _ := c.waitPrimary(anyPrimary)
 	if code, v, _ := c.get(np, "k"); code != http.StatusOK || v != "v" {
 		t.Errorf("after recovery k = %d %q", code, v)
 	}
@@ -264,17 +264,17 @@ func TestIsolatedQuorumPrimaryStepsDown(t *testing.T) {
 func TestUnilateralSplitBrain(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, 2, append(fast, "--election=unilateral", "--replication=async")...)
-	p, st := c.waitPrimary(5*time.Second, anyPrimary)
+	p, st := c.waitPrimary(anyPrimary)
 	s := 1 - p
-	waitFor(t, 3*time.Second, "the other node to follow", func() bool {
+	waitFor(t, "the other node to follow", func() bool {
 		ss, err := c.status(s)
 		return err == nil && ss.Role == RoleStandby && ss.Primary == c.nodes[p].id
 	})
 	mustPut(t, c, p, "k", "before")
 	c.signal(p, syscall.SIGSTOP)
-	c.waitPrimary(3*time.Second, func(i int, ss Status) bool { return i == s && ss.Epoch > st.Epoch })
+	c.waitPrimary(func(i int, ss Status) bool { return i == s && ss.Epoch > st.Epoch })
 	c.signal(p, syscall.SIGCONT)
-	waitFor(t, 3*time.Second, "two primaries at once", func() bool {
+	waitFor(t, "two primaries at once", func() bool {
 		a, errA := c.status(p)
 		b, errB := c.status(s)
 		return errA == nil && errB == nil && a.Role == RolePrimary && b.Role == RolePrimary
@@ -289,7 +289,7 @@ func TestUnilateralSplitBrain(t *testing.T) {
 	if !c.grepLog(s, "promoting without votes") {
 		t.Error("the standby did not log its unilateral promotion")
 	}
-	waitFor(t, 3*time.Second, "a split-brain warning", func() bool {
+	waitFor(t, "a split-brain warning", func() bool {
 		return c.grepLog(p, "split brain") || c.grepLog(s, "split brain")
 	})
 }

@@ -13,26 +13,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestCPU burns one core for one second and reads the agent's CPU time from
-// /proc before and after: it must grow by about one CPU second, and the
-// agent's own figure must agree. The two cores of the test machines are
-// shared with other jobs, so the expectation is calibrated, with no
-// absolute floor: a reference spinner in the test process runs over the
-// same window, and the agent's burner must get at least half of what the
-// reference got.
+// TestCPU burns one core for two seconds and reads the agent's CPU time
+// from /proc before and after: it must grow by about the CPU time one
+// thread could get, and the agent's own figure must agree. The two cores of
+// the test machines are shared with other jobs, so the expectation is
+// calibrated, with no absolute floor: a reference spinner in the test
+// process runs over the same window, and the agent's burner must get at
+// least 40% of what the reference got. (Beside stress-ng and the rest of
+// make test, one thread's share over a single second varied by a factor of
+// two between two such threads; over two seconds it evens out. An agent
+// that does not burn gets next to nothing.)
 func TestCPU(t *testing.T) {
 	p := startAgent(t, newNetns(t), agentOpts{})
 	pid := p.cmd.Process.Pid
 	before := procCPU(t, pid)
 	start := time.Now()
 	p.apply(t, agent.Fault{ID: "cpu", Kind: agent.KindCPU, Params: agent.Params{Cores: 1}})
-	ref := spin(time.Second)
+	ref := spin(2 * time.Second)
 	m := p.heal(t, "cpu").Measured
 	window := time.Since(start).Seconds()
 	used := procCPU(t, pid) - before
 	t.Logf("window %.2fs: agent process used %.2f CPU s (agent measured %.2f); reference spinner got %.2f",
 		window, used, m.CPUSeconds, ref)
-	if used < 0.5*ref || used > 1.3*window+0.1 {
+	if used < 0.4*ref || used > 1.3*window+0.1 {
 		t.Errorf("process CPU time %.2fs over %.2fs with 1 core burning (reference %.2fs), want ≈ min(window, reference)",
 			used, window, ref)
 	}
