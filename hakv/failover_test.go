@@ -82,7 +82,9 @@ func (c *testCluster) index(id string) int {
 // election timeout is drawn up to 1.5 times the failover timeout, so the
 // slowest draws leave half a second for the vote and the first write, and a
 // busy machine can take that from any single round. A failover that is
-// slow by design (a missed heartbeat, a lost vote) is slow in most rounds.
+// slow by design (a missed heartbeat, a lost vote) is slow in most rounds,
+// and one that stalls now and then is caught by the slowest round, which
+// must stay within four times the median.
 func TestSyncQuorumFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 	t.Parallel()
 	const rounds = 20
@@ -105,8 +107,9 @@ func TestSyncQuorumFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 		t.Logf("round %d: %s -> %s (epoch %d) in %s, %d writes acknowledged so far",
 			r+1, c.nodes[p].id, c.nodes[np].id, nst.Epoch, took[r].Round(time.Millisecond), l.count())
 		// The next round kills whoever is primary now: usually np, but a
-		// second election may have followed the first.
-		p, st = c.waitPrimary(anyPrimary)
+		// second election may have followed the first. Never an older
+		// primary about to step down: its kill would be no failover.
+		p, st = c.waitPrimary(func(_ int, s Status) bool { return s.Epoch >= nst.Epoch })
 	}
 	acked := l.finish()
 	got, err := c.scan(p, "load-")
@@ -128,6 +131,11 @@ func TestSyncQuorumFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 		rounds, len(acked), lost, median, took[len(took)-1])
 	if median > budget {
 		t.Errorf("median failover %s, over failover-timeout + 1 s (%s)", median, budget)
+	}
+	// The median hides a minority of slow rounds; a round may take a
+	// second election, not a stall. Judged against this run's own median.
+	if slowest := took[len(took)-1]; slowest > 4*median {
+		t.Errorf("slowest failover %s, over 4 times this run's median %s", slowest, median)
 	}
 }
 
