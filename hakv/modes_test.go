@@ -21,11 +21,7 @@ func TestSemiSyncFallsBackAfterTimeout(t *testing.T) {
 	s := 1 - p
 	mustPut(t, c, p, "k0", "v")
 	c.waitCaughtUp(p, []int{s})
-	c.signal(s, syscall.SIGSTOP)
-	// kill(2) returns before the signal lands: on a busy machine the
-	// standby may still run long enough to acknowledge. Wait until every
-	// thread of it is stopped.
-	waitFor(t, "the standby to stop", func() bool { return c.stopped(s) })
+	c.freeze(s)
 	start := time.Now()
 	mustPut(t, c, p, "k1", "v")
 	if took := time.Since(start); took < timeout {

@@ -75,6 +75,17 @@ type testCluster struct {
 // over earlier ones, so callers may override fast).
 func startCluster(t testing.TB, size int, flags ...string) *testCluster {
 	t.Helper()
+	c := newCluster(t, size, flags...)
+	for i := range c.nodes {
+		c.start(i)
+	}
+	return c
+}
+
+// newCluster lays out a cluster of size nodes without starting any, for a
+// test that must choose the order (startCluster starts them all).
+func newCluster(t testing.TB, size int, flags ...string) *testCluster {
+	t.Helper()
 	dir := t.TempDir()
 	ports := freePorts(t, size)
 	var peers []string
@@ -94,9 +105,6 @@ func startCluster(t testing.TB, size int, flags ...string) *testCluster {
 		c.nodes = append(c.nodes, n)
 	}
 	t.Cleanup(c.shutdown)
-	for i := range c.nodes {
-		c.start(i)
-	}
 	return c
 }
 
@@ -149,6 +157,15 @@ func (c *testCluster) kill(i int) {
 	n.cmd.Process.Signal(syscall.SIGKILL)
 	<-n.done
 	n.cmd = nil
+}
+
+// freeze stops node i with SIGSTOP and returns once every thread of it is
+// stopped: kill(2) returns before the signal lands, and on a busy machine a
+// node may otherwise still answer a replication request or two.
+func (c *testCluster) freeze(i int) {
+	c.t.Helper()
+	c.signal(i, syscall.SIGSTOP)
+	waitFor(c.t, c.nodes[i].id+" to stop", func() bool { return c.stopped(i) })
 }
 
 func (c *testCluster) signal(i int, sig syscall.Signal) {
