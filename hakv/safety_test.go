@@ -37,10 +37,15 @@ func (c *testCluster) waitCaughtUp(p int, idx []int) {
 	})
 }
 
-// TestAsyncLosesAcknowledgedWritesWhenLaggingPrimaryDies freezes both
+// TestAsyncLosesAcknowledgedWritesWhenLaggingPrimaryDies stops both
 // standbys, has the async primary acknowledge writes they never receive,
-// kills the primary and thaws the standbys: the new primary lacks writes
+// kills the primary and restarts the standbys: the new primary lacks writes
 // that were acknowledged. The old primary, restarted, drops them too.
+//
+// The standbys are killed, not frozen: a frozen process's sockets still
+// take the primary's append requests into their buffers, and a thawed
+// standby then applied all 89 of them (seen under load), so nothing was
+// lost for a reason that has nothing to do with async replication.
 func TestAsyncLosesAcknowledgedWritesWhenLaggingPrimaryDies(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, 3, append(fast, "--replication=async")...)
@@ -49,7 +54,7 @@ func TestAsyncLosesAcknowledgedWritesWhenLaggingPrimaryDies(t *testing.T) {
 	standbys := others(c, p)
 	c.waitCaughtUp(p, standbys)
 	for _, s := range standbys {
-		c.freeze(s)
+		c.kill(s)
 	}
 	var acked []string
 	for k := range 100 {
@@ -65,7 +70,7 @@ func TestAsyncLosesAcknowledgedWritesWhenLaggingPrimaryDies(t *testing.T) {
 	}
 	c.kill(p)
 	for _, s := range standbys {
-		c.signal(s, syscall.SIGCONT)
+		c.start(s)
 	}
 	np, nst := c.waitPrimary(func(i int, s Status) bool { return i != p && s.Epoch > st.Epoch })
 	if code, v, _ := c.get(np, "base"); code != http.StatusOK || v != "ok" {
