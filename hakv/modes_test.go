@@ -15,9 +15,8 @@ import (
 func TestSemiSyncFallsBackAfterTimeout(t *testing.T) {
 	t.Parallel()
 	const timeout = 300 * time.Millisecond
-	c := startCluster(t, 2, "--heartbeat=100ms", "--failover-timeout=2s", "--election=unilateral",
+	c, p := startUnilateral(t, "--heartbeat=100ms", "--failover-timeout=2s", "--election=unilateral",
 		"--replication=semi-sync", fmt.Sprintf("--semi-sync-timeout=%s", timeout))
-	p, _ := c.waitPrimary(anyPrimary)
 	s := 1 - p
 	mustPut(t, c, p, "k0", "v")
 	c.waitCaughtUp(p, []int{s})

@@ -82,6 +82,20 @@ func startCluster(t testing.TB, size int, flags ...string) *testCluster {
 	return c
 }
 
+// startUnilateral starts a two-node cluster with unilateral election one
+// node at a time, and returns it with its primary. Started together, on a
+// busy machine both nodes can promote before either hears the other (seen:
+// 10 ms apart), and unilateral election never heals that split: it is what
+// the setting exists to show, so a test that wants a split must make it.
+func startUnilateral(t testing.TB, flags ...string) (*testCluster, int) {
+	t.Helper()
+	c := newCluster(t, 2, flags...)
+	c.start(0)
+	p, _ := c.waitPrimary(anyPrimary)
+	c.start(1)
+	return c, p
+}
+
 // newCluster lays out a cluster of size nodes without starting any, for a
 // test that must choose the order (startCluster starts them all).
 func newCluster(t testing.TB, size int, flags ...string) *testCluster {

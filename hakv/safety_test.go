@@ -268,14 +268,12 @@ func TestIsolatedQuorumPrimaryStepsDown(t *testing.T) {
 // primary keeps serving, so two primaries acknowledge conflicting writes.
 func TestUnilateralSplitBrain(t *testing.T) {
 	t.Parallel()
-	// One node first: started together, on a busy machine both can promote
-	// before either hears the other, and unilateral election never heals
-	// that. This test wants the split to come from the freeze.
-	c := newCluster(t, 2, append(fast, "--election=unilateral", "--replication=async")...)
-	c.start(0)
-	p, st := c.waitPrimary(anyPrimary)
+	c, p := startUnilateral(t, append(fast, "--election=unilateral", "--replication=async")...)
+	st, err := c.status(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := 1 - p
-	c.start(s)
 	waitFor(t, "the other node to follow", func() bool {
 		ss, err := c.status(s)
 		return err == nil && ss.Role == RoleStandby && ss.Primary == c.nodes[p].id
