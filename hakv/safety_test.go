@@ -236,10 +236,10 @@ func TestIsolatedQuorumPrimaryStepsDown(t *testing.T) {
 	p, _ := c.waitPrimary(anyPrimary)
 	mustPut(t, c, p, "k", "v")
 	standbys := others(c, p)
+	frozen := time.Now() // before the freezes, which wait for the stop to land
 	for _, s := range standbys {
 		c.freeze(s)
 	}
-	frozen := time.Now()
 	waitFor(t, "the isolated primary to step down", func() bool {
 		s, err := c.status(p)
 		return err == nil && s.Role != RolePrimary
