@@ -15,7 +15,7 @@ import (
 func TestSemiSyncFallsBackAfterTimeout(t *testing.T) {
 	t.Parallel()
 	const timeout = 300 * time.Millisecond
-	c, p := startUnilateral(t, "--heartbeat=100ms", "--failover-timeout=2s", "--election=unilateral",
+	c, p, _ := startUnilateral(t, "--heartbeat=100ms", "--failover-timeout=2s", "--election=unilateral",
 		"--replication=semi-sync", fmt.Sprintf("--semi-sync-timeout=%s", timeout))
 	s := 1 - p
 	mustPut(t, c, p, "k0", "v")

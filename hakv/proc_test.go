@@ -83,17 +83,18 @@ func startCluster(t testing.TB, size int, flags ...string) *testCluster {
 }
 
 // startUnilateral starts a two-node cluster with unilateral election one
-// node at a time, and returns it with its primary. Started together, on a
+// node at a time, and returns it with its primary and that primary's
+// status. Started together, on a
 // busy machine both nodes can promote before either hears the other (seen:
 // 10 ms apart), and unilateral election never heals that split: it is what
 // the setting exists to show, so a test that wants a split must make it.
-func startUnilateral(t testing.TB, flags ...string) (*testCluster, int) {
+func startUnilateral(t testing.TB, flags ...string) (*testCluster, int, Status) {
 	t.Helper()
 	c := newCluster(t, 2, flags...)
 	c.start(0)
-	p, _ := c.waitPrimary(anyPrimary)
+	p, st := c.waitPrimary(anyPrimary)
 	c.start(1)
-	return c, p
+	return c, p, st
 }
 
 // newCluster lays out a cluster of size nodes without starting any, for a
@@ -301,24 +302,23 @@ func (c *testCluster) scan(i int, prefix string) (map[string]string, error) {
 const hangGuard = time.Minute
 
 // waitPrimary polls every running node until one reports role primary and
-// satisfies ok, and returns it. It fails the test after hangGuard.
-func (c *testCluster) waitPrimary(ok func(i int, s Status) bool) (int, Status) {
+// satisfies ok, and returns it with its status. It fails the test after
+// hangGuard.
+func (c *testCluster) waitPrimary(ok func(i int, s Status) bool) (p int, st Status) {
 	c.t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for {
+	waitFor(c.t, "a primary", func() bool {
 		for i, n := range c.nodes {
 			if n.cmd == nil {
 				continue
 			}
 			if s, err := c.status(i); err == nil && s.Role == RolePrimary && ok(i, s) {
-				return i, s
+				p, st = i, s
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("no primary after %s", hangGuard)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	})
+	return p, st
 }
 
 func anyPrimary(int, Status) bool { return true }

@@ -268,11 +268,7 @@ func TestIsolatedQuorumPrimaryStepsDown(t *testing.T) {
 // primary keeps serving, so two primaries acknowledge conflicting writes.
 func TestUnilateralSplitBrain(t *testing.T) {
 	t.Parallel()
-	c, p := startUnilateral(t, append(fast, "--election=unilateral", "--replication=async")...)
-	st, err := c.status(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, st := startUnilateral(t, append(fast, "--election=unilateral", "--replication=async")...)
 	s := 1 - p
 	waitFor(t, "the other node to follow", func() bool {
 		ss, err := c.status(s)

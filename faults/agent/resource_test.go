@@ -22,12 +22,12 @@ import (
 // least half of what the reference got and at most one and a half times
 // it, and exactly one of its threads may burn that much.
 //
-// Both are pinned to the same CPU once the burn is applied. Unpinned, each sits on
-// whichever core's run queue the balancer gave it, and beside stress-ng
-// one core can hold twice the runnable threads of the other: the burner
-// got 0.41 CPU s while the reference got 1.07 s in the same 2 s. On one
-// run queue the scheduler shares a core evenly between equal threads, so
-// the reference is what the burner should get. An agent that does not
+// Both are pinned to the same CPU once the burn is applied. Unpinned, each
+// sits on whichever core's run queue the balancer gave it, and beside
+// stress-ng one core can hold twice the runnable threads of the other: the
+// burner got 0.41 CPU s while the reference got 1.07 s in the same 2 s. On
+// one run queue the scheduler shares a core evenly between equal threads,
+// so the reference is what the burner should get. An agent that does not
 // burn gets next to nothing.
 func TestCPU(t *testing.T) {
 	p := startAgent(t, newNetns(t), agentOpts{})
