@@ -84,10 +84,10 @@ func startCluster(t testing.TB, size int, flags ...string) *testCluster {
 
 // startUnilateral starts a two-node cluster with unilateral election one
 // node at a time, and returns it with its primary and that primary's
-// status. Started together, on a
-// busy machine both nodes can promote before either hears the other (seen:
-// 10 ms apart), and unilateral election never heals that split: it is what
-// the setting exists to show, so a test that wants a split must make it.
+// status. Started together, on a busy machine both nodes can promote before
+// either hears the other (seen: 10 ms apart), and unilateral election never
+// heals that split: it is what the setting exists to show, so a test that
+// wants a split must make it.
 func startUnilateral(t testing.TB, flags ...string) (*testCluster, int, Status) {
 	t.Helper()
 	c := newCluster(t, 2, flags...)
