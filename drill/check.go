@@ -12,6 +12,7 @@ import (
 	"github.com/hadrill/hadrill/checker"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/results/runreport"
 	"github.com/hadrill/hadrill/scenarios"
 )
 
@@ -202,7 +203,7 @@ func writeVerdictFiles(dir results.RunDir, v *results.Verdict, rep checker.Repor
 			return fmt.Errorf("write linearizability visualization: %w", err)
 		}
 	}
-	if err := results.WriteRunReport(dir, v, h.Ops, h.Torn); err != nil {
+	if err := runreport.WriteChecked(dir, v, h.Ops, h.Torn); err != nil {
 		return err
 	}
 	return results.WriteSummary(dir)

@@ -55,7 +55,7 @@ type RunOptions struct {
 	Observer Observer
 }
 
-// Observer watches a run as it happens; results.Metrics implements it.
+// Observer watches a run as it happens; metrics.Exporter (results/metrics) implements it.
 type Observer interface {
 	ObserveOp(op history.Op, latency time.Duration)
 	SetPrimary(node string)

@@ -3,9 +3,10 @@ package results
 import (
 	"encoding/xml"
 	"fmt"
-	"github.com/hadrill/hadrill/checker"
 	"sort"
 	"strings"
+
+	"github.com/hadrill/hadrill/checker"
 )
 
 // JUnit is the subset of the JUnit XML schema that CI systems (Jenkins,
@@ -98,7 +99,7 @@ func WriteJUnit(dir RunDir, v *Verdict) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(dir.File(JUnitFile), b)
+	return WriteFileAtomic(dir.File(JUnitFile), b)
 }
 
 func checkText(c checker.Check) string {

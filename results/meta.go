@@ -45,7 +45,7 @@ func WriteMeta(dir RunDir, m Meta) error {
 	if err != nil {
 		return fmt.Errorf("encode run meta: %w", err)
 	}
-	return writeAtomic(dir.File(MetaFile), append(b, '\n'))
+	return WriteFileAtomic(dir.File(MetaFile), append(b, '\n'))
 }
 
 // ReadMeta reads run.json. A run folder without one (a crash before the run

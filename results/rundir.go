@@ -1,7 +1,10 @@
-// Package results owns what a run leaves behind: the run folder, the
-// verdict, and the reports built from one run or many. Everything here reads
-// and writes files; nothing talks to a cluster, so reports can be rebuilt
-// offline from saved runs.
+// Package results owns the run folder and what a run records in it: the
+// folder's layout, the verdict, run.json, the environment findings that make
+// a verdict unknown, JUnit and the Markdown summary, and finding saved runs
+// again (each counted once) with the readings that statistics over runs
+// take from their verdicts. Everything here reads and writes files of run
+// folders; nothing talks to a cluster. Reports over one run or many, the
+// comparison and the Prometheus metrics are in the packages below it.
 package results
 
 import (

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/hadrill/hadrill/results/internal/render"
 )
 
 // summaryMaxFaults bounds the fault lines of summary.md, so that a
@@ -28,14 +30,14 @@ func WriteSummary(dir RunDir) error {
 	fmt.Fprintf(&b, "Seed %d, duration %.1f s, started %s", v.Seed, v.DurationSeconds,
 		v.Started.UTC().Format(time.RFC3339))
 	if v.System != "" {
-		fmt.Fprintf(&b, ", system %s", mdCell(v.System))
+		fmt.Fprintf(&b, ", system %s", render.MarkdownCell(v.System))
 	}
 	if v.Interrupted {
 		b.WriteString(", **interrupted**")
 	}
 	fmt.Fprintf(&b, ". Ops: %d total, %d ok, %d fail, %d info.\n\n", v.Ops.Total, v.Ops.OK, v.Ops.Fail, v.Ops.Info)
 	b.WriteString("| check | result | value | target | detail |\n|---|---|---|---|---|\n")
-	for _, r := range checkRows(v.Checks) {
+	for _, r := range render.CheckRows(v.Checks) {
 		unit := ""
 		if r.Unit != "" && r.Unit != "ratio" {
 			unit = " " + r.Unit
@@ -44,12 +46,12 @@ func WriteSummary(dir RunDir) error {
 		if target != "–" {
 			target += unit
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s%s | %s | %s |\n", r.Name, r.Result, mdCell(r.Value), unit, target,
-			mdCell(truncate(r.Detail, summaryDetailLen)))
+		fmt.Fprintf(&b, "| %s | %s | %s%s | %s | %s |\n", r.Name, r.Result, render.MarkdownCell(r.Value), unit, target,
+			render.MarkdownCell(render.Truncate(r.Detail, summaryDetailLen)))
 	}
 	writeSummaryFaults(&b, v.Faults)
 	fmt.Fprintf(&b, "\nFull report: `%s`\n", dir.File(ReportFile))
-	return writeAtomic(dir.File(SummaryFile), b.Bytes())
+	return WriteFileAtomic(dir.File(SummaryFile), b.Bytes())
 }
 
 // writeSummaryFaults lists the faults, one line each, up to a bound.
@@ -68,29 +70,14 @@ func writeSummaryFaults(b *bytes.Buffer, faults []FaultRecord) {
 		if len(f.Nodes) > 0 {
 			nodes = " (" + strings.Join(f.Nodes, ", ") + ")"
 		}
-		fmt.Fprintf(b, "- %s %s%s at %s s, effective %s s, healed %s s", mdCell(f.Kind), mdCell(f.Target),
-			mdCell(nodes), formatValue(f.Requested, "seconds"), optSeconds(f.Effective), optSeconds(f.Healed))
+		fmt.Fprintf(b, "- %s %s%s at %s s, effective %s s, healed %s s", render.MarkdownCell(f.Kind), render.MarkdownCell(f.Target),
+			render.MarkdownCell(nodes), render.FormatValue(f.Requested, "seconds"), render.OptSeconds(f.Effective), render.OptSeconds(f.Healed))
 		if f.RTO != nil {
-			fmt.Fprintf(b, ", RTO %s s", formatValue(*f.RTO, "seconds"))
+			fmt.Fprintf(b, ", RTO %s s", render.FormatValue(*f.RTO, "seconds"))
 		}
 		if len(f.Errors) > 0 {
 			fmt.Fprintf(b, ", **%d error(s)**", len(f.Errors))
 		}
 		b.WriteString("\n")
 	}
-}
-
-// mdCell makes text safe inside a Markdown table cell.
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	return strings.ReplaceAll(s, "|", `\|`)
-}
-
-// truncate shortens s to n runes, marking the cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"fmt"
@@ -6,29 +6,31 @@ import (
 	"testing"
 
 	"github.com/hadrill/hadrill/checker"
+	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/results/internal/fakerun"
 )
 
 func TestWriteSummaryFitsAComment(t *testing.T) {
-	r := defaultRun(t0)
+	r := fakerun.Default(fakerun.T0)
 	r.Lost = 3
 	r.Checks = map[string]checker.Check{checker.CheckLinearizability: {Result: checker.Fail,
 		Detail: strings.Repeat("key k1 | read saw a value never written; ", 20)}}
-	dir := r.write(t, t.TempDir())
+	dir := r.Write(t, t.TempDir())
 	// A long schedule must not make the summary long.
-	v, err := ReadVerdict(dir.Path)
+	v, err := results.ReadVerdict(dir.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i < 30; i++ {
-		v.Faults = append(v.Faults, FaultRecord{ID: i, Kind: "pause", Target: fmt.Sprintf("n%d", i%3+1), Requested: float64(i)})
+		v.Faults = append(v.Faults, results.FaultRecord{ID: i, Kind: "pause", Target: fmt.Sprintf("n%d", i%3+1), Requested: float64(i)})
 	}
-	if err := WriteVerdict(dir, v); err != nil {
+	if err := results.WriteVerdict(dir, v); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteSummary(dir); err != nil {
+	if err := results.WriteSummary(dir); err != nil {
 		t.Fatal(err)
 	}
-	md := readFile(t, dir.File(SummaryFile))
+	md := fakerun.ReadFile(t, dir.File(results.SummaryFile))
 	lines := strings.Split(strings.TrimSpace(md), "\n")
 	if len(lines) > 40 {
 		t.Errorf("summary.md has %d lines, want at most 40:\n%s", len(lines), md)

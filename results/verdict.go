@@ -106,7 +106,7 @@ func WriteVerdict(dir RunDir, v *Verdict) error {
 	if err != nil {
 		return fmt.Errorf("encode verdict: %w", err)
 	}
-	return writeAtomic(dir.File(VerdictFile), append(b, '\n'))
+	return WriteFileAtomic(dir.File(VerdictFile), append(b, '\n'))
 }
 
 // ReadVerdict reads a run's verdict.json.
@@ -122,7 +122,10 @@ func ReadVerdict(runDir string) (*Verdict, error) {
 	return &v, nil
 }
 
-func writeAtomic(path string, b []byte) error {
+// WriteFileAtomic writes a file of a run folder, or a report, through a
+// temporary file and a rename, so that a reader (CI, a dashboard, a
+// concurrent report) never sees half of it.
+func WriteFileAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/results/compare"
 )
 
 func init() { subcommands = append(subcommands, newCompareCmd) }
@@ -68,9 +69,9 @@ func compareRuns(stdout, stderr io.Writer, baseline, candidate string, f compare
 		return badInput(fmt.Errorf("candidate: %w", err))
 	}
 	fmt.Fprintf(stderr, "hadrill: comparing %d baseline runs with %d candidate runs\n", len(base), len(cand))
-	c, err := results.Compare(base, cand, opt)
+	c, err := compare.Runs(base, cand, opt)
 	if err != nil {
-		if errors.Is(err, results.ErrNothingToCompare) {
+		if errors.Is(err, compare.ErrNothingToCompare) {
 			return badInput(err)
 		}
 		return err
@@ -79,7 +80,7 @@ func compareRuns(stdout, stderr io.Writer, baseline, candidate string, f compare
 		return fmt.Errorf("print comparison: %w", err)
 	}
 	if f.out != "" {
-		if err := results.WriteComparison(f.out, c); err != nil {
+		if err := c.WriteFile(f.out); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "hadrill: wrote %s\n", f.out)
@@ -92,15 +93,15 @@ func compareRuns(stdout, stderr io.Writer, baseline, candidate string, f compare
 }
 
 // options validates the flags.
-func (f compareFlags) options() (results.CompareOptions, error) {
+func (f compareFlags) options() (compare.Options, error) {
 	t, err := parseThreshold(f.threshold)
 	if err != nil {
-		return results.CompareOptions{}, err
+		return compare.Options{}, err
 	}
 	if !(f.alpha > 0 && f.alpha < 1) {
-		return results.CompareOptions{}, fmt.Errorf("--alpha must be between 0 and 1, got %g", f.alpha)
+		return compare.Options{}, fmt.Errorf("--alpha must be between 0 and 1, got %g", f.alpha)
 	}
-	return results.CompareOptions{Threshold: t, Alpha: f.alpha, Seed: f.seed}, nil
+	return compare.Options{Threshold: t, Alpha: f.alpha, Seed: f.seed}, nil
 }
 
 // parseThreshold reads "10%" or "0.1" as 0.1.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/results/drillreport"
 )
 
 func init() { subcommands = append(subcommands, newReportCmd) }
@@ -65,9 +66,9 @@ func drillReport(stdout, stderr io.Writer, paths []string, f reportFlags) error 
 			return badInput(fmt.Errorf("%w since %s", results.ErrNoRuns, f.since))
 		}
 	}
-	fmt.Fprintf(stderr, "hadrill: %d runs found; simulating %d periods per scenario\n", len(runs), results.DefaultSimulations)
-	d := results.BuildDrill(runs, opt)
-	if err := results.WriteDrillReport(f.out, d); err != nil {
+	fmt.Fprintf(stderr, "hadrill: %d runs found; simulating %d periods per scenario\n", len(runs), drillreport.DefaultSimulations)
+	d := drillreport.Build(runs, opt)
+	if err := drillreport.Write(f.out, d); err != nil {
 		return err
 	}
 	for _, s := range d.Scenarios {
@@ -80,8 +81,8 @@ func drillReport(stdout, stderr io.Writer, paths []string, f reportFlags) error 
 }
 
 // options validates the flags into drill options.
-func (f reportFlags) options() (results.DrillOptions, error) {
-	opt := results.DrillOptions{FailuresPerYear: f.failuresPerYear, Years: f.years, Seed: f.seed}
+func (f reportFlags) options() (drillreport.Options, error) {
+	opt := drillreport.Options{FailuresPerYear: f.failuresPerYear, Years: f.years, Seed: f.seed}
 	switch {
 	case f.out == "":
 		return opt, errors.New("-o FILE is required (.html, or .md for Markdown)")

@@ -12,6 +12,7 @@ import (
 	"github.com/hadrill/hadrill/checker"
 	"github.com/hadrill/hadrill/drill"
 	"github.com/hadrill/hadrill/results"
+	"github.com/hadrill/hadrill/results/metrics"
 	"github.com/hadrill/hadrill/scenarios"
 )
 
@@ -126,7 +127,7 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 
 // runOne runs one scenario with a progress line and prints its summary.
 func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf metricsFlags, stdout, stderr io.Writer) (*results.Verdict, error) {
-	m := results.NewMetrics(s.Name)
+	m := metrics.New(s.Name)
 	if mf.addr != "" {
 		mctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -175,7 +176,7 @@ func runError(ctx context.Context, err error) error {
 
 // exportMetrics records the verdict in the metrics and sends them where the
 // flags ask.
-func exportMetrics(ctx context.Context, m *results.Metrics, v *results.Verdict, mf metricsFlags) error {
+func exportMetrics(ctx context.Context, m *metrics.Exporter, v *results.Verdict, mf metricsFlags) error {
 	m.Finish(v)
 	var errs []error
 	if mf.pushgateway != "" {
