@@ -33,12 +33,15 @@ func newCompareCmd() *cobra.Command {
 folder, a scenario folder, a run folder, or several of them separated by
 commas), groups them by scenario (two single-scenario sides are compared
 whatever their names), and for RTO, lost writes, availability, write latency
-p99 and each check's pass rate prints both medians, the difference with a
+p99, each check's pass rate and the verdict's prints both medians, the difference with a
 seeded bootstrap confidence interval, and a Mann–Whitney U test.
 
 A metric regresses when the candidate is worse by more than --threshold of
 the baseline (or the metric's absolute floor) and p < --alpha. A check that
-passes in every baseline run and fails in any candidate run always regresses.
+passes in every baseline run and fails in any candidate run always regresses,
+and so does a check (or the verdict) decided in the baseline and unknown in a
+larger share of candidate runs: a candidate that can no longer be checked
+has not passed. An aborted run counts as a failed one.
 Exit 0 with no regression, 1 with one, 2 on bad input.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
