@@ -32,6 +32,7 @@ type EnvFinding struct {
 	Detail string `json:"detail"`
 }
 
+// Error says what broke, and where, in one line for logs and check details.
 func (f *EnvFinding) Error() string {
 	if f.Node == "" {
 		return "environment: " + f.Kind + ": " + f.Detail

@@ -157,7 +157,8 @@ func insertShades(svg string, rects []shadeRect) string {
 	return b.String()
 }
 
-// HexColor is an opaque colour's SVG notation.
+// HexColor is an opaque colour's SVG notation, as the plots write it, so
+// that a reader of the SVG (or a test) can find a series by its colour.
 func HexColor(c color.NRGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
 
 // NewTimePlot starts a plot over [0, end] seconds of a run, with the common
