@@ -148,6 +148,8 @@ var (
 	// path written before it.
 	designRE = regexp.MustCompile(`[\w./-]*(?:(?:DESIGN|CONTRACTS)\.md|docs/[\w./-]*\.md)`)
 	codeRE   = regexp.MustCompile("`[^`]*`")
+	// linkTextRE is a whole Markdown link, its target captured.
+	linkTextRE = regexp.MustCompile(`\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
 )
 
 // anchor is GitHub's id for a heading: lower case, punctuation dropped,
@@ -243,6 +245,9 @@ func (r resolver) badLinks(name, text string) []string {
 func (r resolver) badMentions(name, text string) []string {
 	var out []string
 	for i, l := range strings.Split(text, "\n") {
+		// A link's text names its target ("[CONTRACTS.md](../CONTRACTS.md)"):
+		// only the target, which says where the file is, is judged.
+		l = linkTextRE.ReplaceAllString(l, "($1)")
 		for _, m := range designRE.FindAllString(l, -1) {
 			p, ok := r.resolve(name, m)
 			if ok {
@@ -360,6 +365,8 @@ func TestCheckersCatchPlantedProblems(t *testing.T) {
 		{"bare DESIGN.md from a Go file", "cmd/hadrill/exit.go", "// Exit codes of the CLI contract (DESIGN.md).\n", r.badMentions, 1},
 		{"docs/DESIGN.md from a Go file", "cmd/hadrill/exit.go", "// Exit codes of the CLI contract (docs/DESIGN.md).\n", r.badMentions, 0},
 		{"missing docs page", "cmd/hadrill/exit.go", "// see docs/exit-codes.md\n", r.badMentions, 1},
+		{"link text naming its target", "docs/systems/etcd.md", "see [DESIGN.md](../DESIGN.md#floors)\n", r.badMentions, 0},
+		{"link text with a bad target", "docs/systems/etcd.md", "see [DESIGN.md](DESIGN.md)\n", r.badMentions, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
