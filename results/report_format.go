@@ -10,7 +10,7 @@ import (
 	"github.com/hadrill/hadrill/checker"
 )
 
-// checkOrder is the order checks are listed in, the order docs/DESIGN.md
+// checkOrder is the order checks are listed in, the order DESIGN.md
 // introduces them; other checks follow by name.
 var checkOrder = []string{
 	checker.CheckLinearizability, checker.CheckRTO, checker.CheckRPO, checker.CheckAvailability, checker.CheckFaults,
