@@ -45,7 +45,7 @@ func Merge(rs ...Result) Result {
 }
 
 // Check is one entry of verdict.json's "checks" object. Its JSON form is
-// exactly DESIGN.md's:
+// exactly docs/DESIGN.md's:
 //
 //	{"result":"pass","value":2.41,"target":5,"unit":"seconds","per_fault":[2.41]}
 //	{"result":"pass","value":0,"target":0,"unit":"writes","window_seconds":0}
@@ -83,7 +83,7 @@ type Check struct {
 // check is unbounded, and writes PerFault as [] when it was measured over no
 // faults, so a reader can tell "no value" from "infinitely large".
 func (c Check) MarshalJSON() ([]byte, error) {
-	// The field order is DESIGN.md's, so that verdicts diff cleanly.
+	// The field order is docs/DESIGN.md's, so that verdicts diff cleanly.
 	out := struct {
 		Result        Result   `json:"result"`
 		Value         any      `json:"value,omitempty"`

@@ -26,7 +26,7 @@ func TestMerge(t *testing.T) {
 	}
 }
 
-// TestCheckJSON pins the verdict.json forms of DESIGN.md, and the unbounded
+// TestCheckJSON pins the verdict.json forms of docs/DESIGN.md, and the unbounded
 // and detail extensions.
 func TestCheckJSON(t *testing.T) {
 	for _, tc := range []struct {

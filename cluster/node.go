@@ -21,7 +21,7 @@ import (
 
 // Node is one member of a running cluster: a handle on its container that the
 // fault injector and the workload share. Its methods act on the container
-// through the Docker API, from outside the node's process, as DESIGN.md
+// through the Docker API, from outside the node's process, as docs/DESIGN.md
 // requires of faults. A Node is safe for concurrent use.
 type Node struct {
 	name    string

@@ -35,7 +35,7 @@ const (
 
 // LedgerPrefix starts every write-once ledger key (ledger-<process>-<seq>).
 // Nothing ever overwrites such a key, so a missing one at the end is a lost
-// write (DESIGN.md, RPO).
+// write (docs/DESIGN.md, RPO).
 const LedgerPrefix = "ledger-"
 
 // Op is one event of the history: an invocation or its completion. An

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// File names inside a run folder (DESIGN.md, "Result folder").
+// File names inside a run folder (docs/DESIGN.md, "Result folder").
 const (
 	ScenarioFile  = "scenario.yaml"
 	HistoryFile   = "history.jsonl"

@@ -12,7 +12,7 @@ import (
 )
 
 // Verdict is verdict.json: the machine-readable outcome of one run. The
-// field names are fixed by DESIGN.md; other tools rely on them. Fields past
+// field names are fixed by docs/DESIGN.md; other tools rely on them. Fields past
 // those are additions, never renames.
 type Verdict struct {
 	Scenario        string                   `json:"scenario"`

@@ -254,7 +254,7 @@ type Targets struct {
 	// Availability is the least allowed fraction of ok operations, 0..1.
 	Availability *float64 `yaml:"availability,omitempty"`
 	// SettleWindow is how long a success run must last to end an outage
-	// when RTO is measured (DESIGN.md). Default 1s.
+	// when RTO is measured (docs/DESIGN.md). Default 1s.
 	SettleWindow Duration `yaml:"settle_window"`
 }
 

@@ -28,7 +28,7 @@ const finalAttemptTimeout = 2 * time.Second
 // primary after the faults were healed.
 const finalRetryPause = 100 * time.Millisecond
 
-// FinalRead is the read-back phase RPO rests on (DESIGN.md, RPO). Call it
+// FinalRead is the read-back phase RPO rests on (docs/DESIGN.md, RPO). Call it
 // after Run, once every fault is healed. It scans the ledger keys once on
 // the primary (GET /kv?prefix=ledger- for hakv), retrying across nodes until
 // a primary answers or wait has passed, then records one final_read op pair

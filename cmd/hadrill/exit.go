@@ -9,7 +9,7 @@ import (
 	"github.com/hadrill/hadrill/cluster"
 )
 
-// Exit codes of the CLI contract (DESIGN.md).
+// Exit codes of the CLI contract (docs/DESIGN.md).
 const (
 	exitOK          = 0
 	exitFailed      = 1 // a target missed or a check failed
