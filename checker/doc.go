@@ -86,6 +86,8 @@
 //
 // # RTO
 //
+// This section is the one definition of RTO; the code (rto.go) refers to it.
+//
 // RTO is measured for each disruptive fault from t_f, the moment it took
 // effect on its first node. Only write-type operations invoked at or after
 // t_f count, in invocation order. A cas answered 412 counts as a success
@@ -99,33 +101,65 @@
 // cut short by the end of the run counts as settled if it had already lasted
 // S, and as unsettled otherwise.
 //
-//	writes, by invocation:  ok ok | FAIL INFO ok ok FAIL FAIL | ok ok ok ok ok ...
-//	                              t_f                         t_r
-//	                              |<-------- outage --------->|<-- success run, lasts >= S -->
+//	writes, by invocation:  ok ok | FAIL INFO ok ok FAIL FAIL | ok ok ok ...(>= S) | FAIL FAIL FAIL | ok ok ok ...(>= S)
+//	                              t_f                         t_r1                 s2               t_r2
+//	                              |<------ outage 1 --------->|                    |<- outage 2 --->|
 //	                                          \___/
 //	                            a burst shorter than S is merged into the outage
-//	RTO = t_r - t_f
+//	RTO = max(t_r1 - t_f, t_r2 - s2)
 //
-// The outage starts at the first failed or indeterminate write. A write
-// counts from its invocation, so a write that times out much later is part of
-// the outage from the moment it was sent. Success runs shorter than S inside
-// the outage are merged into it. t_r is the start of the first settled success
-// run after the outage began, and RTO = t_r − t_f. There are four cases:
-//   - If a settled success run comes before any failed or indeterminate
-//     write, or if no write after t_f failed at all, the fault caused no
+// A fault can cause several outages: an isolated primary that serves until
+// its lease runs out and then stops, or a node that rejoins when the fault
+// is healed and deposes the leader elected without it (etcd 3.4 without
+// pre-vote). So every outage inside the fault's window is measured:
+//   - An outage is a stretch of failed or indeterminate writes, in which
+//     success runs shorter than S are merged. A write counts from its
+//     invocation, so a write that times out much later is part of the
+//     outage from the moment it was sent.
+//   - It ends at its recovery t_r: the completion of the first ok write of
+//     the first settled success run after it began (the earliest
+//     acknowledgement of that run). Its length is t_r minus its start.
+//   - The first outage, one that begins before any settled success run
+//     after t_f, starts at t_f: the cluster has not served settled writes
+//     since the fault took effect, so the whole span is downtime, however
+//     late the first failed write was invoked. It is found wherever that
+//     write falls, as RTO always was.
+//   - Every later outage (and a first one that follows a settled run, such
+//     as a lease running out) starts at the invocation of its first failed
+//     or indeterminate write. That is the first instant the history shows
+//     the cluster asked and not serving. The acknowledgement of the last ok
+//     write before it is no better: with concurrent clients it can come
+//     after that invocation, and what lies between is the client's idle
+//     time, not evidence. The failed write's completion is worse: for a
+//     timeout it comes a whole client timeout later.
+//   - Such an outage belongs to the fault only if that first failed write
+//     was invoked before the fault's window closes: when it was healed
+//     (history.Fault.Healed) plus S, or never for a fault that was not
+//     healed. Later failures are another fault's, or nobody's.
+//   - Its cause is the fault's effect, or its heal when the outage started
+//     at or after the heal was requested (history.Fault.HealRequested, or
+//     Healed when no request was recorded): a node rejoining the cluster.
+//
+// The fault's RTO is the length of its longest outage. There are four
+// cases:
+//   - If no write after t_f failed inside the window, the fault caused no
 //     outage and RTO = 0.
-//   - If no settled run follows the outage before the run ends, RTO is
-//     unbounded. The check fails, and verdict.json shows "value": null,
-//     "unbounded": true, with a null entry in per_fault.
+//   - If an outage has no settled run after it before the run ends, it is
+//     unrecovered and RTO is unbounded. The check fails, and verdict.json
+//     shows "value": null, "unbounded": true, with a null entry in per_fault.
 //   - If no write was invoked after t_f, there is no evidence either way, and
 //     that fault's RTO is Unknown.
-//   - Each fault is measured until the end of the run, so an overlapping later
-//     fault can lengthen an earlier fault's RTO.
+//   - Each outage is followed until it ends, even past the window, so an
+//     overlapping later fault can lengthen an earlier fault's outage.
 //
-// The value is the largest RTO. per_fault lists each disruptive fault's RTO in
-// fault order. The check fails when any fault's RTO is above the target or
-// unbounded. With no disruptive fault, the value is left out and per_fault is
-// [].
+// The value is the largest RTO. per_fault lists each disruptive fault's RTO
+// in fault order, and outages, in the same order, each fault's outages:
+// start, end and length (end and length null, and "unbounded": true, when
+// unrecovered), first_failed (the invocation of its first failed write)
+// and cause ("effect" or "heal"), in seconds since the run's start. The
+// check fails when any fault's RTO is above the target or unbounded, and
+// Detail names the outage that did it. With no disruptive fault, the value
+// is left out and per_fault and outages are [].
 //
 // # RPO
 //

@@ -16,7 +16,7 @@ import (
 func load(t testing.TB, name string, faults ...string) Input {
 	t.Helper()
 	ops, torn, err := history.ReadFile[history.Op](filepath.Join("testdata", name+".history.jsonl"))
-	if err != nil || torn {
+	if err != nil || torn != nil {
 		t.Fatalf("read history %s: torn=%v err=%v", name, torn, err)
 	}
 	fname := name

@@ -77,7 +77,7 @@ func TestLinearizability(t *testing.T) {
 		{
 			// process 0 gets an info and then invokes again.
 			name: "process reused after info", fixture: "lin-info-reused", required: true, want: Unknown,
-			detail: []string{"breaks the recorder's contract", "process 0 invoked again after an indeterminate result at index 1"},
+			detail: []string{"breaks the recorder's contract", "event 3: process: process 0 invoked again after an indeterminate result on event 2 (index 1)"},
 		},
 		{
 			name: "empty history", fixture: "empty", required: true, want: Unknown, detail: []string{"no operations to check"},
@@ -123,7 +123,7 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{"sequential", []history.Op{inv(0, 0, history.Write, "x", 1), done(1, 0, history.OK, history.Write, "x", 2), inv(2, 0, history.Read, "x", 3)}, ""},
-		{"two open", []history.Op{inv(0, 0, history.Write, "x", 1), inv(1, 0, history.Read, "x", 2)}, "process 0 invoked again while index 0 was open"},
+		{"two open", []history.Op{inv(0, 0, history.Write, "x", 1), inv(1, 0, history.Read, "x", 2)}, "event 2: process: process 0 invoked again while its invocation on event 1 (index 0) was open"},
 		{"orphan completion", []history.Op{done(0, 3, history.OK, history.Read, "x", 1)}, "ok of process 3, which has no open invocation"},
 		{"mismatched completion", []history.Op{inv(0, 0, history.Write, "x", 1), done(1, 0, history.OK, history.Read, "x", 2)}, "ok read(x) completes write(x)"},
 		{"completion before invocation", []history.Op{inv(0, 0, history.Write, "x", 5), done(1, 0, history.OK, history.Write, "x", 2)}, "completes before its invocation"},

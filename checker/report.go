@@ -46,6 +46,9 @@ type FaultReport struct {
 	Disruptive bool     `json:"disruptive"`
 	RTO        *float64 `json:"rto,omitempty"`
 	Unbounded  bool     `json:"unbounded,omitempty"`
+	// Outages are the outages RTO found for a disruptive fault (the
+	// longest is its RTO), for reports that list them.
+	Outages []OutageRecord `json:"outages,omitempty"`
 	// Availability inside the fault window, nil when no operation was
 	// invoked in it.
 	Availability *float64 `json:"availability"`
@@ -148,6 +151,9 @@ func faultReports(in Input, opt Options, rto RTOResult, avail AvailabilityResult
 			fr.RTO = f64(seconds(int64(r.RTO)))
 		} else if ok {
 			fr.Unbounded = r.Unbounded
+		}
+		if r, ok := recovery[f.ID]; ok && len(r.Outages) > 0 {
+			fr.Outages = outageRecords(r.Outages)
 		}
 		w := avail.Faults[i]
 		fr.Availability, fr.OK, fr.Total = w.Ratio, w.OK, w.Total

@@ -29,7 +29,8 @@ func TestRunCleanOutage(t *testing.T) {
 		`"faults":{"result":"pass"},` +
 		`"linearizability":{"result":"pass"},` +
 		`"rpo":{"result":"pass","value":0,"target":0,"unit":"writes","window_seconds":0,"window_target_seconds":0},` +
-		`"rto":{"result":"pass","value":2.5,"target":5,"unit":"seconds","per_fault":[2.5]}}`
+		`"rto":{"result":"pass","value":2.5,"target":5,"unit":"seconds","per_fault":[2.5],` +
+		`"outages":[[{"start":10,"end":12.5,"length":2.5,"first_failed":10.1,"cause":"effect"}]]}}`
 	if string(got) != want {
 		t.Errorf("checks:\n got %s\nwant %s", got, want)
 	}

@@ -71,6 +71,9 @@ type Check struct {
 	// target, both in seconds.
 	WindowSeconds *float64 `json:"window_seconds,omitempty"`
 	WindowTarget  *float64 `json:"window_target_seconds,omitempty"`
+	// Outages lists, for RTO, each disruptive fault's outages in fault
+	// order (parallel to PerFault): [] for a fault that caused none.
+	Outages [][]OutageRecord `json:"outages,omitempty"`
 	// Unbounded is set when Value has no finite bound: an RTO whose fault
 	// was never recovered from before the run ended.
 	Unbounded bool `json:"unbounded,omitempty"`
@@ -80,8 +83,8 @@ type Check struct {
 }
 
 // MarshalJSON writes Value as null (rather than leaving it out) when the
-// check is unbounded, and writes PerFault as [] when it was measured over no
-// faults, so a reader can tell "no value" from "infinitely large".
+// check is unbounded, and writes PerFault and Outages as [] when they were
+// measured over no faults, so a reader can tell "no value" from "infinitely large".
 func (c Check) MarshalJSON() ([]byte, error) {
 	// The field order is docs/DESIGN.md's, so that verdicts diff cleanly.
 	out := struct {
@@ -90,6 +93,7 @@ func (c Check) MarshalJSON() ([]byte, error) {
 		Target        *float64 `json:"target,omitempty"`
 		Unit          string   `json:"unit,omitempty"`
 		PerFault      any      `json:"per_fault,omitempty"`
+		Outages       any      `json:"outages,omitempty"`
 		WindowSeconds *float64 `json:"window_seconds,omitempty"`
 		WindowTarget  *float64 `json:"window_target_seconds,omitempty"`
 		Unbounded     bool     `json:"unbounded,omitempty"`
@@ -108,7 +112,23 @@ func (c Check) MarshalJSON() ([]byte, error) {
 	if c.PerFault != nil {
 		out.PerFault = c.PerFault
 	}
+	if c.Outages != nil {
+		out.Outages = c.Outages
+	}
 	return json.Marshal(out)
+}
+
+// OutageRecord is one outage in verdict.json (Check.Outages), in seconds
+// since the run's start; the package documentation (RTO) defines each
+// instant. End and Length are null for an outage that had not ended when
+// the run did, which is then Unbounded.
+type OutageRecord struct {
+	Start       float64     `json:"start"`
+	End         *float64    `json:"end"`
+	Length      *float64    `json:"length"`
+	FirstFailed float64     `json:"first_failed"`
+	Cause       OutageCause `json:"cause"`
+	Unbounded   bool        `json:"unbounded,omitempty"`
 }
 
 // f64 returns a pointer to v, for the optional numbers of Check.

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func TestRTO(t *testing.T) {
 			// 10.1 to 14.1, then one ok 14.5→14.6; the run ends at 15.0, so
 			// that success run lasts 0.4 s < settle: no recovery.
 			name: "no recovery before the end", fixture: "rto-unbounded", end: 15, target: dur(5 * time.Second),
-			want: Fail, perFault: []time.Duration{-1}, value: -1, detail: "no recovery before the run ended (outage from 10.100s)",
+			want: Fail, perFault: []time.Duration{-1}, value: -1, detail: "no recovery before the run ended (outage 1 of 1, after the fault took effect: from 10.000s, first failed write 10.100s)",
 		},
 		{
 			name: "unbounded without a target still passes", fixture: "rto-unbounded", end: 15,
@@ -62,9 +63,11 @@ func TestRTO(t *testing.T) {
 		},
 		{
 			// With a settle window of 0.9 s the same burst counts as the
-			// recovery: t_r = 11.05.
+			// recovery: outage 1 is 10.0→11.05. The failures from 12.0
+			// are then a second outage (the kill is healed at 12.8, so the
+			// window is open), 12.0→13.2, and the longer: RTO 1.2 s.
 			name: "flapping, short settle", fixture: "rto-flapping", end: 16, opt: Options{Settle: 900 * time.Millisecond},
-			want: Pass, perFault: []time.Duration{1050 * time.Millisecond}, value: 1.05,
+			want: Pass, perFault: []time.Duration{1200 * time.Millisecond}, value: 1.2,
 		},
 		{
 			// kill at 10.0; fails until 13.1, ok 13.5→13.7, 14.0, 14.5; the
@@ -108,6 +111,30 @@ func TestRTO(t *testing.T) {
 			want: Pass, perFault: []time.Duration{}, value: -1, detail: "no disruptive fault",
 		},
 		{
+			// partition of follower n3 at 10.0, healed at 20.0 (the etcd 3.4
+			// case: the follower deposes the leader when it rejoins). Writes
+			// every 0.2 s: fail 10.2, 10.4, ok 10.6→10.76 on (outage 1, 0.76
+			// s); fail 20.2 to 22.2, ok 22.4→22.56 on (outage 2, 2.36 s).
+			// The fault's RTO is the longer, the second.
+			name: "second outage after the heal is longer", fixture: "rto-heal-longer", end: 26, target: dur(2 * time.Second),
+			want: Fail, perFault: []time.Duration{2360 * time.Millisecond}, value: 2.36,
+			detail: "RTO 2.360s > target 2s (outage 2 of 2, after the heal: from 20.200s",
+		},
+		{
+			// kill at 10.0, restarted (healed) at 15.0: outage 1 10.0→12.56
+			// (2.56 s); at the rejoin fail 15.2, 15.4, ok 15.6→15.76 (0.56
+			// s). A blip at 18.2 comes after the window closed (16.0).
+			name: "short second outage after the heal", fixture: "rto-heal-short", end: 20, target: dur(5 * time.Second),
+			want: Pass, perFault: []time.Duration{2560 * time.Millisecond}, value: 2.56,
+		},
+		{
+			// kill at 10.0, healed at 13.0: outage 1 10.0→11.56, then every
+			// write from 13.2 to the end (16.0) fails.
+			name: "unrecovered second outage", fixture: "rto-heal-unrecovered", end: 16, target: dur(5 * time.Second),
+			want: Fail, perFault: []time.Duration{-1}, value: -1,
+			detail: "no recovery before the run ended (outage 2 of 2, after the heal: from 13.200s",
+		},
+		{
 			name: "no writes after the fault", fixture: "empty", faults: "rto-clean", end: 15, target: dur(5 * time.Second),
 			want: Unknown, perFault: []time.Duration{-2}, value: -1, detail: "no write invoked after the fault",
 		},
@@ -144,13 +171,65 @@ func TestRTO(t *testing.T) {
 	}
 }
 
-// TestRTOOutageStart checks the outage and recovery instants, not only their
-// difference.
-func TestRTOOutageStart(t *testing.T) {
-	in := load(t, "rto-flapping")
+// TestRTOOutages checks every outage a fault caused, with its instants and
+// cause, on the fixtures of TestRTO (whose comments give the times).
+func TestRTOOutages(t *testing.T) {
+	type o struct {
+		start, firstFailed, end float64 // end -1: unrecovered
+		cause                   OutageCause
+	}
+	for _, tc := range []struct {
+		fixture string
+		end     float64
+		want    []o
+	}{
+		{"rto-no-outage", 15, nil},
+		{"rto-flapping", 16, []o{{10, 10.1, 13.2, CauseEffect}}},
+		{"rto-heal-longer", 26, []o{{10, 10.2, 10.76, CauseEffect}, {20.2, 20.2, 22.56, CauseHeal}}},
+		{"rto-heal-short", 20, []o{{10, 10.2, 12.56, CauseEffect}, {15.2, 15.2, 15.76, CauseHeal}}},
+		{"rto-heal-unrecovered", 16, []o{{10, 10.2, 11.56, CauseEffect}, {13.2, 13.2, -1, CauseHeal}}},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			in := load(t, tc.fixture)
+			in.End = sec(tc.end)
+			got := RTO(in, nil, Options{}).Faults[0].Outages
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d outages %+v, want %d", len(got), got, len(tc.want))
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				end, length := int64(0), time.Duration(0)
+				if w.end >= 0 {
+					end, length = sec(w.end), time.Duration(sec(w.end)-sec(w.start))
+				}
+				if g.Start != sec(w.start) || g.FirstFailed != sec(w.firstFailed) || g.End != end ||
+					g.Length != length || g.Unrecovered != (w.end < 0) || g.Cause != w.cause {
+					t.Errorf("outage %d = %+v, want %+v", i+1, g, w)
+				}
+			}
+		})
+	}
+}
+
+// TestRTOOutagesInVerdict checks the rto check's JSON: value and per_fault
+// as before, and each fault's outages in seconds with their cause.
+func TestRTOOutagesInVerdict(t *testing.T) {
+	in := load(t, "rto-heal-unrecovered", "rto-heal-unrecovered")
 	in.End = sec(16)
-	r := RTO(in, nil, Options{}).Faults[0]
-	if !r.Outage || r.OutageStart != sec(10.1) || r.Recovered != sec(13.2) || r.Requested != sec(10) {
-		t.Errorf("got %+v, want outage from 10.1 s, recovered at 13.2 s", r)
+	b, err := json.Marshal(RTO(in, nil, Options{}).Check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"value":null,"unit":"seconds","per_fault":[null],"outages":[[` +
+		`{"start":10,"end":11.56,"length":1.56,"first_failed":10.2,"cause":"effect"},` +
+		`{"start":13.2,"end":null,"length":null,"first_failed":13.2,"cause":"heal","unbounded":true}]],"unbounded":true`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("rto check JSON\n%s\ndoes not contain\n%s", b, want)
+	}
+	in = load(t, "rto-heal-longer")
+	in.End = sec(26)
+	rep := Run(t.Context(), in, Targets{}, Options{})
+	if f := rep.Faults[0]; len(f.Outages) != 2 || *f.Outages[1].Length != 2.36 || f.Outages[1].Cause != CauseHeal || *f.RTO != 2.36 {
+		t.Errorf("fault report %+v, want two outages, the second 2.36 s after the heal", f)
 	}
 }

@@ -103,8 +103,8 @@ func readJSONL[T any](path string) ([]T, error) {
 	if err != nil {
 		return nil, errors.Join(ErrBadRun, err)
 	}
-	if torn {
-		slog.Warn("dropped a torn last line (the run was cut off mid-write)", "file", path)
+	if torn != nil {
+		slog.Warn(torn.String())
 	}
 	return vs, nil
 }
@@ -119,8 +119,8 @@ func readHistory(path string, maxTime int64) (history.Paired, error) {
 	if err != nil {
 		return h, errors.Join(ErrBadRun, err)
 	}
-	if h.Torn {
-		slog.Warn("dropped a torn last line (the run was cut off mid-write)", "file", path)
+	if h.Warning != nil {
+		slog.Warn(h.Warning.String())
 	}
 	return h, nil
 }

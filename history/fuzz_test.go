@@ -43,7 +43,8 @@ func FuzzDecodeOp(f *testing.F) {
 func FuzzReadOperations(f *testing.F) {
 	good := `{"index":0,"process":0,"type":"invoke","f":"read","key":"k","time":1}` + "\n" +
 		`{"index":1,"process":0,"type":"ok","f":"read","key":"k","value":"v","time":2}` + "\n"
-	for _, s := range []string{good, good + `{"index":2,"pro`, good + "{broken\n" + good, "\n\n" + good + "\n", ""} {
+	for _, s := range []string{good, good + `{"index":2,"pro`, good + `{"index":2,"pro` + "\n\n", good + `{"index":2,"pro` + "\n" + good,
+		good + "{broken\n" + good, good + `{"index":2,"colour":1}`, "\n\n" + good + "\n", ""} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -59,8 +60,8 @@ func FuzzReadOperations(f *testing.F) {
 			t.Fatalf("Decode: %v, ReadOperations: %v", werr, gerr)
 		case werr != nil:
 			return
-		case torn != got.Torn || got.Events != len(ops) || !reflect.DeepEqual(Pair(ops), got.Ops):
-			t.Fatalf("Decode: %d events, torn %v; ReadOperations: %d events, torn %v", len(ops), torn, got.Events, got.Torn)
+		case !reflect.DeepEqual(torn, got.Warning) || got.Torn != (torn != nil) || got.Events != len(ops) || !reflect.DeepEqual(Pair(ops), got.Ops):
+			t.Fatalf("Decode: %d events, torn %v; ReadOperations: %d events, torn %v", len(ops), torn, got.Events, got.Warning)
 		}
 	})
 }

@@ -21,39 +21,65 @@ func Pair(ops []Op) []Operation {
 // open invocation of the same process, function and key, no earlier than it
 // was invoked; a process has at most one open invocation; and a process
 // that got an indeterminate answer is retired. The first violation is kept
-// (see Result); pairing goes on regardless, as Pair always did: an
-// invocation while one is open leaves the earlier one unanswered, and a
-// completion with no open invocation is dropped.
+// (see Result) as a *LineError naming the event's line and the field at
+// fault; pairing goes on regardless, as Pair always did: an invocation while
+// one is open leaves the earlier one unanswered, and a completion with no
+// open invocation is dropped.
 type Pairer struct {
 	out     []Operation
-	open    openTable     // process -> position in out
-	retired map[int]int64 // process -> index of its info completion
+	open    openTable     // process -> its open invocation and last completion
+	retired map[int]event // process -> its info completion
+	events  int           // events added so far
+	lines   bool          // AddLine gave file lines, so say "line", not "event"
 	err     error
+}
+
+// event places one event of a history: its line (or position, see
+// LineError) and its index.
+type event struct {
+	line  int
+	index int64
 }
 
 // NewPairer returns a Pairer with room for about n operations.
 func NewPairer(n int) *Pairer {
-	return &Pairer{out: make([]Operation, 0, max(n, 0)), open: openTable{big: map[int]int{}}, retired: map[int]int64{}}
+	return &Pairer{out: make([]Operation, 0, max(n, 0)), open: openTable{big: map[int]slot{}}, retired: map[int]event{}}
 }
 
-// Add takes the next event in history order.
-func (p *Pairer) Add(op *Op) {
+// Add takes the next event in history order. A breach of the contract is
+// placed by the event's 1-based position (see LineError).
+func (p *Pairer) Add(op *Op) { p.add(op, p.events+1) }
+
+// AddLine is Add for an event read from line of a file, so that a breach
+// of the contract names that line; the caller sets the LineError's File.
+func (p *Pairer) AddLine(op *Op, line int) {
+	p.lines = true
+	p.add(op, line)
+}
+
+func (p *Pairer) add(op *Op, line int) {
+	p.events++
+	s, _ := p.open.get(op.Process)
 	if p.err == nil {
-		p.err = p.check(op)
+		if field, err := p.check(op, s); err != nil {
+			p.err = &LineError{Line: line, Field: field, Err: err}
+		}
 	}
 	if op.Type == Invoke {
-		p.open.set(op.Process, len(p.out))
+		s.open, s.line = len(p.out)+1, line
+		p.open.set(op.Process, s)
 		p.out = append(p.out, Operation{Invoke: *op})
 		return
 	}
-	i, ok := p.open.get(op.Process)
-	if !ok {
+	if s.open == 0 {
 		return
 	}
-	p.out[i].Completion = *op
-	p.open.del(op.Process)
+	p.out[s.open-1].Completion = *op
+	s.done, s.doneAt = s.open, line
+	s.open = 0
+	p.open.set(op.Process, s)
 	if op.Type == Info {
-		p.retired[op.Process] = op.Index
+		p.retired[op.Process] = event{line: line, index: op.Index}
 	}
 }
 
@@ -63,75 +89,104 @@ func (p *Pairer) Add(op *Op) {
 // told.
 func (p *Pairer) Result() ([]Operation, error) { return p.out, p.err }
 
-// check tests op against the contract, given the events before it.
-func (p *Pairer) check(op *Op) error {
+// at names a line (or an event's position) in a breach's message.
+func (p *Pairer) at(line int) string {
+	if p.lines {
+		return fmt.Sprintf("line %d", line)
+	}
+	return fmt.Sprintf("event %d", line)
+}
+
+// check tests op against the contract, given the events before it and its
+// process's slot s, and returns the field at fault with the breach.
+func (p *Pairer) check(op *Op, s slot) (string, error) {
 	switch op.F {
 	case Read, Write, CAS, FinalRead:
 	default:
-		return fmt.Errorf("index %d: unknown operation %q", op.Index, op.F)
+		return "f", fmt.Errorf("unknown operation %q", op.F)
 	}
 	if op.Type == Invoke {
-		if i, ok := p.open.get(op.Process); ok {
-			return fmt.Errorf("index %d: process %d invoked again while index %d was open", op.Index, op.Process, p.out[i].Invoke.Index)
+		if s.open > 0 {
+			inv := &p.out[s.open-1].Invoke
+			return "process", fmt.Errorf("process %d invoked again while its invocation on %s (index %d) was open%s",
+				op.Process, p.at(s.line), inv.Index, duplicate(inv, op))
 		}
 		if at, ok := p.retired[op.Process]; ok {
-			return fmt.Errorf("index %d: process %d invoked again after an indeterminate result at index %d", op.Index, op.Process, at)
+			return "process", fmt.Errorf("process %d invoked again after an indeterminate result on %s (index %d)", op.Process, p.at(at.line), at.index)
 		}
-		return nil
+		return "", nil
 	}
 	switch op.Type {
 	case OK, Fail, Info:
 	default:
-		return fmt.Errorf("index %d: unknown event type %q", op.Index, op.Type)
+		return "type", fmt.Errorf("unknown event type %q", op.Type)
 	}
-	i, ok := p.open.get(op.Process)
-	if !ok {
-		return fmt.Errorf("index %d: %s of process %d, which has no open invocation", op.Index, op.Type, op.Process)
+	if s.open == 0 {
+		hint := ""
+		if s.done > 0 {
+			hint = fmt.Sprintf("; its last completion is on %s%s", p.at(s.doneAt), duplicate(&p.out[s.done-1].Completion, op))
+		}
+		return "process", fmt.Errorf("%s of process %d, which has no open invocation%s", op.Type, op.Process, hint)
 	}
-	switch inv := &p.out[i].Invoke; {
-	case inv.F != op.F || inv.Key != op.Key:
-		return fmt.Errorf("index %d: %s %s(%s) completes %s(%s) invoked at index %d", op.Index, op.Type, op.F, op.Key, inv.F, inv.Key, inv.Index)
+	inv := &p.out[s.open-1].Invoke
+	where := fmt.Sprintf("invoked on %s (index %d)", p.at(s.line), inv.Index)
+	switch {
+	case inv.F != op.F:
+		return "f", fmt.Errorf("%s %s(%s) completes %s(%s) %s", op.Type, op.F, op.Key, inv.F, inv.Key, where)
+	case inv.Key != op.Key:
+		return "key", fmt.Errorf("%s %s(%s) completes %s(%s) %s", op.Type, op.F, op.Key, inv.F, inv.Key, where)
 	case op.Time < inv.Time:
-		return fmt.Errorf("index %d: completes before its invocation at index %d", op.Index, inv.Index)
+		return "time", fmt.Errorf("completes before its invocation, %s", where)
 	}
-	return nil
+	return "", nil
 }
 
-// openTable maps a process to the position of its open invocation. Recorders
-// number processes densely from 0, so a slice serves them without hashing;
-// other numbers go to a map.
+// duplicate says when op repeats earlier, the event before it of the same
+// process: the same index is a line written twice.
+func duplicate(earlier, op *Op) string {
+	if *earlier == *op {
+		return ", and is a copy of it (a duplicated line)"
+	}
+	if earlier.Index == op.Index {
+		return fmt.Sprintf(", with the same index %d (a duplicated line?)", op.Index)
+	}
+	return ""
+}
+
+// openTable maps a process to its slot. Recorders number processes densely
+// from 0, so a slice serves them without hashing; other numbers go to a
+// map.
 type openTable struct {
-	small []int // position+1; 0 = none
-	big   map[int]int
+	small []slot
+	big   map[int]slot
+}
+
+// slot is what the Pairer keeps of one process: its open invocation and
+// its last completion, as positions+1 in the output (0 = none), with the
+// lines they came from.
+type slot struct {
+	open, line   int
+	done, doneAt int
 }
 
 // smallProcesses bounds the slice part of an openTable.
 const smallProcesses = 1 << 16
 
-func (t *openTable) get(process int) (int, bool) {
+func (t *openTable) get(process int) (slot, bool) {
 	if uint(process) < uint(len(t.small)) {
-		v := t.small[process]
-		return v - 1, v > 0
+		return t.small[process], true
 	}
-	v, ok := t.big[process]
-	return v, ok
+	s, ok := t.big[process]
+	return s, ok
 }
 
-func (t *openTable) set(process, pos int) {
+func (t *openTable) set(process int, s slot) {
 	if process >= 0 && process < smallProcesses {
 		if process >= len(t.small) {
-			t.small = append(t.small, make([]int, process+1-len(t.small))...)
+			t.small = append(t.small, make([]slot, process+1-len(t.small))...)
 		}
-		t.small[process] = pos + 1
+		t.small[process] = s
 		return
 	}
-	t.big[process] = pos
-}
-
-func (t *openTable) del(process int) {
-	if uint(process) < uint(len(t.small)) {
-		t.small[process] = 0
-		return
-	}
-	delete(t.big, process)
+	t.big[process] = s
 }

@@ -17,8 +17,10 @@ type Paired struct {
 	Ops []Operation
 	// Events counts the events (lines) that were decoded.
 	Events int
-	// Torn is set when the last line was cut off mid-write and dropped.
-	Torn bool
+	// Torn is set when the last line was cut off mid-write and dropped;
+	// Warning then says which line, for the caller to print (see Torn).
+	Torn    bool
+	Warning *Torn
 	// Contract is the first breach of the recorder's contract (see
 	// Pairer), nil when there was none.
 	Contract error
@@ -45,15 +47,24 @@ type chunk struct {
 	line  int  // number of the first line
 	final bool // the file's last chunk
 	ops   []Op
+	lines []int // the line of each of ops
 	err   error
-	torn  bool
-	done  chan struct{}
+	// torn is set when the chunk's bad line is cut off before its end and
+	// only blank lines follow it in the chunk: it is a torn last line if
+	// the chunks after it are blank too, and err (set with it) otherwise.
+	torn *Torn
+	done chan struct{}
 }
+
+// content reports whether the chunk holds anything but blank lines.
+func (c *chunk) content() bool { return len(c.ops) > 0 || c.err != nil }
 
 // ReadOperations reads a history.jsonl file, decoding its lines on every
 // core and pairing them in order as they arrive, so that the events are
 // never held twice. It accepts exactly what Decode accepts: a torn last
-// line is dropped (Torn), any other broken line is a *LineError.
+// line is dropped (Torn and Warning), any other broken line is a
+// *LineError. A breach of the recorder's contract (Contract) is a
+// *LineError too, naming the line and field.
 func ReadOperations(path string, opt ReadOptions) (Paired, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -96,17 +107,25 @@ func readOperations(r io.Reader, name string, hint int, opt ReadOptions) (Paired
 	out := Paired{}
 	p := NewPairer(hint)
 	var err error
+	var torn *chunk // a chunk ending in a line that is torn if nothing follows
 	for c := range ordered {
 		<-c.done
 		if err != nil {
 			continue // drain, so the splitter and workers can finish
 		}
+		if torn != nil && c.content() {
+			err = torn.err // the cut-off line was not the last
+			close(stop)
+			continue
+		}
 		for i := range c.ops {
-			p.Add(&c.ops[i])
+			p.AddLine(&c.ops[i], c.lines[i])
 		}
 		out.Events += len(c.ops)
-		out.Torn = out.Torn || c.torn
-		if c.err != nil {
+		switch {
+		case c.torn != nil:
+			torn = c
+		case c.err != nil:
 			err = c.err
 			close(stop)
 		}
@@ -115,7 +134,14 @@ func readOperations(r io.Reader, name string, hint int, opt ReadOptions) (Paired
 	if err == nil {
 		err = splitErr
 	}
+	if err == nil && torn != nil {
+		out.Torn, out.Warning = true, torn.torn
+	}
 	out.Ops, out.Contract = p.Result()
+	var le *LineError
+	if errors.As(out.Contract, &le) {
+		le.File = name
+	}
 	return out, err
 }
 
@@ -166,7 +192,8 @@ func split(r io.Reader, name string, queue, ordered chan<- *chunk, stop <-chan s
 
 // decode decodes the chunk's lines with d.
 func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
-	c.ops = make([]Op, 0, bytes.Count(c.data, []byte{'\n'})+1)
+	n := bytes.Count(c.data, []byte{'\n'}) + 1
+	c.ops, c.lines = make([]Op, 0, n), make([]int, 0, n)
 	data, line := c.data, c.line
 	for len(data) > 0 {
 		end := bytes.IndexByte(data, '\n')
@@ -179,20 +206,20 @@ func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
 		if t := bytes.TrimSpace(b); len(t) > 0 {
 			var op Op
 			if err := d.decode(t, &op); err != nil {
-				if c.final && end < 0 {
-					c.torn = true
-					break
-				}
 				c.err = &LineError{File: name, Line: line, Err: err}
+				if cutOff(t) && blank(data) {
+					c.torn = &Torn{File: name, Line: line}
+				}
 				break
 			}
 			if opt.MaxTime > 0 && (op.Time < 0 || op.Time > opt.MaxTime) {
-				c.err = &LineError{File: name, Line: line, Err: fmt.Errorf(
+				c.err = &LineError{File: name, Line: line, Field: "time", Err: fmt.Errorf(
 					"%w: %d ns is not within 0 to %d ns; history times are ns since the run's start",
 					ErrTimeOutsideRun, op.Time, opt.MaxTime)}
 				break
 			}
 			c.ops = append(c.ops, op)
+			c.lines = append(c.lines, line)
 		}
 		line++
 	}

@@ -219,7 +219,7 @@ type faultTimes struct {
 // checkIntegrationHistory asserts what the integration run must show.
 func checkIntegrationHistory(t *testing.T, path string, f faultTimes, fin workload.FinalStats) {
 	ops, torn, err := history.ReadFile[history.Op](path)
-	if err != nil || torn {
+	if err != nil || torn != nil {
 		t.Fatalf("read history: torn %v, %v", torn, err)
 	}
 	workloadtest.CheckSequential(t, ops)

@@ -105,7 +105,7 @@ func TestRunHistorySequential(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops, torn, err := history.ReadFile[history.Op](path)
-	if err != nil || torn || len(ops) == 0 {
+	if err != nil || torn != nil || len(ops) == 0 {
 		t.Fatalf("read history: %d ops, torn %v, %v", len(ops), torn, err)
 	}
 	workloadtest.CheckSequential(t, ops)
