@@ -17,6 +17,8 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/hadrill/hadrill/cluster/engine"
 )
 
 // Node is one member of a running cluster: a handle on its container that the
@@ -33,7 +35,7 @@ type Node struct {
 	spec    ContainerSpec
 	// eng is the node's engine in a multi-engine cluster; nil on one
 	// engine, where testcontainers manages the container.
-	eng *Engine
+	eng *engine.Engine
 
 	mu    sync.Mutex
 	ctr   testcontainers.Container
@@ -81,7 +83,7 @@ func (n *Node) ContainerID() string {
 // cluster, else the name cluster.engines gives it.
 func (n *Node) Engine() string {
 	if n.eng == nil {
-		return LocalEngine
+		return engine.LocalEngine
 	}
 	return n.eng.Name
 }
@@ -89,7 +91,7 @@ func (n *Node) Engine() string {
 // api is the client of the node's engine.
 func (n *Node) api() client.APIClient {
 	if n.eng != nil {
-		return n.eng.cli
+		return n.eng.Client()
 	}
 	return n.cluster.docker
 }
@@ -337,7 +339,7 @@ func (n *Node) create(ctx context.Context) error {
 			return nil
 		}
 		if attempt < 3 && ctr != nil && isPortTaken(err) {
-			if rmErr := removeContainer(context.WithoutCancel(ctx), n.api(), n.ContainerID()); rmErr == nil {
+			if rmErr := engine.RemoveContainer(context.WithoutCancel(ctx), n.api(), n.ContainerID()); rmErr == nil {
 				continue
 			}
 		}
@@ -446,7 +448,8 @@ func (n *Node) request() testcontainers.GenericContainerRequest {
 			EndpointSettingsModifier: n.fixAddress,
 		},
 		Started: false, // see create
-		Logger:  slogPrintf{},
+		// No Logger: testcontainers then uses its default, which
+		// engine.Connect set to slog at debug level before any node.
 	}
 }
 
