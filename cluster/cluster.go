@@ -33,7 +33,6 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
-	"github.com/hadrill/hadrill/cluster/cleanup"
 	"github.com/hadrill/hadrill/cluster/engine"
 	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/cluster/label"
@@ -378,25 +377,6 @@ func (c *Cluster) ensureImage(ctx context.Context, cli client.APIClient) (image.
 		return image.Image{}, fmt.Errorf("get %s image: %w", c.spec.System.Name(), err)
 	}
 	return image.EnsureOn(ctx, cli, is)
-}
-
-// withOwner adds this process's owner labels to labels and returns it, so
-// that a clean-up can tell a live run's resources from a crashed one's.
-func withOwner(labels map[string]string) map[string]string {
-	for k, v := range cleanup.Self().Labels() {
-		labels[k] = v
-	}
-	return labels
-}
-
-// containerName is the Docker name of a node's container.
-func (c *Cluster) containerName(node string) string {
-	return "hadrill-" + c.RunID + "-" + node
-}
-
-// labels are the labels of a node's container.
-func (c *Cluster) labels(node string) map[string]string {
-	return withOwner(map[string]string{label.Run: c.RunID, label.Node: node, label.System: c.spec.System.Name()})
 }
 
 // Nodes are the data nodes, n1..nN in order. The slice is shared: do not
