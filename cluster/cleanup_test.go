@@ -14,8 +14,8 @@ import (
 )
 
 // TestCleanupRemovesLeaks leaks a labelled container and network the way a
-// crashed run would (created behind Cluster's back) and expects cleanup.Sweep to
-// remove exactly those and report them.
+// crashed run would (created behind Cluster's back) and expects
+// cleanup.Sweep, given the run, to remove exactly those and report them.
 func TestCleanupRemovesLeaks(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()

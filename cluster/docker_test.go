@@ -15,9 +15,9 @@ import (
 
 // TestNoEngineIsErrNoDocker runs this test again in a mount namespace where
 // /var/run is an empty tmpfs, so no engine can be found, and expects
-// Available, Start and Cleanup to fail with engine.ErrNoDocker (exit code 3 in the
-// CLI) and a message naming the socket, and Teardown of that Cluster to be a
-// no-op. It skips where unshare is not permitted.
+// engine.Available, Start and cleanup.Sweep to fail with engine.ErrNoDocker
+// (exit code 3 in the CLI) and a message naming the socket, and Teardown of
+// that Cluster to be a no-op. It skips where unshare is not permitted.
 func TestNoEngineIsErrNoDocker(t *testing.T) {
 	if os.Getenv("HADRILL_TEST_NO_ENGINE") == "1" {
 		assertNoEngine(t)
@@ -60,6 +60,6 @@ func assertNoEngine(t *testing.T) {
 		t.Errorf("Teardown after Start found no engine: %v", err)
 	}
 	if _, err := cleanup.Sweep(ctx, cleanup.Options{}); !errors.Is(err, engine.ErrNoDocker) {
-		t.Errorf("Cleanup = %v, want engine.ErrNoDocker", err)
+		t.Errorf("cleanup.Sweep = %v, want engine.ErrNoDocker", err)
 	}
 }
