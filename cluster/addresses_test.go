@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
 )
 
 // TestFreeSubnetsSkipUsed checks that a subnet overlapping a host interface
@@ -100,7 +102,7 @@ func TestReservedAddressesAndSysctls(t *testing.T) {
 	if len(a) != 1 || len(b) != 1 || cs[0].plan.subnet == cs[1].plan.subnet {
 		t.Fatalf("reserved %v and %v on %s and %s: want one each, on different subnets", a, b, cs[0].plan.subnet, cs[1].plan.subnet)
 	}
-	cli, err := connect(ctx)
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,10 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/image"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // BenchmarkStartVsPlainRuns measures what the harness costs on top of Docker:
@@ -24,7 +28,7 @@ import (
 func BenchmarkStartVsPlainRuns(b *testing.B) {
 	needDocker(b)
 	ctx := context.Background()
-	cli, err := connect(ctx)
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,7 +37,7 @@ func BenchmarkStartVsPlainRuns(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	img, err := ensureImage(ctx, cli, is)
+	img, err := image.EnsureOn(ctx, cli, is)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,7 +56,7 @@ func BenchmarkStartVsPlainRuns(b *testing.B) {
 		ids, err := plainRuns(ctx, cli, img.Ref, spec.RunID+"-plain", 3)
 		plain += time.Since(began)
 		for _, id := range ids {
-			removeContainer(ctx, cli, id)
+			engine.RemoveContainer(ctx, cli, id)
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -75,7 +79,7 @@ func plainRuns(ctx context.Context, cli client.APIClient, ref, runID string, k i
 	for i := range k {
 		wg.Go(func() {
 			name := nodeName(i)
-			labels := map[string]string{LabelRun: runID, LabelNode: name}
+			labels := map[string]string{label.Run: runID, label.Node: name}
 			ids[i], errs[i] = plainRun(ctx, cli, containerConfig(ref, labels, "--id", name, "--peers", name+"=127.0.0.1:7000"))
 		})
 	}

@@ -1,14 +1,20 @@
-// Package cluster builds, drives and tears down clusters of a system under
-// test in Docker containers, through testcontainers-go and the moby client.
+// Package cluster starts, drives and tears down clusters of a system under
+// test in Docker containers, through testcontainers-go and the moby client,
+// and declares the contract a system gives the backend (System and its
+// optional capabilities).
 //
 // A System (described by its plug-in under systems/) gives its image and its
-// nodes, auxiliary roles included; Start builds the image if needed, creates
-// one Docker network and one container per node, and waits until every node
-// is healthy. Node handles inject the process-level faults (kill, stop,
-// pause) and tell clients where to connect; Cluster.Primary finds the primary
-// for systems that have one. Teardown saves each node's log and removes
-// everything, on every path; Cleanup removes what a crashed run left behind,
-// found by the hadrill.run label.
+// nodes, auxiliary roles included; Start gets the image, creates one Docker
+// network and one container per node, and waits until every node is
+// healthy. Node handles inject the process-level faults (kill, stop, pause)
+// and tell clients where to connect; Cluster.Primary finds the primary for
+// systems that have one. Teardown saves each node's log and removes
+// everything, on every path.
+//
+// What it builds on lives below it: cluster/image builds the images,
+// cluster/engine reaches the Docker engines (and a Swarm of several), and
+// cluster/cleanup removes what a crashed run left behind, judged by the
+// owner labels (cluster/label) that Start puts on everything it creates.
 package cluster
 
 import (
@@ -26,6 +32,10 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/image"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // DefaultStartTimeout is how long a node may take to become healthy. A
@@ -85,7 +95,7 @@ type Cluster struct {
 	// Network is the name of the run's Docker network.
 	Network string
 	// Image is the image the nodes run.
-	Image Image
+	Image image.Image
 
 	spec   Spec
 	docker *testcontainers.DockerClient
@@ -93,8 +103,8 @@ type Cluster struct {
 	all    []*Node   // every node, data nodes first
 	plan   *addrPlan // fixed addresses, for an AddressReserver; else nil
 
-	engines []*Engine     // multi-engine clusters only; docker is nil then
-	swarm   *swarmSession // the Swarm the engines share, while in use
+	engines []*engine.Engine // multi-engine clusters only; docker is nil then
+	swarm   *engine.Swarm    // the Swarm the engines share, while in use
 
 	mu   sync.Mutex
 	done bool // torn down successfully
@@ -168,7 +178,7 @@ func (s Spec) placement(ms []member) (map[string]string, error) {
 	for i, m := range ms {
 		names[i] = m.Name
 	}
-	return placeNodes(names, s.Engines, s.Placement)
+	return engine.PlaceNodes(names, s.Engines, s.Placement)
 }
 
 // member is one node to create: its name, role, serving port and health
@@ -308,7 +318,7 @@ func Start(ctx context.Context, spec Spec) (*Cluster, error) {
 // creates the run's bridge network.
 func (c *Cluster) prepareEngine(ctx context.Context) error {
 	var err error
-	if c.docker, err = connect(ctx); err != nil {
+	if c.docker, err = engine.Connect(ctx); err != nil {
 		return err
 	}
 	if c.Image, err = c.ensureImage(ctx, c.docker); err != nil {
@@ -345,7 +355,7 @@ func (c *Cluster) createNetworkWith(ctx context.Context, ipam *network.IPAM) err
 	_, err := c.docker.NetworkCreate(nctx, c.Network, client.NetworkCreateOptions{
 		Driver: "bridge",
 		IPAM:   ipam,
-		Labels: withOwner(map[string]string{LabelRun: c.RunID}),
+		Labels: withOwner(map[string]string{label.Run: c.RunID}),
 	})
 	if err != nil {
 		return fmt.Errorf("create network %s: %w", c.Network, err)
@@ -354,29 +364,19 @@ func (c *Cluster) createNetworkWith(ctx context.Context, ipam *network.IPAM) err
 }
 
 // ensureImage finds or builds the system's image, or checks the override.
-func (c *Cluster) ensureImage(ctx context.Context, cli client.APIClient) (Image, error) {
+func (c *Cluster) ensureImage(ctx context.Context, cli client.APIClient) (image.Image, error) {
 	if ref := c.spec.Image; ref != "" {
 		found, err := cli.ImageInspect(ctx, ref)
 		if err != nil {
-			return Image{}, fmt.Errorf("find image %s (images are never pulled): %w", ref, err)
+			return image.Image{}, fmt.Errorf("find image %s (images are never pulled): %w", ref, err)
 		}
-		return Image{Ref: ref, ID: found.ID}, nil
+		return image.Image{Ref: ref, ID: found.ID}, nil
 	}
 	is, err := c.spec.System.Image(ctx)
 	if err != nil {
-		return Image{}, fmt.Errorf("get %s image: %w", c.spec.System.Name(), err)
+		return image.Image{}, fmt.Errorf("get %s image: %w", c.spec.System.Name(), err)
 	}
-	return ensureImage(ctx, cli, is)
-}
-
-// containerName is the Docker name of a node's container.
-func (c *Cluster) containerName(node string) string {
-	return "hadrill-" + c.RunID + "-" + node
-}
-
-// labels are the labels of a node's container.
-func (c *Cluster) labels(node string) map[string]string {
-	return withOwner(map[string]string{LabelRun: c.RunID, LabelNode: node, LabelSystem: c.spec.System.Name()})
+	return image.EnsureOn(ctx, cli, is)
 }
 
 // Nodes are the data nodes, n1..nN in order. The slice is shared: do not

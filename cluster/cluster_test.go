@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/image"
 )
 
 // waitFor polls cond every 100 ms until it returns true or d passes.
@@ -259,7 +261,7 @@ func TestCustomizeAddsFilesAndCapabilities(t *testing.T) {
 	_, err := os.Stat("/dev/fuse")
 	withFuse := err == nil
 	spec.Customize = func(node string, cs *ContainerSpec) error {
-		cs.Files = append(cs.Files, File{Path: "/etc/hadrill-node", Content: []byte(node)})
+		cs.Files = append(cs.Files, image.File{Path: "/etc/hadrill-node", Content: []byte(node)})
 		cs.CapAdd = append(cs.CapAdd, "NET_ADMIN")
 		cs.Ports = append(cs.Ports, 7001)
 		if withFuse {

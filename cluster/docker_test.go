@@ -8,13 +8,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/cluster/cleanup"
+	"github.com/hadrill/hadrill/cluster/engine"
 )
 
 // TestNoEngineIsErrNoDocker runs this test again in a mount namespace where
 // /var/run is an empty tmpfs, so no engine can be found, and expects
-// Available, Start and Cleanup to fail with ErrNoDocker (exit code 3 in the
-// CLI) and a message naming the socket, and Teardown of that Cluster to be a
-// no-op. It skips where unshare is not permitted.
+// engine.Available, Start and cleanup.Sweep to fail with engine.ErrNoDocker
+// (exit code 3 in the CLI) and a message naming the socket, and Teardown of
+// that Cluster to be a no-op. It skips where unshare is not permitted.
 func TestNoEngineIsErrNoDocker(t *testing.T) {
 	if os.Getenv("HADRILL_TEST_NO_ENGINE") == "1" {
 		assertNoEngine(t)
@@ -44,19 +47,19 @@ func TestNoEngineIsErrNoDocker(t *testing.T) {
 func assertNoEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := Available(ctx)
+	err := engine.Available(ctx)
 	t.Logf("Available: %v", err)
-	if !errors.Is(err, ErrNoDocker) || !strings.HasPrefix(err.Error(), "no Docker engine reachable at unix:///var/run/docker.sock (default socket): ") {
-		t.Errorf("Available = %v, want ErrNoDocker naming the socket", err)
+	if !errors.Is(err, engine.ErrNoDocker) || !strings.HasPrefix(err.Error(), "no Docker engine reachable at unix:///var/run/docker.sock (default socket): ") {
+		t.Errorf("Available = %v, want engine.ErrNoDocker naming the socket", err)
 	}
 	c, err := Start(ctx, Spec{System: testHakv{Binary: hakvBinary, Args: fastFailover}, Nodes: 1})
-	if !errors.Is(err, ErrNoDocker) {
-		t.Errorf("Start = %v, want ErrNoDocker", err)
+	if !errors.Is(err, engine.ErrNoDocker) {
+		t.Errorf("Start = %v, want engine.ErrNoDocker", err)
 	}
 	if err := c.Teardown(ctx); err != nil {
 		t.Errorf("Teardown after Start found no engine: %v", err)
 	}
-	if _, err := Cleanup(ctx, CleanupOptions{}); !errors.Is(err, ErrNoDocker) {
-		t.Errorf("Cleanup = %v, want ErrNoDocker", err)
+	if _, err := cleanup.Sweep(ctx, cleanup.Options{}); !errors.Is(err, engine.ErrNoDocker) {
+		t.Errorf("cleanup.Sweep = %v, want engine.ErrNoDocker", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,9 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/image"
 )
 
 // The nodes of a multi-engine cluster are created with the moby client
@@ -48,7 +50,7 @@ func (n *Node) createOnEngine(ctx context.Context) error {
 			return nil
 		}
 		if attempt < 3 && n.ContainerID() != "" && isPortTaken(err) {
-			if rmErr := removeContainer(context.WithoutCancel(ctx), n.api(), n.ContainerID()); rmErr == nil {
+			if rmErr := engine.RemoveContainer(context.WithoutCancel(ctx), n.api(), n.ContainerID()); rmErr == nil {
 				continue
 			}
 		}
@@ -114,8 +116,8 @@ func (n *Node) containerConfig() (*container.Config, *container.HostConfig, *net
 }
 
 // filesTar packs files into a tar archive rooted at "/".
-func filesTar(files []File) (*bytes.Reader, error) {
-	loaded, err := loadFiles(files)
+func filesTar(files []image.File) (*bytes.Reader, error) {
+	loaded, err := image.LoadFiles(files)
 	if err != nil {
 		return nil, fmt.Errorf("read files for the container: %w", err)
 	}
@@ -177,43 +179,4 @@ func (n *Node) waitHealthy(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// shipImage makes img present on dst under the same reference and content,
-// loading it from src (docker save | docker load) unless dst has it
-// already: the content tag and the image ID make this a content cache.
-func shipImage(ctx context.Context, src, dst *Engine, img Image) error {
-	if found, err := dst.cli.ImageInspect(ctx, img.Ref); err == nil && found.ID == img.ID {
-		return nil
-	}
-	unlock, err := lockImage(ctx, "ship-"+strings.NewReplacer("/", "_", ":", "_").Replace(dst.Host)+"-"+img.Ref)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if found, err := dst.cli.ImageInspect(ctx, img.Ref); err == nil && found.ID == img.ID {
-		return nil
-	}
-	began := time.Now()
-	saved, err := src.cli.ImageSave(ctx, []string{img.Ref})
-	if err != nil {
-		return fmt.Errorf("save image %s on %s: %w", img.Ref, src.Name, err)
-	}
-	defer saved.Close()
-	loaded, err := dst.cli.ImageLoad(ctx, saved, client.ImageLoadWithQuiet(true))
-	if err != nil {
-		return fmt.Errorf("load image %s on %s: %w", img.Ref, dst.Name, err)
-	}
-	var out bytes.Buffer
-	_, err = out.ReadFrom(loaded)
-	loaded.Close()
-	if err != nil {
-		return fmt.Errorf("load image %s on %s: %w", img.Ref, dst.Name, err)
-	}
-	found, err := dst.cli.ImageInspect(ctx, img.Ref)
-	if err != nil || found.ID != img.ID {
-		return fmt.Errorf("load image %s on %s: not there after loading (%s): %w", img.Ref, dst.Name, strings.TrimSpace(out.String()), err)
-	}
-	slog.Info("image shipped", "image", img.Ref, "from", src.Name, "to", dst.Name, "took", time.Since(began).Round(time.Millisecond))
-	return nil
 }

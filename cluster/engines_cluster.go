@@ -8,6 +8,10 @@ import (
 	"sync"
 
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/image"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // prepareEngines opens every engine of Spec.Engines, joins them into a
@@ -16,27 +20,27 @@ import (
 // Swarm: its nodes share a bridge network, as on the default engine.
 func (c *Cluster) prepareEngines(ctx context.Context) error {
 	for _, name := range c.spec.Engines {
-		e, err := openEngine(ctx, name)
+		e, err := engine.Open(ctx, name)
 		if err != nil {
 			return err
 		}
 		c.engines = append(c.engines, e)
 	}
 	if len(c.engines) > 1 {
-		s, err := acquireSwarm(ctx, c.engines)
+		s, err := engine.AcquireSwarm(ctx, c.engines)
 		if err != nil {
 			return err
 		}
 		c.swarm = s
 	}
 	var err error
-	if c.Image, err = c.ensureImage(ctx, c.engines[0].cli); err != nil {
+	if c.Image, err = c.ensureImage(ctx, c.engines[0].Client()); err != nil {
 		return err
 	}
 	errs := make([]error, len(c.engines))
 	var wg sync.WaitGroup
 	for i, e := range c.engines[1:] {
-		wg.Go(func() { errs[i+1] = shipImage(ctx, c.engines[0], e, c.Image) })
+		wg.Go(func() { errs[i+1] = image.Ship(ctx, c.engines[0], e, c.Image) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -49,7 +53,7 @@ func (c *Cluster) prepareEngines(ctx context.Context) error {
 // overlay network, attachable so that plain containers (not Swarm
 // services) on every engine can join it, or a bridge on a single engine.
 func (c *Cluster) createEngineNetwork(ctx context.Context) error {
-	opts := client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{LabelRun: c.RunID}}
+	opts := client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{label.Run: c.RunID}}
 	if len(c.engines) > 1 {
 		opts.Driver, opts.Attachable = "overlay", true
 	}
@@ -59,7 +63,7 @@ func (c *Cluster) createEngineNetwork(ctx context.Context) error {
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 	defer cancel()
 	mgr := c.manager()
-	_, err := mgr.cli.NetworkCreate(nctx, c.Network, opts)
+	_, err := mgr.Client().NetworkCreate(nctx, c.Network, opts)
 	if err != nil {
 		return fmt.Errorf("create %s network %s on %s: %w", opts.Driver, c.Network, mgr.Name, err)
 	}
@@ -69,10 +73,10 @@ func (c *Cluster) createEngineNetwork(ctx context.Context) error {
 // manager is the engine that manages the Swarm, where Swarm networks are
 // created and removed: the first engine, unless a parallel run on the same
 // engines listed them in another order and made another one the manager.
-func (c *Cluster) manager() *Engine {
+func (c *Cluster) manager() *engine.Engine {
 	if c.swarm != nil {
 		for _, e := range c.engines {
-			if e.Host == c.swarm.manager {
+			if e.Host == c.swarm.Manager() {
 				return e
 			}
 		}
@@ -81,7 +85,7 @@ func (c *Cluster) manager() *Engine {
 }
 
 // engine returns the open engine of that name.
-func (c *Cluster) engine(name string) *Engine {
+func (c *Cluster) engine(name string) *engine.Engine {
 	for _, e := range c.engines {
 		if e.Name == name {
 			return e
@@ -96,7 +100,7 @@ func (c *Cluster) teardownEngines(ctx context.Context) error {
 	errs := make([][]error, len(c.engines))
 	var wg sync.WaitGroup
 	for i, e := range c.engines {
-		wg.Go(func() { errs[i] = c.removeContainers(ctx, e.cli) })
+		wg.Go(func() { errs[i] = c.removeContainers(ctx, e.Client()) })
 	}
 	wg.Wait()
 	var all []error
@@ -106,10 +110,10 @@ func (c *Cluster) teardownEngines(ctx context.Context) error {
 	if err := errors.Join(all...); err != nil {
 		return err
 	}
-	if err := removeNetwork(ctx, c.manager().cli, c.Network); err != nil {
+	if err := engine.RemoveNetwork(ctx, c.manager().Client(), c.Network); err != nil {
 		return err
 	}
-	if err := releaseSwarm(ctx, c.swarm, c.engines); err != nil {
+	if err := c.swarm.Release(ctx, c.engines); err != nil {
 		return err
 	}
 	c.swarm = nil

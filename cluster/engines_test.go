@@ -7,40 +7,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
-)
 
-func TestPlaceNodes(t *testing.T) {
-	nodes := []string{"n1", "n2", "n3", "s1"}
-	got, err := placeNodes(nodes, []string{"a", "b"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{"n1": "a", "n2": "b", "n3": "a", "s1": "b"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("spread = %v, want %v", got, want)
-	}
-	got, err = placeNodes(nodes, []string{"a", "b"}, map[string]string{"n1": "b", "n2": "b"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = map[string]string{"n1": "b", "n2": "b", "n3": "a", "s1": "b"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("map = %v, want %v", got, want)
-	}
-	if _, err := placeNodes(nodes, []string{"a"}, map[string]string{"n9": "a"}); err == nil {
-		t.Error("placement of an unknown node accepted")
-	}
-	if _, err := placeNodes(nodes, []string{"a"}, map[string]string{"n1": "c"}); err == nil {
-		t.Error("placement on an unlisted engine accepted")
-	}
-}
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/label"
+)
 
 func TestSpecValidateEngines(t *testing.T) {
 	base := Spec{System: testHakv{}, Nodes: 3}
@@ -56,51 +33,6 @@ func TestSpecValidateEngines(t *testing.T) {
 	ok := Spec{System: base.System, Nodes: 3, Engines: []string{"local", "second"}, Placement: map[string]string{"n3": "local"}}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("valid spec rejected: %v", err)
-	}
-}
-
-func TestPublishIP(t *testing.T) {
-	for _, c := range []struct {
-		host   string
-		labels []string
-		want   string
-	}{
-		{"unix:///var/run/docker.sock", nil, "127.0.0.1"},
-		{"unix:///run/x.sock", []string{"a=b", LabelPublishIP + "=10.213.0.2"}, "10.213.0.2"},
-		{"tcp://10.1.2.3:2375", nil, "10.1.2.3"},
-	} {
-		got, err := publishIP(c.host, c.labels)
-		if err != nil || got.String() != c.want {
-			t.Errorf("publishIP(%s, %v) = %v, %v; want %s", c.host, c.labels, got, err, c.want)
-		}
-	}
-	if _, err := publishIP("unix:///x", []string{LabelPublishIP + "=nope"}); err == nil {
-		t.Error("bad label accepted")
-	}
-}
-
-func TestContextHost(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("DOCKER_CONFIG", dir)
-	// The layout the docker CLI writes: meta/<sha256("second")>/meta.json.
-	sum := "16367aacb67a4a017c8da8ab95682ccb390863780f7114dda0a0e0c55644c7c4" // sha256("second")
-	p := filepath.Join(dir, "contexts", "meta", sum)
-	if err := os.MkdirAll(p, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	body := `{"Name":"second","Metadata":{},"Endpoints":{"docker":{"Host":"unix:///run/s.sock","SkipTLSVerify":false}}}`
-	if err := os.WriteFile(filepath.Join(p, "meta.json"), []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := resolveEngine("second")
-	if err != nil || got != "unix:///run/s.sock" {
-		t.Errorf("resolveEngine(second) = %q, %v", got, err)
-	}
-	if _, err := resolveEngine("third"); err == nil || !strings.Contains(err.Error(), "no docker context") {
-		t.Errorf("unknown context: %v", err)
-	}
-	if got, _ := resolveEngine("tcp://10.0.0.1:2375"); got != "tcp://10.0.0.1:2375" {
-		t.Errorf("endpoint not kept: %s", got)
 	}
 }
 
@@ -156,25 +88,26 @@ type engineState struct {
 func stateOf(tb testing.TB, name, runID string) engineState {
 	tb.Helper()
 	ctx := context.Background()
-	e, err := openEngine(ctx, name)
+	e, err := engine.Open(ctx, name)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer e.Close()
-	info, err := e.cli.Info(ctx, client.InfoOptions{})
+	info, err := e.Client().Info(ctx, client.InfoOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gw, err := hasNetwork(ctx, e.cli, gwBridge)
+	_, err = e.Client().NetworkInspect(ctx, "docker_gwbridge", client.NetworkInspectOptions{})
+	if err != nil && !errdefs.IsNotFound(err) {
+		tb.Fatal(err)
+	}
+	gw := err == nil
+	f := make(client.Filters).Add("label", label.Run+"="+runID)
+	ctrs, err := e.Client().ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := make(client.Filters).Add("label", LabelRun+"="+runID)
-	ctrs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	nets, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	nets, err := e.Client().NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -244,17 +177,17 @@ func TestEnginesKillPrimary(t *testing.T) {
 func TestEnginesKeepFoundSwarm(t *testing.T) {
 	engines := needEngines(t)
 	ctx := context.Background()
-	mgr, err := openEngine(ctx, engines[0])
+	mgr, err := engine.Open(ctx, engines[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mgr.Close()
 	addr := mgr.PublishIP.String()
-	if _, err := mgr.cli.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: addr + ":2377", AdvertiseAddr: addr + ":2377"}); err != nil {
+	if _, err := mgr.Client().SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: addr + ":2377", AdvertiseAddr: addr + ":2377"}); err != nil {
 		t.Fatalf("init the test's own swarm: %v", err)
 	}
-	t.Cleanup(func() { mgr.cli.SwarmLeave(context.Background(), client.SwarmLeaveOptions{Force: true}) })
-	nodesBefore, err := mgr.cli.NodeList(ctx, client.NodeListOptions{})
+	t.Cleanup(func() { mgr.Client().SwarmLeave(context.Background(), client.SwarmLeaveOptions{Force: true}) })
+	nodesBefore, err := mgr.Client().NodeList(ctx, client.NodeListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +207,7 @@ func TestEnginesKeepFoundSwarm(t *testing.T) {
 	if after := stateOf(t, engines[1], spec.RunID); after != before {
 		t.Errorf("second engine after the run = %+v, want %+v as before", after, before)
 	}
-	nodesAfter, err := mgr.cli.NodeList(ctx, client.NodeListOptions{})
+	nodesAfter, err := mgr.Client().NodeList(ctx, client.NodeListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

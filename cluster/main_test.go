@@ -7,11 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
+	"github.com/hadrill/hadrill/cluster/internal/dockertest"
 )
 
 // hakvBinary is the static hakv binary TestMain built from ./cmd/hakv, and
@@ -59,26 +58,14 @@ func buildTestHAKV(dir string) (string, error) {
 // when either is missing, except under CI=true, where that is a failure.
 func needDocker(tb testing.TB) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	missing := Available(ctx)
-	if missing == nil && hakvErr != nil {
-		missing = fmt.Errorf("no hakv binary: %w", hakvErr)
+	dockertest.Need(tb)
+	if hakvErr != nil {
+		dockertest.Missing(tb, fmt.Errorf("no hakv binary: %w", hakvErr))
 	}
-	if missing == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("CI=true and %v", missing)
-	}
-	tb.Skipf("skip: %v", missing)
 }
 
 // testRunID makes a run ID that names the test, so leftovers are traceable.
-func testRunID(tb testing.TB) string {
-	name := strings.NewReplacer("/", "-", " ", "-").Replace(tb.Name())
-	return fmt.Sprintf("test-%s-%d", strings.ToLower(name), time.Now().UnixNano()%1e6)
-}
+func testRunID(tb testing.TB) string { return dockertest.RunID(tb) }
 
 // hakvSpec is a fast-failover hakv cluster of three nodes.
 func hakvSpec(tb testing.TB) Spec {
@@ -112,20 +99,5 @@ func startCluster(tb testing.TB, spec Spec) *Cluster {
 // leftovers counts containers and networks labelled with the run ID.
 func leftovers(tb testing.TB, runID string) (containers, networks int) {
 	tb.Helper()
-	ctx := context.Background()
-	cli, err := connect(ctx)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer cli.Close()
-	f := make(client.Filters).Add("label", LabelRun+"="+runID)
-	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return len(ctrs.Items), len(nets.Items)
+	return dockertest.Leftovers(tb, runID)
 }

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,10 +12,10 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/hadrill/hadrill/cluster/engine"
 )
 
 // Node is one member of a running cluster: a handle on its container that the
@@ -33,7 +32,7 @@ type Node struct {
 	spec    ContainerSpec
 	// eng is the node's engine in a multi-engine cluster; nil on one
 	// engine, where testcontainers manages the container.
-	eng *Engine
+	eng *engine.Engine
 
 	mu    sync.Mutex
 	ctr   testcontainers.Container
@@ -81,7 +80,7 @@ func (n *Node) ContainerID() string {
 // cluster, else the name cluster.engines gives it.
 func (n *Node) Engine() string {
 	if n.eng == nil {
-		return LocalEngine
+		return engine.LocalEngine
 	}
 	return n.eng.Name
 }
@@ -89,7 +88,7 @@ func (n *Node) Engine() string {
 // api is the client of the node's engine.
 func (n *Node) api() client.APIClient {
 	if n.eng != nil {
-		return n.eng.cli
+		return n.eng.Client()
 	}
 	return n.cluster.docker
 }
@@ -277,231 +276,6 @@ func (n *Node) Healthy(ctx context.Context) error {
 		return fmt.Errorf("check health of node %s: %w", n.name, err)
 	}
 	return nil
-}
-
-// createTimeout bounds a container or network creation, the copy of its
-// files included: on a busy shared engine copying the agent binary into
-// three containers at once was seen to take over 30 s.
-const createTimeout = 2 * time.Minute
-
-// createSlots bounds how many containers this process creates at once.
-// Creating one copies the node agent's binary (tens of MB) into it; with
-// two parallel runs on a busy engine with a slow storage driver
-// (fuse-overlayfs), six copies at once went past createTimeout while three
-// did not. The wait for a slot is not part of createTimeout.
-var createSlots = make(chan struct{}, 3)
-
-// acquireCreateSlot waits for a creation slot, or for ctx to end.
-func acquireCreateSlot(ctx context.Context) (release func(), err error) {
-	select {
-	case createSlots <- struct{}{}:
-		return func() { <-createSlots }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// create creates and starts the node's container, retrying with new host
-// ports when one was taken after it was chosen.
-//
-// The creation itself ignores the cancellation of ctx: a create request
-// cancelled on the client side may still complete in the engine after
-// Teardown has looked for containers, leaking one. Waiting for the container
-// to become healthy does honour ctx.
-func (n *Node) create(ctx context.Context) error {
-	if n.eng != nil {
-		return n.createOnEngine(ctx)
-	}
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("start node %s: %w", n.name, err)
-		}
-		if err := n.pickPorts(); err != nil {
-			return fmt.Errorf("start node %s: %w", n.name, err)
-		}
-		release, err := acquireCreateSlot(ctx)
-		if err != nil {
-			return fmt.Errorf("start node %s: %w", n.name, err)
-		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
-		ctr, err := testcontainers.GenericContainer(cctx, n.request())
-		cancel()
-		release()
-		if ctr != nil {
-			n.setContainer(ctr)
-		}
-		if err == nil {
-			err = ctr.Start(ctx)
-		}
-		if err == nil {
-			return nil
-		}
-		if attempt < 3 && ctr != nil && isPortTaken(err) {
-			if rmErr := removeContainer(context.WithoutCancel(ctx), n.api(), n.ContainerID()); rmErr == nil {
-				continue
-			}
-		}
-		return fmt.Errorf("start node %s: %w", n.name, err)
-	}
-}
-
-// setContainer records the created container.
-func (n *Node) setContainer(ctr testcontainers.Container) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.ctr, n.id = ctr, ctr.GetContainerID()
-}
-
-// published lists the container ports to publish: the client port first.
-func (n *Node) published() []int {
-	return append([]int{n.port}, n.spec.Ports...)
-}
-
-// pickPorts chooses a fresh host port for every published container port.
-func (n *Node) pickPorts() error {
-	ports := map[int]int{}
-	for _, p := range n.published() {
-		hp, err := freePort()
-		if err != nil {
-			return err
-		}
-		ports[p] = hp
-	}
-	n.mu.Lock()
-	n.ports = ports
-	n.mu.Unlock()
-	return nil
-}
-
-// refreshPorts re-reads the host ports from the engine after a start.
-func (n *Node) refreshPorts(info *container.InspectResponse) {
-	if info.NetworkSettings == nil {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, p := range n.published() {
-		for _, b := range info.NetworkSettings.Ports[tcpPort(p)] {
-			if hp, err := strconv.Atoi(b.HostPort); err == nil && hp > 0 {
-				n.ports[p] = hp
-			}
-		}
-	}
-}
-
-func tcpPort(p int) network.Port {
-	port, _ := network.PortFrom(uint16(p), network.TCP)
-	return port
-}
-
-// request is the testcontainers request for this node's container.
-func (n *Node) request() testcontainers.GenericContainerRequest {
-	c, cs := n.cluster, n.spec
-	exposed := []string{}
-	bindings := network.PortMap{}
-	loopback := netip.MustParseAddr("127.0.0.1")
-	for _, p := range n.published() {
-		exposed = append(exposed, tcpPort(p).String())
-		bindings[tcpPort(p)] = []network.PortBinding{{HostIP: loopback, HostPort: strconv.Itoa(n.ports[p])}}
-	}
-	files := make([]testcontainers.ContainerFile, len(cs.Files))
-	for i, f := range cs.Files {
-		files[i] = testcontainers.ContainerFile{HostFilePath: f.HostPath, ContainerFilePath: f.Path, FileMode: f.Mode}
-		if f.Content != nil {
-			files[i].Reader = bytes.NewReader(f.Content)
-		}
-		if f.Mode == 0 {
-			files[i].FileMode = 0o644
-		}
-	}
-	devices := make([]container.DeviceMapping, len(cs.Devices))
-	for i, d := range cs.Devices {
-		devices[i] = container.DeviceMapping{PathOnHost: d, PathInContainer: d, CgroupPermissions: "rwm"}
-	}
-	return testcontainers.GenericContainerRequest{
-		ContainerRequest: testcontainers.ContainerRequest{
-			Image:          c.Image.Ref,
-			Name:           c.containerName(n.name),
-			Entrypoint:     cs.Entrypoint,
-			Cmd:            cs.Cmd,
-			Env:            cs.Env,
-			Labels:         c.labels(n.name),
-			ExposedPorts:   exposed,
-			Networks:       []string{c.Network},
-			NetworkAliases: map[string][]string{c.Network: {n.name}},
-			Files:          files,
-			WaitingFor:     healthWait{n},
-			ConfigModifier: func(cfg *container.Config) {
-				cfg.Hostname = n.name
-				if cs.User != "" { // without the agent, the container itself runs as the user
-					cfg.User = cs.User
-				}
-			},
-			HostConfigModifier: func(hc *container.HostConfig) {
-				hc.PortBindings = bindings
-				hc.CapAdd = cs.CapAdd
-				hc.Resources.Devices = devices
-				hc.Sysctls = cs.Sysctls
-			},
-			EndpointSettingsModifier: n.fixAddress,
-		},
-		Started: false, // see create
-		Logger:  slogPrintf{},
-	}
-}
-
-// fixAddress gives the node its planned address on the run network, which
-// it keeps across restarts; without a plan Docker assigns one.
-func (n *Node) fixAddress(eps map[string]*network.EndpointSettings) {
-	if !n.ip.IsValid() {
-		return
-	}
-	ep := eps[n.cluster.Network]
-	if ep == nil {
-		ep = &network.EndpointSettings{}
-		eps[n.cluster.Network] = ep
-	}
-	ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: n.ip}
-}
-
-// healthWait is the testcontainers wait strategy for a node: the system's
-// health check against the node's 127.0.0.1 address, polled until it passes,
-// the container exits, or Spec.StartTimeout passes. testcontainers' own
-// wait.ForHTTP is not used because, inside a container (as in CI), it
-// addresses the bridge gateway rather than the 127.0.0.1 binding.
-type healthWait struct{ n *Node }
-
-// String describes the wait in testcontainers' debug log.
-func (w healthWait) String() string {
-	return w.n.health.Describe(w.n.ClientAddr())
-}
-
-// WaitUntilReady implements wait.Strategy; it also runs on every Node.Start.
-func (w healthWait) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
-	n := w.n
-	ctx, cancel := context.WithTimeout(ctx, n.cluster.spec.StartTimeout)
-	defer cancel()
-	info, err := target.Inspect(ctx)
-	if err != nil {
-		return fmt.Errorf("inspect node %s: %w", n.name, err)
-	}
-	n.refreshPorts(info)
-	check := n.health
-	for {
-		last := check.probe(ctx, n.ClientAddr())
-		if last == nil {
-			return nil
-		}
-		if st, err := target.State(ctx); err == nil && !st.Running {
-			tail := n.cluster.tailLogs(context.WithoutCancel(ctx), n.api(), info.ID, 5)
-			return fmt.Errorf("wait healthy: container exited with code %d: %s", st.ExitCode, tail)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait healthy: %w (last probe: %w)", ctx.Err(), last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // IP is the node's address on the run's network, where the other nodes

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/hadrill/hadrill/cluster/image"
 )
 
 // DataDir is where every node keeps its data inside its container. It is one
@@ -31,7 +33,7 @@ type System interface {
 	Name() string
 	// Image says how to build the image when the scenario gives none. It takes
 	// a context because producing the build context may compile a binary.
-	Image(ctx context.Context) (ImageSpec, error)
+	Image(ctx context.Context) (image.Spec, error)
 	// Container gives the container for one node. It must reject options it
 	// does not know, so that a typo in a scenario fails before anything runs.
 	Container(cfg NodeConfig) (ContainerSpec, error)
@@ -121,8 +123,11 @@ type Claim struct {
 
 var (
 	// ErrNoPrimary means the system has a primary in principle but no node
-	// holds the role right now. Callers usually retry: see Cluster.WaitPrimary.
-	ErrNoPrimary = errors.New("no node claims to be primary")
+	// holds the role right now, as during an election. Systems return it from
+	// Primary, and fault targets that depend on the primary (faults.Target.Resolve)
+	// wrap it when none is known. Callers usually retry: see
+	// Cluster.WaitPrimary, and the nemesis, which waits and resolves again.
+	ErrNoPrimary = errors.New("no node is primary")
 	// ErrNoFixedPrimary means the system has no single primary at all (a
 	// leaderless store), so "primary" and "standbys" are not meaningful
 	// fault targets.
@@ -187,7 +192,7 @@ type ContainerSpec struct {
 	Ports []int
 	// Files are copied into the container after it is created and before it
 	// starts, so they work with images that have no shell (FROM scratch).
-	Files []File
+	Files []image.File
 	// CapAdd adds Linux capabilities ("NET_ADMIN", "SYS_ADMIN").
 	CapAdd []string
 	// Devices are host devices to expose at the same path ("/dev/fuse").
@@ -203,19 +208,6 @@ type ContainerSpec struct {
 	// Sysctls are namespaced kernel settings for the container
 	// ("net.ipv4.ip_forward": "0" for a node that may hold a virtual IP).
 	Sysctls map[string]string
-}
-
-// File is a file to place in an image build context or in a container: from
-// HostPath, or from Content when that is set.
-type File struct {
-	// Path is the path in the container, or the name in the build context.
-	Path string
-	// HostPath is read when Content is nil.
-	HostPath string
-	// Content is the file's bytes.
-	Content []byte
-	// Mode is the permission bits; 0 means 0o644.
-	Mode int64
 }
 
 // HealthCheck says how to tell that a node is up: Probe when set (a system's

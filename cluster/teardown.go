@@ -14,10 +14,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // teardownTimeout bounds a Teardown, which runs on a context of its own: the
@@ -63,7 +65,7 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 // case one appeared meanwhile, then the network.
 func (c *Cluster) teardown(ctx context.Context) error {
 	errs := c.removeContainers(ctx, c.docker)
-	return errors.Join(append(errs, removeNetwork(ctx, c.docker, c.Network))...)
+	return errors.Join(append(errs, engine.RemoveNetwork(ctx, c.docker, c.Network))...)
 }
 
 // removeContainers removes the run's containers from one engine, looking
@@ -73,7 +75,7 @@ func (c *Cluster) removeContainers(ctx context.Context, cli client.APIClient) []
 	for sweep := 0; sweep < 3; sweep++ {
 		list, err := cli.ContainerList(ctx, client.ContainerListOptions{
 			All:     true,
-			Filters: make(client.Filters).Add("label", LabelRun+"="+c.RunID),
+			Filters: make(client.Filters).Add("label", label.Run+"="+c.RunID),
 		})
 		if err != nil {
 			return []error{fmt.Errorf("list containers: %w", err)}
@@ -93,55 +95,19 @@ func (c *Cluster) removeAll(ctx context.Context, cli client.APIClient, ctrs []co
 	var wg sync.WaitGroup
 	for i, ctr := range ctrs {
 		wg.Go(func() {
-			node := ctr.Labels[LabelNode]
+			node := ctr.Labels[label.Node]
 			if c.spec.LogDir != "" && node != "" {
 				if err := c.saveLogs(ctx, cli, ctr.ID, filepath.Join(c.spec.LogDir, node+".log")); err != nil {
 					slog.Warn("keep node log", "node", node, "err", err)
 				}
 			}
-			if err := removeContainer(ctx, cli, ctr.ID); err != nil {
+			if err := engine.RemoveContainer(ctx, cli, ctr.ID); err != nil {
 				errs[i] = fmt.Errorf("remove node %s: %w", node, err)
 			}
 		})
 	}
 	wg.Wait()
 	return errs
-}
-
-// removeContainer force-removes a container. A paused container is thawed
-// first: not every engine version removes a frozen one.
-func removeContainer(ctx context.Context, cli client.APIClient, id string) error {
-	opts := client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}
-	_, err := cli.ContainerRemove(ctx, id, opts)
-	if err == nil || errdefs.IsNotFound(err) {
-		return nil
-	}
-	if _, uerr := cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{}); uerr != nil {
-		return err
-	}
-	if _, err := cli.ContainerRemove(ctx, id, opts); err != nil && !errdefs.IsNotFound(err) {
-		return err
-	}
-	return nil
-}
-
-// removeNetwork removes a network, retrying while the engine still counts
-// endpoints of containers that were just removed.
-func removeNetwork(ctx context.Context, cli client.APIClient, name string) error {
-	for attempt := 1; ; attempt++ {
-		_, err := cli.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
-		if err == nil || errdefs.IsNotFound(err) {
-			return nil
-		}
-		if attempt == 10 {
-			return fmt.Errorf("remove network %s: %w", name, err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("remove network %s: %w", name, err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // saveLogs writes a container's whole log, stdout and stderr demultiplexed

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/cluster/image"
 )
 
 // testHakv describes the hakv binary to the backend for the backend's own
@@ -30,15 +32,15 @@ func (testHakv) Health() HealthCheck {
 	return HealthCheck{Path: "/healthz", Timeout: time.Second}
 }
 
-func (h testHakv) Image(context.Context) (ImageSpec, error) {
+func (h testHakv) Image(context.Context) (image.Spec, error) {
 	bin, err := os.ReadFile(h.Binary)
 	if err != nil {
-		return ImageSpec{}, fmt.Errorf("read hakv binary: %w", err)
+		return image.Spec{}, fmt.Errorf("read hakv binary: %w", err)
 	}
-	return ImageSpec{
+	return image.Spec{
 		Repo:       "hadrill/hakv",
 		Dockerfile: "FROM scratch\nCOPY hakv /hakv\nWORKDIR " + DataDir + "\nENTRYPOINT [\"/hakv\"]\n",
-		Files:      []File{{Path: "hakv", Content: bin, Mode: 0o755}},
+		Files:      []image.File{{Path: "hakv", Content: bin, Mode: 0o755}},
 	}, nil
 }
 
@@ -128,20 +130,6 @@ func TestSpecValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want error containing %q", err, tc.wantErr)
 			}
 		})
-	}
-}
-
-// TestErrNoDockerMessage checks that the CLI can match the error and that it
-// says where the engine was looked for.
-func TestErrNoDockerMessage(t *testing.T) {
-	cause := errors.New("connection refused")
-	err := error(&noDockerError{host: "unix:///var/run/docker.sock", err: cause})
-	if !errors.Is(err, ErrNoDocker) || !errors.Is(err, cause) {
-		t.Errorf("errors.Is fails for %v", err)
-	}
-	want := "no Docker engine reachable at unix:///var/run/docker.sock: connection refused"
-	if err.Error() != want {
-		t.Errorf("message = %q, want %q", err.Error(), want)
 	}
 }
 

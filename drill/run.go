@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
@@ -186,7 +188,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	r.setPhase("build")
 	// A multi-engine run checks its own engines when it starts.
 	if len(r.s.Cluster.Engines) == 0 {
-		if err := cluster.Available(ctx); err != nil {
+		if err := engine.Available(ctx); err != nil {
 			return envError("check docker", err)
 		}
 	}
@@ -262,7 +264,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 // buildImage finds or builds the system's image, updating the progress
 // line every few seconds while a build runs: a Debian base and a package
 // layer can take a minute or more.
-func (r *run) buildImage(ctx context.Context) (cluster.Image, error) {
+func (r *run) buildImage(ctx context.Context) (image.Image, error) {
 	began := time.Now()
 	done := make(chan struct{})
 	defer close(done)
@@ -280,8 +282,8 @@ func (r *run) buildImage(ctx context.Context) (cluster.Image, error) {
 	}()
 	spec, err := r.sys.Image(ctx)
 	if err == nil {
-		var img cluster.Image
-		img, err = cluster.EnsureImage(ctx, spec)
+		var img image.Image
+		img, err = image.Ensure(ctx, spec)
 		if err == nil {
 			if img.Built {
 				slog.Info("built image", "image", img.Ref, "took", img.Took.Round(time.Millisecond))
@@ -290,9 +292,9 @@ func (r *run) buildImage(ctx context.Context) (cluster.Image, error) {
 		}
 	}
 	if ctx.Err() != nil {
-		return cluster.Image{}, fmt.Errorf("build %s image: %w", r.sys.Name(), ctx.Err())
+		return image.Image{}, fmt.Errorf("build %s image: %w", r.sys.Name(), ctx.Err())
 	}
-	return cluster.Image{}, envError("build "+r.sys.Name()+" image", err)
+	return image.Image{}, envError("build "+r.sys.Name()+" image", err)
 }
 
 // stopGrace is how long a node gets to stop after SIGTERM at the end of a

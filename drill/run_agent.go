@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/results"
 )
@@ -65,7 +66,7 @@ func (a *agentSetup) customize(_ string, cs *cluster.ContainerSpec) error {
 	if len(cs.Entrypoint) == 0 {
 		return errors.New("wrap node with the agent: the system gives no entrypoint")
 	}
-	cs.Files = append(cs.Files, cluster.File{Path: agentPath, HostPath: a.binary, Mode: 0o755})
+	cs.Files = append(cs.Files, image.File{Path: agentPath, HostPath: a.binary, Mode: 0o755})
 	wrap := []string{agentPath, "agent", "--port", fmt.Sprint(agent.DefaultPort)}
 	if a.clock {
 		wrap = append(wrap, "--faketime", "auto")

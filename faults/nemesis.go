@@ -169,7 +169,7 @@ func (n *Nemesis) hit(ctx context.Context, p Planned) (Hit, []string, error) {
 	deadline := time.Now().Add(primaryWait)
 	for {
 		h, names, err := n.resolve(ctx, p)
-		if !errors.Is(err, ErrNoPrimary) || time.Now().After(deadline) {
+		if !errors.Is(err, cluster.ErrNoPrimary) || time.Now().After(deadline) {
 			return h, names, err
 		}
 		select {

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"github.com/hadrill/hadrill/cluster"
 )
 
 // Target selects the nodes a fault hits. Targets are data, as in Jepsen:
@@ -29,10 +31,6 @@ type Target struct {
 	// traffic from From to To is dropped, the reverse still flows.
 	From, To []string
 }
-
-// ErrNoPrimary is returned when a target depends on the primary and none is
-// known, as during an election: the nemesis waits and resolves again.
-var ErrNoPrimary = errors.New("no primary is known")
 
 // SelectorDoc is one target word a scenario may use, and what it picks.
 type SelectorDoc struct{ Name, Doc string }
@@ -104,7 +102,7 @@ func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string,
 	switch sel {
 	case "primary", "standby", "standbys":
 		if primary == "" {
-			return nil, fmt.Errorf("target %s: %w", sel, ErrNoPrimary)
+			return nil, fmt.Errorf("target %s: %w", sel, cluster.ErrNoPrimary)
 		}
 	}
 	switch sel {

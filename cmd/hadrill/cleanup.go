@@ -7,13 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/cleanup"
+	"github.com/hadrill/hadrill/cluster/engine"
 )
 
 func init() { subcommands = append(subcommands, newCleanupCmd) }
 
 func newCleanupCmd() *cobra.Command {
-	var opt cluster.CleanupOptions
+	var opt cleanup.Options
 	var engines []string
 	cmd := &cobra.Command{
 		Use:   "cleanup",
@@ -28,20 +29,20 @@ the same engine is never touched. --run removes one run whatever its state;
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(engines) > 0 {
-				r, err := cluster.CleanupEngines(cmd.Context(), opt, engines)
+				r, err := cleanup.SweepEngines(cmd.Context(), opt, engines)
 				printRemoved(opt, r)
-				if errors.Is(err, cluster.ErrNoDocker) {
+				if errors.Is(err, engine.ErrNoDocker) {
 					return withCode(exitEnvironment, err)
 				}
 				return err
 			}
-			if err := cluster.Available(cmd.Context()); err != nil {
-				if errors.Is(err, cluster.ErrNoDocker) {
+			if err := engine.Available(cmd.Context()); err != nil {
+				if errors.Is(err, engine.ErrNoDocker) {
 					return withCode(exitEnvironment, err)
 				}
 				return err // interrupted: codeOf gives 130
 			}
-			r, err := cluster.Cleanup(cmd.Context(), opt)
+			r, err := cleanup.Sweep(cmd.Context(), opt)
 			printRemoved(opt, r)
 			return err
 		},
@@ -56,7 +57,7 @@ the same engine is never touched. --run removes one run whatever its state;
 
 // printRemoved says on stdout what cleanup removed (or would), and which
 // runs it left alone and why.
-func printRemoved(opt cluster.CleanupOptions, r cluster.Removed) {
+func printRemoved(opt cleanup.Options, r cleanup.Removed) {
 	verb := "removed"
 	if opt.DryRun {
 		verb = "would remove"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hadrill/hadrill/internal/testio"
 
-	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // backgroundRun is hadrill running while a test watches the cluster from
@@ -43,8 +43,8 @@ func startHadrill(ctx context.Context, t *testing.T, args ...string) *background
 func (r *backgroundRun) own() []string {
 	host, _ := os.Hostname()
 	return []string{
-		"--filter", fmt.Sprintf("label=%s=%d", cluster.LabelOwnerPID, r.cmd.Process.Pid),
-		"--filter", fmt.Sprintf("label=%s=%s", cluster.LabelOwnerHost, host),
+		"--filter", fmt.Sprintf("label=%s=%d", label.OwnerPID, r.cmd.Process.Pid),
+		"--filter", fmt.Sprintf("label=%s=%s", label.OwnerHost, host),
 	}
 }
 

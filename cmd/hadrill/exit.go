@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/image"
 )
 
 // Exit codes of the CLI contract (docs/DESIGN.md).
@@ -59,7 +60,7 @@ func codeOf(err error) int {
 	if errors.Is(err, context.Canceled) {
 		return exitInterrupted
 	}
-	if errors.Is(err, cluster.ErrNoDocker) || errors.Is(err, cluster.ErrImageBuild) {
+	if errors.Is(err, engine.ErrNoDocker) || errors.Is(err, image.ErrBuild) {
 		// Wherever they surface: the machine, not the input or the
 		// system under test.
 		return exitEnvironment

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/drill"
 	"github.com/hadrill/hadrill/scenarios"
 )
@@ -22,10 +23,10 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"nil", nil, exitOK},
 		{"plain", errors.New("boom"), exitFailed},
-		{"image build", fmt.Errorf("get etcd image: %w", cluster.ErrImageBuild), exitEnvironment},
-		{"no docker", fmt.Errorf("start: %w", cluster.ErrNoDocker), exitEnvironment},
-		{"interrupted build", errors.Join(cluster.ErrImageBuild, context.Canceled), exitInterrupted},
-		{"explicit code", withCode(exitBadInput, cluster.ErrImageBuild), exitBadInput},
+		{"image build", fmt.Errorf("get etcd image: %w", image.ErrBuild), exitEnvironment},
+		{"no docker", fmt.Errorf("start: %w", engine.ErrNoDocker), exitEnvironment},
+		{"interrupted build", errors.Join(image.ErrBuild, context.Canceled), exitInterrupted},
+		{"explicit code", withCode(exitBadInput, image.ErrBuild), exitBadInput},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

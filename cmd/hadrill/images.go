@@ -11,7 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/systems/registry"
 )
 
@@ -19,8 +20,8 @@ func init() { subcommands = append(subcommands, newImagesCmd) }
 
 // imageRecipes are the images `hadrill images` builds after the Debian base:
 // every registered system's, by name.
-func imageRecipes() map[string]func(context.Context) (cluster.ImageSpec, error) {
-	m := map[string]func(context.Context) (cluster.ImageSpec, error){}
+func imageRecipes() map[string]func(context.Context) (image.Spec, error) {
+	m := map[string]func(context.Context) (image.Spec, error){}
 	for _, s := range registry.All() {
 		m[s.Name()] = s.Image
 	}
@@ -50,10 +51,10 @@ func newImagesCmd() *cobra.Command {
 					return badInput(fmt.Errorf("no system %q (known: %v)", n, registry.Names()))
 				}
 			}
-			if err := cluster.Available(ctx); err != nil {
+			if err := engine.Available(ctx); err != nil {
 				return err
 			}
-			base, err := cluster.EnsureDebianBase(ctx)
+			base, err := image.EnsureDebianBase(ctx)
 			if err != nil {
 				return err
 			}
@@ -71,7 +72,7 @@ func newImagesCmd() *cobra.Command {
 						errs[i] = fmt.Errorf("get %s image: %w", n, err)
 						return
 					}
-					img, err := cluster.EnsureImage(ctx, spec)
+					img, err := image.Ensure(ctx, spec)
 					if err != nil {
 						errs[i] = err
 						return
@@ -89,7 +90,7 @@ func newImagesCmd() *cobra.Command {
 
 // printImage prints one line per image on stdout: what it is and whether it
 // was built now.
-func printImage(img cluster.Image) {
+func printImage(img image.Image) {
 	how := "found"
 	if img.Built {
 		how = "built"

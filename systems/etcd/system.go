@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/systems"
 )
 
@@ -87,8 +88,8 @@ func (System) Health() cluster.HealthCheck {
 }
 
 // Image is Debian's etcd-server on the shared Debian base.
-func (System) Image(ctx context.Context) (cluster.ImageSpec, error) {
-	return cluster.DebianRecipe{Repo: "hadrill/etcd", Packages: []string{debEtcdServer}}.ImageSpec(ctx)
+func (System) Image(ctx context.Context) (image.Spec, error) {
+	return image.DebianRecipe{Repo: "hadrill/etcd", Packages: []string{debEtcdServer}}.Spec(ctx)
 }
 
 // Container runs one member. Members find each other by their names on the

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/systems"
 )
 
@@ -118,34 +119,34 @@ func (System) Health() cluster.HealthCheck {
 // Image gives the build context: the Dockerfile and the binary, compiled
 // first when only SourceDir is set. The binary is read into memory (about
 // 10 MB) so no temporary file outlives the call.
-func (h System) Image(ctx context.Context) (cluster.ImageSpec, error) {
+func (h System) Image(ctx context.Context) (image.Spec, error) {
 	path := h.Binary
 	if path == "" && h.SourceDir == "" {
 		found, err := FindBinary()
 		if err != nil {
-			return cluster.ImageSpec{}, err
+			return image.Spec{}, err
 		}
 		path = found
 	}
 	if path == "" {
 		dir, err := os.MkdirTemp("", "hadrill-hakv-")
 		if err != nil {
-			return cluster.ImageSpec{}, fmt.Errorf("build hakv: %w", err)
+			return image.Spec{}, fmt.Errorf("build hakv: %w", err)
 		}
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "hakv")
 		if err := buildGoBinary(ctx, h.SourceDir, "./cmd/hakv", path); err != nil {
-			return cluster.ImageSpec{}, fmt.Errorf("build hakv: %w", err)
+			return image.Spec{}, fmt.Errorf("build hakv: %w", err)
 		}
 	}
 	bin, err := os.ReadFile(path)
 	if err != nil {
-		return cluster.ImageSpec{}, fmt.Errorf("read hakv binary: %w", err)
+		return image.Spec{}, fmt.Errorf("read hakv binary: %w", err)
 	}
-	return cluster.ImageSpec{
+	return image.Spec{
 		Repo:       "hadrill/hakv",
 		Dockerfile: hakvDockerfile,
-		Files:      []cluster.File{{Path: "hakv", Content: bin, Mode: 0o755}},
+		Files:      []image.File{{Path: "hakv", Content: bin, Mode: 0o755}},
 	}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/image"
 )
 
 // Paths inside a node. The per-node files are placed by the backend
@@ -72,8 +73,8 @@ func newNode(cfg cluster.NodeConfig, set settings) (node, error) {
 }
 
 // files are the node's configuration and scripts.
-func (n node) files() []cluster.File {
-	return []cluster.File{
+func (n node) files() []image.File {
+	return []image.File{
 		{Path: startScript, Content: []byte(n.startScript()), Mode: 0o755},
 		{Path: notifyScript, Content: []byte(n.notifyScript()), Mode: 0o755},
 		{Path: myCnf, Content: []byte(n.myCnf())},

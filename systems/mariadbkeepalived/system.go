@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/systems"
 )
 
@@ -115,11 +116,11 @@ func (System) Health() cluster.HealthCheck {
 }
 
 // Image is Debian's mariadb-server and keepalived on the shared base.
-func (System) Image(ctx context.Context) (cluster.ImageSpec, error) {
-	return cluster.DebianRecipe{
+func (System) Image(ctx context.Context) (image.Spec, error) {
+	return image.DebianRecipe{
 		Repo:     "hadrill/mariadb-keepalived",
 		Packages: []string{debMariaDBServer, debKeepalived},
-	}.ImageSpec(ctx)
+	}.Spec(ctx)
 }
 
 // Container runs one node: mariadbd and keepalived, started by the node's

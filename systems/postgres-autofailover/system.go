@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/systems"
 )
 
@@ -126,14 +127,14 @@ func (System) Roles(map[string]string) []cluster.Role {
 // with the node script and a data folder owned by postgres (for a container
 // started without the agent, which would hand it over itself). Debian's
 // default cluster is removed: pg_autoctl makes its own in /data.
-func (System) Image(ctx context.Context) (cluster.ImageSpec, error) {
-	return cluster.DebianRecipe{
+func (System) Image(ctx context.Context) (image.Spec, error) {
+	return image.DebianRecipe{
 		Repo:     "hadrill/postgres-autofailover",
 		Packages: []string{debPostgreSQL15, debAutoFailover, debAutoFailoverCL},
-		Files:    []cluster.File{{Path: runNodePath, Content: runNode, Mode: 0o755}},
+		Files:    []image.File{{Path: runNodePath, Content: runNode, Mode: 0o755}},
 		Run: []string{"rm -rf /var/lib/postgresql/15/main /etc/postgresql/15/main" +
 			" && mkdir -p " + cluster.DataDir + " && chown " + runAs + ":" + runAs + " " + cluster.DataDir},
-	}.ImageSpec(ctx)
+	}.Spec(ctx)
 }
 
 // Container runs the monitor or a data node through the node script, as the

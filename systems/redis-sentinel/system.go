@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/systems"
 )
 
@@ -124,10 +125,10 @@ func (System) Roles(opts map[string]string) []cluster.Role {
 }
 
 // Image is Debian's redis-server and redis-sentinel on the shared base.
-func (System) Image(ctx context.Context) (cluster.ImageSpec, error) {
-	return cluster.DebianRecipe{Repo: "hadrill/redis-sentinel",
+func (System) Image(ctx context.Context) (image.Spec, error) {
+	return image.DebianRecipe{Repo: "hadrill/redis-sentinel",
 		Packages: []string{debRedisServer, debRedisSentinel, debRedisTools},
-		Run:      []string{"mkdir -p " + cluster.DataDir}}.ImageSpec(ctx)
+		Run:      []string{"mkdir -p " + cluster.DataDir}}.Spec(ctx)
 }
 
 // Container runs one Redis node (with its Sentinel as a sidecar when they
@@ -141,17 +142,17 @@ func (s System) Container(cfg cluster.NodeConfig) (cluster.ContainerSpec, error)
 		return cluster.ContainerSpec{}, fmt.Errorf("describe redis node %s: no data nodes", cfg.Name)
 	}
 	primary := cfg.Peers[0].Host
-	sentinel := cluster.File{Path: sentinelConf, Content: []byte(renderSentinel(cfg.Name, primary, opts)), Mode: 0o644}
+	sentinel := image.File{Path: sentinelConf, Content: []byte(renderSentinel(cfg.Name, primary, opts)), Mode: 0o644}
 	sentinelCmd := []string{"/usr/bin/redis-sentinel", sentinelConf}
 	if cfg.Role == "sentinel" {
-		return cluster.ContainerSpec{Entrypoint: sentinelCmd, Files: []cluster.File{sentinel}}, nil
+		return cluster.ContainerSpec{Entrypoint: sentinelCmd, Files: []image.File{sentinel}}, nil
 	}
 	if !separate(cfg.Options) && len(cfg.Peers) < sentinelCount {
 		return cluster.ContainerSpec{}, fmt.Errorf("describe redis node %s: colocated Sentinels need %d nodes, got %d", cfg.Name, sentinelCount, len(cfg.Peers))
 	}
 	cs := cluster.ContainerSpec{
 		Entrypoint: []string{"/usr/bin/redis-server", redisConf},
-		Files:      []cluster.File{{Path: redisConf, Content: []byte(renderRedis(cfg.Name, primary, cfg.DataDir, opts)), Mode: 0o644}},
+		Files:      []image.File{{Path: redisConf, Content: []byte(renderRedis(cfg.Name, primary, cfg.DataDir, opts)), Mode: 0o644}},
 	}
 	if !separate(cfg.Options) {
 		cs.Files = append(cs.Files, sentinel)

@@ -1,4 +1,4 @@
-package cluster
+package image
 
 import (
 	"context"
@@ -14,15 +14,15 @@ import (
 // exact archive versions, installed on hadrill's shared Debian base, plus a
 // few files and commands. A system returns it from its Image method:
 //
-//	func (etcd) Image(ctx context.Context) (cluster.ImageSpec, error) {
-//		return cluster.DebianRecipe{
+//	func (etcd) Image(ctx context.Context) (image.Spec, error) {
+//		return image.DebianRecipe{
 //			Repo:     "hadrill/etcd",
 //			Packages: []string{"etcd-server=3.4.23-4+b4"},
-//		}.ImageSpec(ctx)
+//		}.Spec(ctx)
 //	}
 //
-// The resulting ImageSpec's Dockerfile starts FROM the base's
-// content-addressed tag, so the layer's tag (EnsureImage hashes the
+// The resulting Spec's Dockerfile starts FROM the base's
+// content-addressed tag, so the layer's tag (Ensure hashes the
 // Dockerfile) changes whenever the base, a pin, a file or a line changes, and
 // is found in the cache otherwise.
 type DebianRecipe struct {
@@ -50,18 +50,18 @@ var debianPin = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*=[0-9][A-Za-z0-9.+~:-]*
 // envName is a portable environment variable name.
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// ImageSpec ensures the shared Debian base (building it once, on a cache
-// miss, with debootstrap) and returns the spec of this recipe's layer on it,
-// for EnsureImage or for Start to build.
-func (r DebianRecipe) ImageSpec(ctx context.Context) (ImageSpec, error) {
+// Spec ensures the shared Debian base (building it once, on a cache miss,
+// with debootstrap) and returns the spec of this recipe's layer on it, for
+// Ensure or for cluster.Start to build.
+func (r DebianRecipe) Spec(ctx context.Context) (Spec, error) {
 	if err := r.validate(); err != nil {
-		return ImageSpec{}, err
+		return Spec{}, err
 	}
 	base, err := EnsureDebianBase(ctx)
 	if err != nil {
-		return ImageSpec{}, err
+		return Spec{}, err
 	}
-	return r.spec(base.Ref), nil
+	return r.layer(base.Ref), nil
 }
 
 // validate rejects what would make a wrong or unsafe Dockerfile.
@@ -92,8 +92,8 @@ func (r DebianRecipe) validate() error {
 	return nil
 }
 
-// spec writes the layer's Dockerfile on the base named baseRef.
-func (r DebianRecipe) spec(baseRef string) ImageSpec {
+// layer writes the layer's Dockerfile on the base named baseRef.
+func (r DebianRecipe) layer(baseRef string) Spec {
 	var df strings.Builder
 	fmt.Fprintf(&df, "FROM %s\n", baseRef)
 	if len(r.Packages) > 0 {
@@ -117,5 +117,5 @@ func (r DebianRecipe) spec(baseRef string) ImageSpec {
 	if r.User != "" {
 		fmt.Fprintf(&df, "USER %s\n", r.User)
 	}
-	return ImageSpec{Repo: r.Repo, Dockerfile: df.String(), Files: slices.Clone(r.Files)}
+	return Spec{Repo: r.Repo, Dockerfile: df.String(), Files: slices.Clone(r.Files)}
 }

@@ -1,4 +1,4 @@
-package cluster
+package image
 
 import (
 	"context"
@@ -8,6 +8,10 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/internal/dockertest"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // TestConcurrentBuildsOfOneImage starts four builds of the same, never
@@ -17,10 +21,10 @@ import (
 // build is left dangling. The image is the test's own (a unique file) and
 // is removed.
 func TestConcurrentBuildsOfOneImage(t *testing.T) {
-	needDocker(t)
+	dockertest.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spec := ImageSpec{
+	spec := Spec{
 		Repo:       "hadrill/test-race",
 		Dockerfile: "FROM scratch\nCOPY marker /marker\n",
 		Files:      []File{{Path: "marker", Content: fmt.Appendf(nil, "%s %d", t.Name(), time.Now().UnixNano())}},
@@ -30,10 +34,10 @@ func TestConcurrentBuildsOfOneImage(t *testing.T) {
 	errs := make([]error, builds)
 	var wg sync.WaitGroup
 	for i := range builds {
-		wg.Go(func() { imgs[i], errs[i] = EnsureImage(ctx, spec) })
+		wg.Go(func() { imgs[i], errs[i] = Ensure(ctx, spec) })
 	}
 	wg.Wait()
-	cli, err := connect(ctx)
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +71,7 @@ func TestConcurrentBuildsOfOneImage(t *testing.T) {
 		t.Errorf("%d builds, want 1", built)
 	}
 	dangling, err := cli.ImageList(ctx, client.ImageListOptions{
-		Filters: make(client.Filters).Add("label", LabelBuild+"="+spec.Repo).Add("dangling", "true"),
+		Filters: make(client.Filters).Add("label", label.Build+"="+spec.Repo).Add("dangling", "true"),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,11 @@
-package cluster
+// Package cleanup removes what hadrill runs left behind in Docker when they
+// could not tear down (a crash, a SIGKILL, a lost engine connection), and
+// judges whose it is first: every run's containers and networks carry the
+// labels of the process that created them (Owner), and only the runs whose
+// owner is gone are removed, unless the user names a run or forces it. An
+// engine is often shared by several drills, and a clean-up must never pull
+// a live drill's containers from under it.
+package cleanup
 
 import (
 	"context"
@@ -9,30 +16,33 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
-// Removed counts what Cleanup removed, and names the runs it left alone, for
+// Removed counts what Sweep removed, and names the runs it left alone, for
 // `hadrill cleanup` to report.
 type Removed struct {
 	Containers int
 	Networks   int
 	Images     int
-	// Swarms counts the Swarms hadrill had created that CleanupEngines
+	// Swarms counts the Swarms hadrill had created that SweepEngines
 	// dissolved.
 	Swarms int
-	// Skipped are the runs Cleanup did not touch because their owner may
+	// Skipped are the runs Sweep did not touch because their owner may
 	// still be running, sorted by run ID.
 	Skipped []Skipped
 }
 
-// Skipped is a run that Cleanup left in place, and why.
+// Skipped is a run that Sweep left in place, and why.
 type Skipped struct {
 	RunID  string
 	Reason string
 }
 
-// CleanupOptions say what Cleanup may remove.
-type CleanupOptions struct {
+// Options say what Sweep may remove.
+type Options struct {
 	// RunID, when set, removes that run's resources whoever owns them: the
 	// user named it.
 	RunID string
@@ -42,7 +52,7 @@ type CleanupOptions struct {
 	DryRun bool
 }
 
-// Cleanup removes what runs left behind when they could not tear down (a
+// Sweep removes what runs left behind when they could not tear down (a
 // crash, a SIGKILL, a lost engine connection). With no RunID and no Force it
 // removes only runs whose owning hadrill process is gone (see Owner): an
 // engine is often shared by several drills, and a clean-up must never pull
@@ -54,8 +64,8 @@ type CleanupOptions struct {
 // hadrill.build, untagged because a newer build took their tag); the tagged
 // images are the build cache and stay. Containers go before networks, which
 // cannot be removed while in use.
-func Cleanup(ctx context.Context, opt CleanupOptions) (Removed, error) {
-	cli, err := connect(ctx)
+func Sweep(ctx context.Context, opt Options) (Removed, error) {
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		return Removed{}, err
 	}
@@ -71,11 +81,11 @@ func Cleanup(ctx context.Context, opt CleanupOptions) (Removed, error) {
 }
 
 // label is the label filter of the runs the options name.
-func (o CleanupOptions) label() string {
+func (o Options) label() string {
 	if o.RunID == "" {
-		return LabelRun
+		return label.Run
 	}
-	return LabelRun + "=" + o.RunID
+	return label.Run + "=" + o.RunID
 }
 
 // cleanContainers removes the containers the judge lets go.
@@ -93,7 +103,7 @@ func (j *judge) cleanContainers(ctx context.Context, cli client.APIClient) (int,
 			continue
 		}
 		if !j.opt.DryRun {
-			if err := removeContainer(ctx, cli, ctr.ID); err != nil {
+			if err := engine.RemoveContainer(ctx, cli, ctr.ID); err != nil {
 				errs = append(errs, fmt.Errorf("remove container %s: %w", ctr.ID[:12], err))
 				continue
 			}
@@ -118,7 +128,7 @@ func (j *judge) cleanNetworks(ctx context.Context, cli client.APIClient, manager
 			continue
 		}
 		if !j.opt.DryRun {
-			if err := removeNetwork(ctx, cli, nw.ID); err != nil {
+			if err := engine.RemoveNetwork(ctx, cli, nw.ID); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -133,10 +143,10 @@ func (j *judge) cleanNetworks(ctx context.Context, cli client.APIClient, manager
 	return r, errors.Join(append(errs, err)...)
 }
 
-// judge decides, resource by resource, what Cleanup may remove, and
+// judge decides, resource by resource, what Sweep may remove, and
 // remembers the runs it kept.
 type judge struct {
-	opt  CleanupOptions
+	opt  Options
 	skip map[string]string // run ID -> reason
 }
 
@@ -144,7 +154,7 @@ func (j *judge) mayRemove(labels map[string]string) bool {
 	if j.opt.Force || j.opt.RunID != "" {
 		return true
 	}
-	run := labels[LabelRun]
+	run := labels[label.Run]
 	o, ok := ownerOf(labels)
 	if !ok {
 		j.skip[run] = "no owner recorded (use --run or --force)"
@@ -174,7 +184,7 @@ func (j *judge) skipped() []Skipped {
 // still used by a container is kept (not forced), and that is not an error.
 func removeDanglingImages(ctx context.Context, cli client.APIClient) (int, error) {
 	imgs, err := cli.ImageList(ctx, client.ImageListOptions{
-		Filters: make(client.Filters).Add("label", LabelBuild).Add("dangling", "true"),
+		Filters: make(client.Filters).Add("label", label.Build).Add("dangling", "true"),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("list dangling images: %w", err)
@@ -194,23 +204,23 @@ func removeDanglingImages(ctx context.Context, cli client.APIClient) (int, error
 	return n, errors.Join(errs...)
 }
 
-// CleanupEngines does what Cleanup does on each named engine (see
-// Spec.Engines), and, when no run is named, also dissolves every Swarm that
+// SweepEngines does what Sweep does on each named engine (see
+// cluster.Spec.Engines), and, when no run is named, also dissolves every Swarm that
 // hadrill created (labelled hadrill.swarm) and a crashed run left behind:
 // the listed engines that are its workers leave, then its manager. A Swarm
 // hadrill found is never touched, but an engine a crashed run joined to it
 // stays joined: `docker swarm leave` on that engine undoes it.
-func CleanupEngines(ctx context.Context, opt CleanupOptions, names []string) (Removed, error) {
+func SweepEngines(ctx context.Context, opt Options, names []string) (Removed, error) {
 	var total Removed
 	var errs []error
-	var engines []*Engine
+	var engines []*engine.Engine
 	defer func() {
 		for _, e := range engines {
 			e.Close()
 		}
 	}()
 	for _, name := range names {
-		e, err := openEngine(ctx, name)
+		e, err := engine.Open(ctx, name)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -221,16 +231,16 @@ func CleanupEngines(ctx context.Context, opt CleanupOptions, names []string) (Re
 	// Every engine's containers go before any network: an overlay network
 	// is in use while a container on any engine is attached to it.
 	for _, e := range engines {
-		n, err := j.cleanContainers(ctx, e.cli)
+		n, err := j.cleanContainers(ctx, e.Client())
 		total.Containers += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("clean up engine %s: %w", e.Name, err))
 		}
 	}
 	for _, e := range engines {
-		info, err := e.cli.Info(ctx, client.InfoOptions{})
+		info, err := e.Client().Info(ctx, client.InfoOptions{})
 		manager := err == nil && info.Info.Swarm.ControlAvailable
-		r, err := j.cleanNetworks(ctx, e.cli, manager)
+		r, err := j.cleanNetworks(ctx, e.Client(), manager)
 		total.Networks += r.Networks
 		total.Images += r.Images
 		if err != nil {
@@ -240,45 +250,9 @@ func CleanupEngines(ctx context.Context, opt CleanupOptions, names []string) (Re
 	total.Skipped = j.skipped()
 	if opt.RunID == "" && !opt.DryRun && len(total.Skipped) == 0 {
 		// A Swarm is dissolved only when no live run may still use it.
-		n, err := dissolveCreatedSwarms(ctx, engines)
+		n, err := engine.DissolveCreatedSwarms(ctx, engines)
 		total.Swarms = n
 		errs = append(errs, err)
 	}
 	return total, errors.Join(errs...)
-}
-
-// dissolveCreatedSwarms dissolves the Swarms labelled hadrill.swarm whose
-// manager is among the engines.
-func dissolveCreatedSwarms(ctx context.Context, engines []*Engine) (int, error) {
-	n := 0
-	var errs []error
-	for _, mgr := range engines {
-		insp, err := mgr.cli.SwarmInspect(ctx, client.SwarmInspectOptions{})
-		if err != nil || insp.Swarm.Spec.Annotations.Labels[LabelSwarm] == "" {
-			continue // not a manager, or not a Swarm hadrill created
-		}
-		for _, e := range engines {
-			if e == mgr {
-				continue
-			}
-			info, err := e.cli.Info(ctx, client.InfoOptions{})
-			if err != nil || info.Info.Swarm.NodeID == "" {
-				continue
-			}
-			if _, err := mgr.cli.NodeInspect(ctx, info.Info.Swarm.NodeID, client.NodeInspectOptions{}); err != nil {
-				continue // in another Swarm
-			}
-			if _, err := e.cli.SwarmLeave(ctx, client.SwarmLeaveOptions{Force: true}); err != nil {
-				errs = append(errs, fmt.Errorf("leave swarm on %s: %w", e.Name, err))
-			}
-			removeNetwork(ctx, e.cli, gwBridge) // kept if containers still use it
-		}
-		if _, err := mgr.cli.SwarmLeave(ctx, client.SwarmLeaveOptions{Force: true}); err != nil {
-			errs = append(errs, fmt.Errorf("dissolve swarm on %s: %w", mgr.Name, err))
-			continue
-		}
-		removeNetwork(ctx, mgr.cli, gwBridge)
-		n++
-	}
-	return n, errors.Join(errs...)
 }

@@ -1,4 +1,4 @@
-package cluster
+package engine
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // gwBridge is the network an engine creates when it enters a Swarm, and
@@ -20,21 +22,17 @@ import (
 // before.
 const gwBridge = "docker_gwbridge"
 
-// LabelSwarm marks a Swarm that hadrill created, so that CleanupEngines
-// can dissolve one a crashed run left behind and never touch one it found.
-const LabelSwarm = "hadrill.swarm"
-
 // swarmPort is the Swarm's management port.
 const swarmPort = "2377"
 
-// swarmSession is the Swarm that the clusters of one process share on one
-// set of engines. The first cluster to need it creates it (or finds it);
+// Swarm is the Swarm that the clusters of one process share on one set of
+// engines. The first cluster to need it creates it (or finds it);
 // the last to release it leaves everything as it was found: a Swarm hadrill
 // created is dissolved, engines hadrill joined leave, one it found is kept.
 // Two hadrill processes that create a Swarm on the same engines at the same
 // time are not coordinated: run parallel drills in one process
 // (hadrill run --parallel).
-type swarmSession struct {
+type Swarm struct {
 	key  string
 	refs int
 
@@ -47,8 +45,8 @@ type swarmSession struct {
 
 var swarms = struct {
 	sync.Mutex
-	m map[string]*swarmSession
-}{m: map[string]*swarmSession{}}
+	m map[string]*Swarm
+}{m: map[string]*Swarm{}}
 
 // swarmKey names a set of engines regardless of order.
 func swarmKey(engines []*Engine) string {
@@ -60,9 +58,10 @@ func swarmKey(engines []*Engine) string {
 	return strings.Join(hosts, ",")
 }
 
-// acquireSwarm makes sure every engine is in one Swarm, with the first
-// engine as a manager, and counts the caller as a user of it.
-func acquireSwarm(ctx context.Context, engines []*Engine) (*swarmSession, error) {
+// AcquireSwarm makes sure every engine is in one Swarm, with the first
+// engine as a manager, and counts the caller as a user of it. The caller
+// gives it back with Release.
+func AcquireSwarm(ctx context.Context, engines []*Engine) (*Swarm, error) {
 	swarms.Lock()
 	defer swarms.Unlock()
 	key := swarmKey(engines)
@@ -70,7 +69,7 @@ func acquireSwarm(ctx context.Context, engines []*Engine) (*swarmSession, error)
 		s.refs++
 		return s, nil
 	}
-	s := &swarmSession{key: key, manager: engines[0].Host, nodeIDs: map[string]string{}, hadGW: map[string]bool{}}
+	s := &Swarm{key: key, manager: engines[0].Host, nodeIDs: map[string]string{}, hadGW: map[string]bool{}}
 	if err := s.join(ctx, engines); err != nil {
 		// Undo the part that was done, so a failed start leaves nothing.
 		if lerr := s.leave(context.WithoutCancel(ctx), engines); lerr != nil {
@@ -83,9 +82,9 @@ func acquireSwarm(ctx context.Context, engines []*Engine) (*swarmSession, error)
 	return s, nil
 }
 
-// releaseSwarm drops the caller's use; the last user restores the engines'
-// Swarm state.
-func releaseSwarm(ctx context.Context, s *swarmSession, engines []*Engine) error {
+// Release drops the caller's use; the last user restores the engines'
+// Swarm state. It is safe on nil (no Swarm was needed).
+func (s *Swarm) Release(ctx context.Context, engines []*Engine) error {
 	if s == nil {
 		return nil
 	}
@@ -99,9 +98,14 @@ func releaseSwarm(ctx context.Context, s *swarmSession, engines []*Engine) error
 	return s.leave(ctx, engines)
 }
 
+// Manager is the endpoint of the engine that manages the Swarm, where Swarm
+// networks are created and removed: the first engine of the user that
+// created (or found) it, which may differ from another user's first engine.
+func (s *Swarm) Manager() string { return s.manager }
+
 // join initialises the Swarm on the first engine if it has none and joins
 // the others as workers.
-func (s *swarmSession) join(ctx context.Context, engines []*Engine) error {
+func (s *Swarm) join(ctx context.Context, engines []*Engine) error {
 	mgr := engines[0]
 	info, err := mgr.cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
@@ -139,7 +143,7 @@ func (s *swarmSession) join(ctx context.Context, engines []*Engine) error {
 
 // initSwarm creates a Swarm with mgr as its only manager, listening only on
 // the address the other engines reach it at.
-func (s *swarmSession) initSwarm(ctx context.Context, mgr *Engine, engines []*Engine) error {
+func (s *Swarm) initSwarm(ctx context.Context, mgr *Engine, engines []*Engine) error {
 	addr, err := swarmAddr(mgr, engines)
 	if err != nil {
 		return err
@@ -148,7 +152,7 @@ func (s *swarmSession) initSwarm(ctx context.Context, mgr *Engine, engines []*En
 		return err
 	}
 	spec := swarm.Spec{}
-	spec.Annotations.Labels = map[string]string{LabelSwarm: "created"}
+	spec.Annotations.Labels = map[string]string{label.Swarm: "created"}
 	_, err = mgr.cli.SwarmInit(ctx, client.SwarmInitOptions{
 		Spec:          spec,
 		ListenAddr:    net.JoinHostPort(addr.String(), swarmPort),
@@ -164,7 +168,7 @@ func (s *swarmSession) initSwarm(ctx context.Context, mgr *Engine, engines []*En
 }
 
 // joinWorker joins e to the manager's Swarm, unless it is a member already.
-func (s *swarmSession) joinWorker(ctx context.Context, mgr, e *Engine, engines []*Engine, mgrAddr, token string) error {
+func (s *Swarm) joinWorker(ctx context.Context, mgr, e *Engine, engines []*Engine, mgrAddr, token string) error {
 	info, err := e.cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
 		return fmt.Errorf("inspect engine %s: %w", e.Name, err)
@@ -207,7 +211,7 @@ func (s *swarmSession) joinWorker(ctx context.Context, mgr, e *Engine, engines [
 // leave undoes join: the engines hadrill joined leave (and are removed from
 // a Swarm it found), a Swarm it created is dissolved, and every
 // docker_gwbridge that was not there before is removed.
-func (s *swarmSession) leave(ctx context.Context, engines []*Engine) error {
+func (s *Swarm) leave(ctx context.Context, engines []*Engine) error {
 	byHost := map[string]*Engine{}
 	for _, e := range engines {
 		byHost[e.Host] = e
@@ -238,11 +242,11 @@ func (s *swarmSession) leave(ctx context.Context, engines []*Engine) error {
 }
 
 // dropGW removes docker_gwbridge from an engine that did not have it.
-func (s *swarmSession) dropGW(ctx context.Context, e *Engine) error {
+func (s *Swarm) dropGW(ctx context.Context, e *Engine) error {
 	if s.hadGW[e.Host] {
 		return nil
 	}
-	return removeNetwork(ctx, e.cli, gwBridge)
+	return RemoveNetwork(ctx, e.cli, gwBridge)
 }
 
 // isNotInSwarm tells whether a leave failed only because the engine had
@@ -262,4 +266,42 @@ func hasNetwork(ctx context.Context, cli client.APIClient, name string) (bool, e
 	default:
 		return false, fmt.Errorf("inspect network %s: %w", name, err)
 	}
+}
+
+// DissolveCreatedSwarms dissolves the Swarms labelled hadrill.swarm whose
+// manager is among the engines, for the clean-up after a crashed run: the
+// listed engines that are its workers leave, then its manager. It returns
+// how many it dissolved.
+func DissolveCreatedSwarms(ctx context.Context, engines []*Engine) (int, error) {
+	n := 0
+	var errs []error
+	for _, mgr := range engines {
+		insp, err := mgr.cli.SwarmInspect(ctx, client.SwarmInspectOptions{})
+		if err != nil || insp.Swarm.Spec.Annotations.Labels[label.Swarm] == "" {
+			continue // not a manager, or not a Swarm hadrill created
+		}
+		for _, e := range engines {
+			if e == mgr {
+				continue
+			}
+			info, err := e.cli.Info(ctx, client.InfoOptions{})
+			if err != nil || info.Info.Swarm.NodeID == "" {
+				continue
+			}
+			if _, err := mgr.cli.NodeInspect(ctx, info.Info.Swarm.NodeID, client.NodeInspectOptions{}); err != nil {
+				continue // in another Swarm
+			}
+			if _, err := e.cli.SwarmLeave(ctx, client.SwarmLeaveOptions{Force: true}); err != nil {
+				errs = append(errs, fmt.Errorf("leave swarm on %s: %w", e.Name, err))
+			}
+			RemoveNetwork(ctx, e.cli, gwBridge) // kept if containers still use it
+		}
+		if _, err := mgr.cli.SwarmLeave(ctx, client.SwarmLeaveOptions{Force: true}); err != nil {
+			errs = append(errs, fmt.Errorf("dissolve swarm on %s: %w", mgr.Name, err))
+			continue
+		}
+		RemoveNetwork(ctx, mgr.cli, gwBridge)
+		n++
+	}
+	return n, errors.Join(errs...)
 }

@@ -1,4 +1,4 @@
-package cluster
+package image
 
 import (
 	"context"
@@ -15,6 +15,10 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/internal/dockertest"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // Pins of real packages for the builder's own tests (systems pin theirs in
@@ -28,20 +32,16 @@ const (
 // images when Docker, debootstrap or root is missing.
 func needDebian(tb testing.TB) {
 	tb.Helper()
-	needDocker(tb)
+	dockertest.Need(tb)
 	var missing string
 	if _, err := exec.LookPath("debootstrap"); err != nil {
 		missing = "no debootstrap in PATH"
 	} else if os.Geteuid() != 0 {
 		missing = "debootstrap needs root"
 	}
-	if missing == "" {
-		return
+	if missing != "" {
+		dockertest.Missing(tb, errors.New(missing))
 	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("CI=true and %s", missing)
-	}
-	tb.Skipf("skip: %s", missing)
 }
 
 // ensureBase ensures the shared base before a test measures its own
@@ -101,8 +101,8 @@ func TestAptFailure(t *testing.T) {
 				t.Errorf("got (%q, %q), want (%q, %q)", pkg, reason, tc.pkg, tc.reason)
 			}
 			err := buildError("hadrill/x:1", tc.output, errors.New("exit 100"))
-			if !errors.Is(err, ErrImageBuild) {
-				t.Errorf("%v does not match ErrImageBuild", err)
+			if !errors.Is(err, ErrBuild) {
+				t.Errorf("%v does not match ErrBuild", err)
 			}
 			if !strings.Contains(err.Error(), tc.pkg) {
 				t.Errorf("%v does not name %q", err, tc.pkg)
@@ -126,15 +126,15 @@ func TestDebianRecipeSpec(t *testing.T) {
 		"RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends etcd-server=3.4.23-4+b4 procps=2:4.0.2-3 libfaketime=0.9.10-2.1" +
 		" && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin\n" +
 		"COPY [\"etc/x.conf\", \"/etc/x.conf\"]\nENV A=\"1 2\"\nENV B=\"2\"\nRUN true\nUSER nobody\n"
-	spec := r.spec("hadrill/debian-base:aaaa")
+	spec := r.layer("hadrill/debian-base:aaaa")
 	if spec.Dockerfile != want {
 		t.Errorf("dockerfile:\n%s\nwant:\n%s", spec.Dockerfile, want)
 	}
-	files, err := loadFiles(spec.Files)
+	files, err := LoadFiles(spec.Files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := r.spec("hadrill/debian-base:bbbb")
+	other := r.layer("hadrill/debian-base:bbbb")
 	if contextTag(spec.Dockerfile, files) == contextTag(other.Dockerfile, files) {
 		t.Errorf("the layer's tag does not change with the base")
 	}
@@ -154,10 +154,10 @@ func TestDebianRecipeSpec(t *testing.T) {
 	}
 }
 
-// layerRef is the tag EnsureImage gives spec.
-func layerRef(tb testing.TB, spec ImageSpec) string {
+// layerRef is the tag Ensure gives spec.
+func layerRef(tb testing.TB, spec Spec) string {
 	tb.Helper()
-	files, err := loadFiles(spec.Files)
+	files, err := LoadFiles(spec.Files)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -171,11 +171,11 @@ func TestDebianLayerEtcd(t *testing.T) {
 	ensureBase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	spec, err := DebianRecipe{Repo: "hadrill/test-etcd", Packages: []string{testDebEtcdServer}}.ImageSpec(ctx)
+	spec, err := DebianRecipe{Repo: "hadrill/test-etcd", Packages: []string{testDebEtcdServer}}.Spec(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := EnsureImage(ctx, spec)
+	img, err := Ensure(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,26 +187,26 @@ func TestDebianLayerEtcd(t *testing.T) {
 }
 
 // TestDebianLayerMissingVersion asks for a version the archive does not
-// have: the error must name the package, be an ErrImageBuild (exit 3), and
+// have: the error must name the package, be an ErrBuild (exit 3), and
 // leave no image under the layer's tag.
 func TestDebianLayerMissingVersion(t *testing.T) {
 	needDebian(t)
 	ensureBase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spec, err := DebianRecipe{Repo: "hadrill/test-missing", Packages: []string{"etcd-server=9.9.9-1"}}.ImageSpec(ctx)
+	spec, err := DebianRecipe{Repo: "hadrill/test-missing", Packages: []string{"etcd-server=9.9.9-1"}}.Spec(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = EnsureImage(ctx, spec)
-	if !errors.Is(err, ErrImageBuild) {
-		t.Fatalf("ensure gave %v, want an ErrImageBuild", err)
+	_, err = Ensure(ctx, spec)
+	if !errors.Is(err, ErrBuild) {
+		t.Fatalf("ensure gave %v, want an ErrBuild", err)
 	}
 	if msg := err.Error(); !strings.Contains(msg, "package etcd-server") || !strings.Contains(msg, "9.9.9-1") {
 		t.Errorf("error %q does not name the package and version", msg)
 	}
 	t.Logf("error: %v", err)
-	cli, err := connect(ctx)
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestDebianLayerConcurrent(t *testing.T) {
 	ensureBase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spec, err := DebianRecipe{Repo: "hadrill/test-concurrent", Run: []string{"echo " + testRunID(t) + " > /nonce"}}.ImageSpec(ctx)
+	spec, err := DebianRecipe{Repo: "hadrill/test-concurrent", Run: []string{"echo " + dockertest.RunID(t) + " > /nonce"}}.Spec(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestDebianLayerConcurrent(t *testing.T) {
 	var errs [2]error
 	var wg sync.WaitGroup
 	for i := range imgs {
-		wg.Go(func() { imgs[i], errs[i] = EnsureImage(ctx, spec) })
+		wg.Go(func() { imgs[i], errs[i] = Ensure(ctx, spec) })
 	}
 	wg.Wait()
 	t.Cleanup(func() { removeLayer(t, imgs[0].ID) })
@@ -254,7 +254,7 @@ func removeLayer(tb testing.TB, id string) {
 	if id == "" {
 		return
 	}
-	cli, err := connect(context.Background())
+	cli, err := engine.Connect(context.Background())
 	if err != nil {
 		tb.Error(err)
 		return
@@ -271,23 +271,23 @@ func runOnce(tb testing.TB, ref string, cmd ...string) string {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cli, err := connect(ctx)
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer cli.Close()
-	runID := testRunID(tb)
+	runID := dockertest.RunID(tb)
 	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config: &container.Config{Image: ref, Cmd: cmd, Tty: true, Labels: map[string]string{LabelRun: runID}},
+		Config: &container.Config{Image: ref, Cmd: cmd, Tty: true, Labels: map[string]string{label.Run: runID}},
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer func() {
-		if err := removeContainer(context.Background(), cli, created.ID); err != nil {
+		if err := engine.RemoveContainer(context.Background(), cli, created.ID); err != nil {
 			tb.Errorf("remove container: %v", err)
 		}
-		if ctrs, _ := leftovers(tb, runID); ctrs != 0 {
+		if ctrs, _ := dockertest.Leftovers(tb, runID); ctrs != 0 {
 			tb.Errorf("%d containers of run %s left", ctrs, runID)
 		}
 	}()
@@ -323,8 +323,8 @@ func TestDebianBaseCancel(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	b := defaultDebianBase
-	b.AptConf += "// " + testRunID(t) + "\n" // a recipe no one has built
-	cli, err := connect(context.Background())
+	b.AptConf += "// " + dockertest.RunID(t) + "\n" // a recipe no one has built
+	cli, err := engine.Connect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,11 +361,11 @@ func TestDebianBaseCancel(t *testing.T) {
 }
 
 // TestDebianBaseNeedsDebootstrap hides debootstrap: the build must stop
-// before anything else with an ErrImageBuild that names the tool.
+// before anything else with an ErrBuild that names the tool.
 func TestDebianBaseNeedsDebootstrap(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	err := defaultDebianBase.build(context.Background(), nil, "hadrill/debian-base:test")
-	if !errors.Is(err, ErrImageBuild) || !strings.Contains(err.Error(), "debootstrap is not installed") {
-		t.Errorf("build without debootstrap gave %v, want an ErrImageBuild naming debootstrap", err)
+	if !errors.Is(err, ErrBuild) || !strings.Contains(err.Error(), "debootstrap is not installed") {
+		t.Errorf("build without debootstrap gave %v, want an ErrBuild naming debootstrap", err)
 	}
 }

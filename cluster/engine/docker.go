@@ -1,11 +1,10 @@
-package cluster
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -14,20 +13,6 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
-)
-
-// Labels that mark everything hadrill creates in Docker. They, not
-// testcontainers' Ryuk reaper (which needs a registry), are how leftovers are
-// found after a crash: see Cleanup.
-const (
-	// LabelRun carries the run ID on containers and networks.
-	LabelRun = "hadrill.run"
-	// LabelNode carries the node name (n1) on containers.
-	LabelNode = "hadrill.node"
-	// LabelSystem carries the system name (hakv) on containers.
-	LabelSystem = "hadrill.system"
-	// LabelBuild marks images hadrill built, so dangling ones can be pruned.
-	LabelBuild = "hadrill.build"
 )
 
 // ErrNoDocker is matched (errors.Is) by every error that means no Docker
@@ -69,6 +54,7 @@ func prepare() {
 }
 
 // slogPrintf adapts testcontainers' Printf logger to slog at debug level.
+// It is testcontainers' default logger once Connect has run.
 type slogPrintf struct{}
 
 // Printf logs one testcontainers message at debug level.
@@ -93,13 +79,13 @@ func plainCause(ep Endpoint, err error) error {
 	return err
 }
 
-// connect opens a Docker client on the engine ResolveEndpoint chose, the
+// Connect opens a Docker client on the engine ResolveEndpoint chose, the
 // same one testcontainers uses (prepare exports it as DOCKER_HOST), so the
 // containers hadrill inspects and the ones testcontainers creates are on the
 // same engine. It pings the engine first, so a dead or mistyped endpoint is
 // ErrNoDocker naming it here, within seconds, and not a drill on another
 // engine or a confusing failure later.
-func connect(ctx context.Context) (*testcontainers.DockerClient, error) {
+func Connect(ctx context.Context) (*testcontainers.DockerClient, error) {
 	prepare()
 	if resolvedErr != nil {
 		return nil, &noDockerError{host: "the configured endpoint", err: resolvedErr}
@@ -152,30 +138,9 @@ func newDockerClient(ctx context.Context, ep Endpoint) (cli *testcontainers.Dock
 // stop before building anything and exit 3 with a message the user can act
 // on.
 func Available(ctx context.Context) error {
-	cli, err := connect(ctx)
+	cli, err := Connect(ctx)
 	if err != nil {
 		return err
 	}
 	return cli.Close()
-}
-
-// freePort asks the kernel for a free TCP port on 127.0.0.1. The port is
-// bound explicitly when the container is created, so it stays the same when
-// the node is restarted: clients cache addresses. Another process may take it
-// between here and then; Start retries with a new port when that happens.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// isPortTaken tells whether a container start failed because its host port
-// was taken after freePort chose it.
-func isPortTaken(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "port is already allocated") ||
-		strings.Contains(s, "address already in use")
 }

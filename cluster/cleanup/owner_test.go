@@ -1,4 +1,4 @@
-package cluster
+package cleanup
 
 import (
 	"context"
@@ -6,8 +6,13 @@ import (
 	"os/exec"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/internal/dockertest"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // deadOwner starts and ends a process and returns it as an owner: its pid
@@ -47,11 +52,55 @@ func TestOwnerAlive(t *testing.T) {
 	}
 }
 
-// TestCleanupJudge: without flags only runs of dead owners go; --run and
+// TestZombieOwnerIsGone starts a child process, lets it exit and does not
+// wait for it, so that it stays a zombie (state Z) as a SIGKILLed drill does
+// until its parent reaps it: the owner must be judged gone, where the same
+// process was judged alive while it ran.
+func TestZombieOwnerIsGone(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "read line")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	tok, err := startToken(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	owner := Owner{Host: host, PID: pid, Start: tok}
+	if got := owner.Alive(); got != OwnerAlive {
+		t.Fatalf("the running child: %v, want alive", got)
+	}
+	stdin.Close() // read ends, and so does the child; nobody waits for it
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, err := readProc(pid)
+		if err != nil {
+			t.Fatalf("the unreaped child vanished from /proc: %v", err)
+		}
+		if st.state == "Z" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child is in state %s a minute after its stdin closed, not a zombie", st.state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := owner.Alive(); got != OwnerGone {
+		t.Errorf("a zombie (exited, not reaped): %v, want gone", got)
+	}
+}
+
+// TestSweepJudge: without flags only runs of dead owners go; --run and
 // --force remove whatever they are given. No engine is touched.
-func TestCleanupJudge(t *testing.T) {
+func TestSweepJudge(t *testing.T) {
 	labels := func(run string, o *Owner) map[string]string {
-		l := map[string]string{LabelRun: run}
+		l := map[string]string{label.Run: run}
 		if o != nil {
 			for k, v := range o.Labels() {
 				l[k] = v
@@ -77,7 +126,7 @@ func TestCleanupJudge(t *testing.T) {
 	if !slices.Equal(kept, []string{"legacy", "live"}) {
 		t.Errorf("skipped %v, want [legacy live]", kept)
 	}
-	for _, opt := range []CleanupOptions{{Force: true}, {RunID: "live"}} {
+	for _, opt := range []Options{{Force: true}, {RunID: "live"}} {
 		j := judge{opt: opt, skip: map[string]string{}}
 		if !j.mayRemove(cases["live"]) {
 			t.Errorf("%+v: a live run was kept", opt)
@@ -85,35 +134,35 @@ func TestCleanupJudge(t *testing.T) {
 	}
 }
 
-// TestCleanupSparesLiveRuns makes two runs' networks on the real engine, one
+// TestSweepSparesLiveRuns makes two runs' networks on the real engine, one
 // owned by this (live) test process and one by an exited process: a
 // cleanup without flags removes only the second and names the first.
-func TestCleanupSparesLiveRuns(t *testing.T) {
-	needDocker(t)
+func TestSweepSparesLiveRuns(t *testing.T) {
+	dockertest.Need(t)
 	ctx := context.Background()
-	cli, err := connect(ctx)
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	live, gone := testRunID(t)+"-live", testRunID(t)+"-gone"
+	live, gone := dockertest.RunID(t)+"-live", dockertest.RunID(t)+"-gone"
 	dead := deadOwner(t)
 	for run, owner := range map[string]Owner{live: Self(), gone: dead} {
 		l := owner.Labels()
-		l[LabelRun] = run
+		l[label.Run] = run
 		if _, err := cli.NetworkCreate(ctx, "hadrill-"+run, client.NetworkCreateOptions{Driver: "bridge", Labels: l}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { removeNetwork(ctx, cli, "hadrill-"+run) })
+		t.Cleanup(func() { engine.RemoveNetwork(ctx, cli, "hadrill-"+run) })
 	}
-	r, err := Cleanup(ctx, CleanupOptions{})
+	r, err := Sweep(ctx, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, nets := leftovers(t, gone); nets != 0 {
+	if _, nets := dockertest.Leftovers(t, gone); nets != 0 {
 		t.Errorf("the run of exited pid %d was not removed", dead.PID)
 	}
-	if _, nets := leftovers(t, live); nets != 1 {
+	if _, nets := dockertest.Leftovers(t, live); nets != 1 {
 		t.Errorf("the live run was removed")
 	}
 	if !slices.ContainsFunc(r.Skipped, func(s Skipped) bool { return s.RunID == live }) {

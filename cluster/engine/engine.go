@@ -1,4 +1,10 @@
-package cluster
+// Package engine reaches the Docker engines that hadrill runs clusters on:
+// the one the docker CLI would use, found as the CLI finds it
+// (ResolveEndpoint, Connect, Available), or several named engines (Open)
+// joined into one Swarm for a cluster that spans them (AcquireSwarm). The
+// removals of containers and networks live here too, because the
+// lifecycle, the Swarm and the clean-up all remove through an engine.
+package engine
 
 import (
 	"context"
@@ -9,17 +15,13 @@ import (
 	"strings"
 
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // LocalEngine names the engine hadrill uses when a scenario lists none:
 // DOCKER_HOST, or the default socket.
 const LocalEngine = "local"
-
-// LabelPublishIP is the engine label (dockerd --label) that says at which
-// address this machine reaches the ports the engine publishes. An engine in
-// a network namespace (scripts/engines.sh) publishes on its namespace's
-// address, not on this machine's 127.0.0.1.
-const LabelPublishIP = "hadrill.publish-ip"
 
 // Engine is one Docker engine of a multi-engine cluster: its name as the
 // scenario gives it, its endpoint, its client, and the address where its
@@ -38,10 +40,10 @@ type Engine struct {
 	cli *client.Client
 }
 
-// openEngine resolves a scenario's engine name, connects, and reads where
+// Open resolves a scenario's engine name, connects, and reads where
 // its ports are published. The error wraps ErrNoDocker when the engine does
 // not answer.
-func openEngine(ctx context.Context, name string) (*Engine, error) {
+func Open(ctx context.Context, name string) (*Engine, error) {
 	host, err := resolveEngine(name)
 	if err != nil {
 		return nil, err
@@ -69,6 +71,10 @@ func openEngine(ctx context.Context, name string) (*Engine, error) {
 // Close closes the engine's client.
 func (e *Engine) Close() error { return e.cli.Close() }
 
+// Client is the engine's Docker client, for the lifecycle, the image
+// shipping and the clean-up to act on this engine.
+func (e *Engine) Client() *client.Client { return e.cli }
+
 // resolveEngine turns a scenario's engine name into an endpoint: "local" is
 // the engine hadrill uses by default, anything with "://" is an endpoint,
 // and any other name is a docker context.
@@ -94,10 +100,10 @@ func resolveEngine(name string) (string, error) {
 // else this machine's loopback.
 func publishIP(host string, labels []string) (netip.Addr, error) {
 	for _, l := range labels {
-		if v, ok := strings.CutPrefix(l, LabelPublishIP+"="); ok {
+		if v, ok := strings.CutPrefix(l, label.PublishIP+"="); ok {
 			ip, err := netip.ParseAddr(v)
 			if err != nil {
-				return netip.Addr{}, fmt.Errorf("read label %s: %w", LabelPublishIP, err)
+				return netip.Addr{}, fmt.Errorf("read label %s: %w", label.PublishIP, err)
 			}
 			return ip, nil
 		}
@@ -141,9 +147,9 @@ func swarmAddr(e *Engine, all []*Engine) (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("find swarm address of engine %s: every engine is on loopback; two engines of one machine need a hadrill.publish-ip label", e.Name)
 }
 
-// placeNodes assigns every node to an engine: the placement map first,
+// PlaceNodes assigns every node to an engine: the placement map first,
 // then round robin over the engines in order (spread) for the rest.
-func placeNodes(nodes []string, engines []string, placement map[string]string) (map[string]string, error) {
+func PlaceNodes(nodes []string, engines []string, placement map[string]string) (map[string]string, error) {
 	known := map[string]bool{}
 	for _, e := range engines {
 		known[e] = true

@@ -1,4 +1,12 @@
-package cluster
+// Package image builds the images hadrill runs clusters from, locally and
+// content-addressed: a Spec (a Dockerfile and its context) is hashed into
+// its tag, so an unchanged build is found in the engine's cache and a
+// changed one is never served stale. Systems on Debian declare their image
+// as a DebianRecipe of pinned packages on a shared base that debootstrap
+// builds. Builds of one image are serialised across processes by a lock,
+// an image is shipped to the other engines of a multi-engine cluster, and
+// every failure to build matches ErrBuild.
+package image
 
 import (
 	"archive/tar"
@@ -18,14 +26,17 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
-// ImageSpec says how to build a system's image locally: there is no registry
+// Spec says how to build a system's image locally: there is no registry
 // to pull from, so every image is built from a Dockerfile and the files of
 // its context. The tag is the hash of exactly those bytes, which makes the
 // image cache content-addressed: an unchanged build is found, not rebuilt,
 // and a changed binary can never be served by a stale image.
-type ImageSpec struct {
+type Spec struct {
 	// Repo is the image name without a tag ("hadrill/hakv").
 	Repo string
 	// Dockerfile is the Dockerfile's text.
@@ -34,6 +45,19 @@ type ImageSpec struct {
 	// context). Keep contexts small: they are hashed and sent on every cache
 	// miss.
 	Files []File
+}
+
+// File is a file to place in an image build context or in a container: from
+// HostPath, or from Content when that is set.
+type File struct {
+	// Path is the path in the container, or the name in the build context.
+	Path string
+	// HostPath is read when Content is nil.
+	HostPath string
+	// Content is the file's bytes.
+	Content []byte
+	// Mode is the permission bits; 0 means 0o644.
+	Mode int64
 }
 
 // Image is an image that is present in the local engine.
@@ -53,21 +77,23 @@ type Image struct {
 // bits, ample to tell builds apart and short enough to read in `docker images`.
 const contextTagLen = 16
 
-// EnsureImage returns the image for spec, building it only when no image with
-// the spec's content tag exists yet. It is what Start calls; it is exported so
-// that `hadrill run` can build before its first run and report the time.
-func EnsureImage(ctx context.Context, spec ImageSpec) (Image, error) {
-	cli, err := connect(ctx)
+// Ensure returns the image for spec on the default engine, building it only
+// when no image with the spec's content tag exists yet. `hadrill run` calls
+// it to build before its first run and report the time.
+func Ensure(ctx context.Context, spec Spec) (Image, error) {
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		return Image{}, err
 	}
 	defer cli.Close()
-	return ensureImage(ctx, cli, spec)
+	return EnsureOn(ctx, cli, spec)
 }
 
-func ensureImage(ctx context.Context, cli client.APIClient, spec ImageSpec) (Image, error) {
+// EnsureOn is Ensure on the engine of cli: cluster.Start builds on the
+// engine it already holds a client of (the first of several).
+func EnsureOn(ctx context.Context, cli client.APIClient, spec Spec) (Image, error) {
 	began := time.Now()
-	files, err := loadFiles(spec.Files)
+	files, err := LoadFiles(spec.Files)
 	if err != nil {
 		return Image{}, fmt.Errorf("load build context of %s: %w", spec.Repo, err)
 	}
@@ -119,9 +145,10 @@ func ensureRef(ctx context.Context, cli client.APIClient, ref string, began time
 	return img, nil
 }
 
-// loadFiles reads every context file into memory, sorted by path, so that the
-// hash and the tar see the same bytes even if a file changes meanwhile.
-func loadFiles(in []File) ([]File, error) {
+// LoadFiles reads every file into memory, sorted by path, so that the hash
+// and the tar of a build context see the same bytes even if a file changes
+// meanwhile. cluster uses it to pack a container's files too.
+func LoadFiles(in []File) ([]File, error) {
 	out := make([]File, len(in))
 	for i, f := range in {
 		if f.Content == nil {
@@ -163,7 +190,7 @@ func contextTag(dockerfile string, files []File) string {
 // message stream to the end: the engine reports build errors in the stream,
 // not in the HTTP status. The engine tags the image only when every step
 // succeeded, so a failed build leaves no image under ref.
-func buildImage(ctx context.Context, cli client.APIClient, ref string, spec ImageSpec, files []File) error {
+func buildImage(ctx context.Context, cli client.APIClient, ref string, spec Spec, files []File) error {
 	tarball, err := contextTar(spec.Dockerfile, files)
 	if err != nil {
 		return fmt.Errorf("pack build context of %s: %w", ref, err)
@@ -173,7 +200,7 @@ func buildImage(ctx context.Context, cli client.APIClient, ref string, spec Imag
 		Dockerfile:  "Dockerfile",
 		Remove:      true,
 		ForceRemove: true,
-		Labels:      map[string]string{LabelBuild: spec.Repo},
+		Labels:      map[string]string{label.Build: spec.Repo},
 	})
 	if err != nil {
 		return &imageBuildError{ref: ref, err: err}

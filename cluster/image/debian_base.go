@@ -1,4 +1,4 @@
-package cluster
+package image
 
 import (
 	"context"
@@ -18,6 +18,9 @@ import (
 
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
+
+	"github.com/hadrill/hadrill/cluster/engine"
+	"github.com/hadrill/hadrill/cluster/label"
 )
 
 // DebianRelease is the Debian release every system image is built from: the
@@ -115,9 +118,9 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 // debootstrap when no image of the current recipe exists. Every DebianRecipe
 // calls it; it is exported so that `hadrill images` can prebuild the base.
 // Building needs root and debootstrap on the host; their absence is an
-// ErrImageBuild that names what is missing.
+// ErrBuild that names what is missing.
 func EnsureDebianBase(ctx context.Context) (Image, error) {
-	cli, err := connect(ctx)
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		return Image{}, err
 	}
@@ -251,7 +254,7 @@ func importRootfs(ctx context.Context, cli client.APIClient, root string) (strin
 	resp, err := cli.ImageImport(ctx, client.ImageImportSource{Source: pr, SourceName: "-"}, "", client.ImageImportOptions{
 		Message: "hadrill debian base",
 		Changes: []string{
-			"LABEL " + LabelBuild + "=" + debianBaseRepo,
+			"LABEL " + label.Build + "=" + debianBaseRepo,
 			"ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 			`CMD ["bash"]`,
 		},

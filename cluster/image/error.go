@@ -1,4 +1,4 @@
-package cluster
+package image
 
 import (
 	"errors"
@@ -7,12 +7,12 @@ import (
 	"strings"
 )
 
-// ErrImageBuild is matched (errors.Is) by every error that means an image
+// ErrBuild is matched (errors.Is) by every error that means an image
 // could not be built: a missing build tool, an unreachable Debian archive, a
 // package or version the archive does not have, a failing build step. It is a
 // fault of the machine or of the recipe, not of the system under test, so the
-// CLI maps it to exit code 3 (environment), like ErrNoDocker.
-var ErrImageBuild = errors.New("image build failed")
+// CLI maps it to exit code 3 (environment), like engine.ErrNoDocker.
+var ErrBuild = errors.New("image build failed")
 
 // imageBuildError says which image failed, and, when the build output shows
 // it, which Debian package was to blame and why, so that the one line the CLI
@@ -38,7 +38,7 @@ func (e *imageBuildError) Error() string {
 	return msg
 }
 
-func (e *imageBuildError) Unwrap() []error { return []error{ErrImageBuild, e.err} }
+func (e *imageBuildError) Unwrap() []error { return []error{ErrBuild, e.err} }
 
 // buildError wraps a failed build of ref, reading apt's complaints out of the
 // build output to name the package.
