@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
-	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/scenarios"
@@ -347,7 +345,7 @@ func (r *run) setupAgent() error {
 	if r.opt.AgentBinary == "" && len(kinds) == 0 {
 		return nil
 	}
-	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s), hasKind(r.s, scenarios.FaultKind(agent.KindClock)))
+	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s), hasPreloads(r.s))
 	switch {
 	case err == nil:
 		r.agent = a
@@ -359,9 +357,16 @@ func (r *run) setupAgent() error {
 	return nil
 }
 
-// hasKind reports whether the scenario injects faults of kind k.
-func hasKind(s *scenarios.Scenario, k scenarios.FaultKind) bool {
-	return slices.Contains(s.AgentKinds(), k)
+// hasPreloads reports whether the scenario injects faults that preload a
+// library into the node's process (clock's libfaketime), which the node's
+// agent must then prepare.
+func hasPreloads(s *scenarios.Scenario) bool {
+	for _, k := range s.AgentKinds() {
+		if d, _ := k.Info(); d.Preloads != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // hasDiskFaults reports whether the scenario injects disk faults, which need

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Node is what faults need from a cluster node. It is declared here, where it
@@ -32,8 +34,12 @@ type Node interface {
 	Start(ctx context.Context) error
 }
 
+// Params are a fault's kind-specific parameters (percent, delay, grace, ...),
+// typed, as package kind declares them.
+type Params = kind.Params
+
 // Spec is one fault as a scenario or the nemesis describes it. Params holds
-// the kind's parameters (percent, delay, grace, ...), typed (kinds.go).
+// the kind's parameters.
 type Spec struct {
 	Kind   string
 	Target Target
