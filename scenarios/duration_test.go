@@ -76,4 +76,3 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
-
