@@ -1,5 +1,6 @@
-// Package faults holds hadrill's fault kinds, their targets and schedules
-// (the nemesis). A fault is a value: a kind, a target and a window. The
+// Package faults injects hadrill's fault kinds (declared in package
+// faults/kind), resolves their targets and runs their schedules (the
+// nemesis). A fault is a value: a kind, a target and a window. The
 // nemesis applies a schedule of such values to a running cluster, records
 // every stage in faults.jsonl, and heals everything it did on every path.
 //
