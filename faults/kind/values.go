@@ -10,7 +10,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Duration is the one duration type of scenario files: a time.Duration
+// Duration is the one duration type of fault parameters and scenario files
+// (package scenarios aliases it): a time.Duration
 // written the Go way ("10s", "1m30s", "250ms"). A bare number is rejected
 // because "10" is ambiguous (seconds? milliseconds?) and such a mistake would
 // silently change what a fault does. Durations in a scenario are never
