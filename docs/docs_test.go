@@ -11,13 +11,6 @@ import (
 	"testing"
 )
 
-// missingAllowed lists link targets another branch of the same wave
-// creates. Each entry is removed when that branch is merged; the test fails
-// once the file exists, so a stale entry cannot linger.
-var missingAllowed = map[string]string{
-	"docs/faults.md": "the fault-kind table, written with the fault-kind declaration (issue 21)",
-}
-
 // repoRoot is the repository's top folder, seen from this package.
 const repoRoot = ".."
 
@@ -223,9 +216,6 @@ func (r resolver) badLinks(name, text string) []string {
 			if file != "" {
 				p, ok := r.resolve(name, file)
 				if !ok {
-					if _, allowed := missingAllowed[p]; allowed {
-						continue
-					}
 					out = append(out, fmt.Sprintf("%s:%d: link to %s: no such file in the repository", name, i+1, target))
 					continue
 				}
@@ -249,11 +239,7 @@ func (r resolver) badMentions(name, text string) []string {
 		// only the target, which says where the file is, is judged.
 		l = linkTextRE.ReplaceAllString(l, "($1)")
 		for _, m := range designRE.FindAllString(l, -1) {
-			p, ok := r.resolve(name, m)
-			if ok {
-				continue
-			}
-			if _, allowed := missingAllowed[p]; allowed {
+			if _, ok := r.resolve(name, m); ok {
 				continue
 			}
 			out = append(out, fmt.Sprintf("%s:%d: %s does not resolve to a file in the repository", name, i+1, m))
@@ -315,18 +301,6 @@ func TestLinksAndDesignReferencesResolve(t *testing.T) {
 	}
 }
 
-// TestAllowedMissingStillMissing fails once an allowed missing target
-// exists, so that its entry is removed rather than left to hide a later
-// loss of the file.
-func TestAllowedMissingStillMissing(t *testing.T) {
-	r := repoResolver()
-	for p, why := range missingAllowed {
-		if _, ok := r.read(p); ok {
-			t.Errorf("%s exists now: remove it from missingAllowed (%s)", p, why)
-		}
-	}
-}
-
 // TestCheckersCatchPlantedProblems shows each check failing on a planted
 // case and passing on its corrected form, so a check that can never fail
 // cannot pass for one that works.
@@ -359,7 +333,6 @@ func TestCheckersCatchPlantedProblems(t *testing.T) {
 		{"relative link from docs/", "docs/systems/etcd.md", "[design](../DESIGN.md#floors)\n", r.badLinks, 0},
 		{"link outside the repository", "docs/DESIGN.md", "[shared](../../shared/DESIGN.md)\n", r.badLinks, 1},
 		{"web link", "README.md", "[porcupine](https://github.com/anishathalye/porcupine)\n", r.badLinks, 0},
-		{"allowed missing target", "README.md", "[faults](docs/faults.md)\n", r.badLinks, 0},
 		{"design outside the repository", "docs/CONTRACTS.md", "Read ../shared/DESIGN.md first\n", r.badMentions, 1},
 		{"absolute design path", "docs/CONTRACTS.md", "beside the checkout at /work/shared/DESIGN.md\n", r.badMentions, 1},
 		{"bare DESIGN.md from a Go file", "cmd/hadrill/exit.go", "// Exit codes of the CLI contract (DESIGN.md).\n", r.badMentions, 1},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/cluster/engine"
 	"github.com/hadrill/hadrill/cluster/image"
-	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/scenarios"
@@ -349,7 +347,7 @@ func (r *run) setupAgent() error {
 	if r.opt.AgentBinary == "" && len(kinds) == 0 {
 		return nil
 	}
-	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s), hasKind(r.s, scenarios.FaultKind(agent.KindClock)))
+	a, err := newAgentSetup(r.opt.AgentBinary, hasDiskFaults(r.s), hasPreloads(r.s))
 	switch {
 	case err == nil:
 		r.agent = a
@@ -361,9 +359,16 @@ func (r *run) setupAgent() error {
 	return nil
 }
 
-// hasKind reports whether the scenario injects faults of kind k.
-func hasKind(s *scenarios.Scenario, k scenarios.FaultKind) bool {
-	return slices.Contains(s.AgentKinds(), k)
+// hasPreloads reports whether the scenario injects faults that preload a
+// library into the node's process (clock's libfaketime), which the node's
+// agent must then prepare.
+func hasPreloads(s *scenarios.Scenario) bool {
+	for _, k := range s.AgentKinds() {
+		if d, _ := k.Info(); d.Preloads != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // hasDiskFaults reports whether the scenario injects disk faults, which need

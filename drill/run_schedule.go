@@ -23,7 +23,7 @@ func (r *run) schedule() []faults.Planned {
 			Target:   faultTarget(f.Target),
 			At:       start,
 			Duration: d,
-			Params:   f.Params.Fault(),
+			Params:   f.Params,
 		})
 	}
 	if n := r.s.Nemesis; n != nil {
@@ -35,7 +35,7 @@ func (r *run) schedule() []faults.Planned {
 		}
 		for _, k := range n.Kinds {
 			rs.Kinds = append(rs.Kinds, string(k))
-			rs.Params[string(k)] = n.Params.Fault()
+			rs.Params[string(k)] = n.Params.For(k)
 		}
 		for _, t := range n.Targets {
 			rs.Targets = append(rs.Targets, faultTarget(scenarios.Target{Selector: t}))
@@ -45,26 +45,16 @@ func (r *run) schedule() []faults.Planned {
 	return faults.Fixed(specs)
 }
 
-// faultTarget converts the scenario's target into the faults package's.
+// faultTarget converts the scenario's target into the faults package's:
+// a node name becomes an explicit node.
 func faultTarget(t scenarios.Target) faults.Target {
-	out := faults.Target{Groups: t.Groups, From: strs(t.From), To: strs(t.To), Role: t.Role}
-	if t.Isolate != "" {
-		out.Isolate = string(t.Isolate)
-	}
+	out := faults.Target{Groups: t.Groups, From: t.From, To: t.To, Role: t.Role, Isolate: t.Isolate}
 	if t.Selector != "" {
 		if _, ok := t.Selector.Node(); ok && t.Role == "" {
 			out.Nodes = []string{string(t.Selector)}
 		} else {
-			out.Selector = string(t.Selector)
+			out.Selector = t.Selector
 		}
-	}
-	return out
-}
-
-func strs(ss []scenarios.Selector) []string {
-	var out []string
-	for _, s := range ss {
-		out = append(out, string(s))
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // AgentNode is the optional capability of a node that runs the node agent
@@ -25,12 +26,10 @@ type AgentNode interface {
 	IP(ctx context.Context) (netip.Addr, error)
 }
 
-// The agent-level kinds of the kind table.
+// The agent-level kinds, as package kind declares them.
 func init() {
-	for _, i := range kindTable {
-		if i.Level == LevelAgent {
-			Register(agentFault{kind: agent.Kind(i.Kind)})
-		}
+	for _, k := range kind.Names(kind.LevelAgent) {
+		Register(agentFault{kind: k})
 	}
 }
 
@@ -76,8 +75,8 @@ type step struct {
 
 // plan works out what each node's agent must do.
 func (f agentFault) plan(ctx context.Context, h Hit) ([]step, error) {
-	base := h.Params.wire()
-	if f.kind == agent.KindPartition {
+	base := agent.Params{Params: h.Params.For(f.kind)}
+	if f.kind.Sides() {
 		return partitionPlan(ctx, h, base)
 	}
 	var out []step
@@ -87,7 +86,7 @@ func (f agentFault) plan(ctx context.Context, h Hit) ([]step, error) {
 			return nil, err
 		}
 		p := base
-		if f.kind == agent.KindCPU {
+		if f.kind == kind.CPU {
 			if p, err = cpuParams(ctx, an, h.Params); err != nil {
 				return nil, err
 			}
@@ -149,16 +148,6 @@ func asAgent(n Node) (AgentNode, error) {
 		return nil, fmt.Errorf("node %s runs no node agent", n.Name())
 	}
 	return an, nil
-}
-
-// wire is the one conversion of a fault's typed parameters into the
-// agent's wire form.
-func (p Params) wire() agent.Params {
-	return agent.Params{
-		Percent: p.Percent, Delay: agent.Duration(p.Delay), Jitter: agent.Duration(p.Jitter),
-		RateKbit: uint64(math.Ceil(float64(p.Rate) / 1000)), MiB: p.MiB,
-		Offset: agent.Duration(p.Offset), ClockRate: p.ClockRate,
-	}
 }
 
 // cpuParams converts a share of the node's CPUs into burner threads.

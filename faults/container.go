@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // The container-level kinds act through the Docker API on whole containers,
@@ -21,7 +22,7 @@ func init() {
 // kill SIGKILLs each target's container; healing starts it again.
 type kill struct{}
 
-func (kill) Kind() string { return "kill" }
+func (kill) Kind() string { return string(kind.Kill) }
 
 // Inject kills each node's process through its agent first, when the node
 // runs one: the agent's SIGKILL takes effect in about a millisecond, and its
@@ -32,7 +33,7 @@ func (kill) Inject(ctx context.Context, h Hit) (Heal, error) {
 	var done []Node
 	for _, n := range h.Nodes {
 		if an, ok := n.(AgentNode); ok {
-			f := agent.Fault{ID: "kill-f" + strconv.Itoa(h.ID), Kind: agent.KindCrash}
+			f := agent.Fault{ID: "kill-f" + strconv.Itoa(h.ID), Kind: kind.Crash}
 			if a, err := an.Agent().Apply(ctx, f); err == nil && h.Effective != nil {
 				h.Effective(n.Name(), time.Unix(0, a.EffectiveNS))
 			}
@@ -48,12 +49,12 @@ func (kill) Inject(ctx context.Context, h Hit) (Heal, error) {
 // stop sends SIGTERM with a grace period (param "grace", default 10s).
 type stop struct{}
 
-func (stop) Kind() string { return "stop" }
+func (stop) Kind() string { return string(kind.Stop) }
 
 func (stop) Inject(ctx context.Context, h Hit) (Heal, error) {
 	grace := 10 * time.Second
 	if h.Params.Grace > 0 {
-		grace = h.Params.Grace
+		grace = h.Params.Grace.Std()
 	}
 	var done []Node
 	for _, n := range h.Nodes {
@@ -83,7 +84,7 @@ func restart(nodes []Node) Heal {
 // GC-pause / VM-stall scenario that fencing must handle.
 type pause struct{}
 
-func (pause) Kind() string { return "pause" }
+func (pause) Kind() string { return string(kind.Pause) }
 
 func (pause) Inject(ctx context.Context, h Hit) (Heal, error) {
 	var done []Node

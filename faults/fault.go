@@ -1,5 +1,6 @@
-// Package faults holds hadrill's fault kinds, their targets and schedules
-// (the nemesis). A fault is a value: a kind, a target and a window. The
+// Package faults injects hadrill's fault kinds (declared in package
+// faults/kind), resolves their targets and runs their schedules (the
+// nemesis). A fault is a value: a kind, a target and a window. The
 // nemesis applies a schedule of such values to a running cluster, records
 // every stage in faults.jsonl, and heals everything it did on every path.
 //
@@ -13,6 +14,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Node is what faults need from a cluster node. It is declared here, where it
@@ -32,8 +35,12 @@ type Node interface {
 	Start(ctx context.Context) error
 }
 
+// Params are a fault's kind-specific parameters (percent, delay, grace, ...),
+// typed, as package kind declares them.
+type Params = kind.Params
+
 // Spec is one fault as a scenario or the nemesis describes it. Params holds
-// the kind's parameters (percent, delay, grace, ...), typed (kinds.go).
+// the kind's parameters.
 type Spec struct {
 	Kind   string
 	Target Target

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/hadrill/hadrill/history"
 )
 
@@ -209,7 +210,7 @@ func (n *Nemesis) resolve(ctx context.Context, p Planned) (Hit, []string, error)
 		return out
 	}
 	h := Hit{ID: p.ID, All: n.env.Nodes, Params: p.Params, OneWay: p.Target.OneWay()}
-	if p.Kind == "partition" {
+	if kind.Name(p.Kind).Sides() {
 		sides, err := p.Target.Sides(all, primary, rng)
 		if err != nil {
 			return h, nil, err

@@ -2,8 +2,11 @@ package faults
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // roledNode is a fakeNode that says its role, as cluster nodes do.
@@ -72,5 +75,17 @@ func TestRoleTargets(t *testing.T) {
 				t.Errorf("sides %v, want far side %v", h.Sides, tc.rest)
 			}
 		})
+	}
+}
+
+// TestEveryDeclaredSelectorResolves: Resolve implements every selector word
+// package kind declares.
+func TestEveryDeclaredSelectorResolves(t *testing.T) {
+	all := []string{"n1", "n2", "n3"}
+	for _, d := range kind.Selectors() {
+		got, err := Target{Selector: d.Selector}.Resolve(all, "n1", rand.New(rand.NewPCG(1, 2)))
+		if err != nil || len(got) == 0 {
+			t.Errorf("selector %s resolves to %v, %v", d.Selector, got, err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Target selects the nodes a fault hits. Targets are data, as in Jepsen:
@@ -16,7 +17,7 @@ import (
 // the given groups (Isolate is shorthand for {selected} vs the rest).
 type Target struct {
 	// Selector is one of the selector words, or empty when Nodes is set.
-	Selector string
+	Selector kind.Selector
 	// Role, when set, makes Selector pick among the nodes of that role
 	// rather than the data nodes. Partitions cut the picked nodes off from
 	// every other node, of every role.
@@ -24,46 +25,21 @@ type Target struct {
 	// Nodes names nodes explicitly.
 	Nodes []string
 	// Isolate, for partitions, cuts the selected node(s) off from the rest.
-	Isolate string
+	Isolate kind.Selector
 	// Groups, for partitions, are explicit sides.
 	Groups [][]string
 	// From and To, for one-way partitions, are selectors or node names:
 	// traffic from From to To is dropped, the reverse still flows.
-	From, To []string
+	From, To []kind.Selector
 }
-
-// SelectorDoc is one target word a scenario may use, and what it picks.
-type SelectorDoc struct{ Name, Doc string }
-
-// SelectorDocs is the one declaration of the target words: Resolve
-// implements them, and the schema and `hadrill list` read them from here.
-// They pick among the data nodes, or among a role's nodes (Target.Role).
-var SelectorDocs = []SelectorDoc{
-	{"primary", "the node that is primary when the fault starts"},
-	{"standby", "one standby, chosen with the seed"},
-	{"standbys", "every standby"},
-	{"one", "one node, chosen with the seed"},
-	{"minority", "(n-1)/2 nodes, chosen with the seed"},
-	{"majority", "n/2+1 nodes, chosen with the seed"},
-	{"all", "every node"},
-}
-
-// Selectors are the target words, in SelectorDocs order.
-var Selectors = func() []string {
-	out := make([]string, len(SelectorDocs))
-	for i, d := range SelectorDocs {
-		out[i] = d.Name
-	}
-	return out
-}()
 
 // String renders the target as the scenario wrote it, for records.
 func (t Target) String() string {
 	switch {
 	case t.Role != "":
-		return t.Selector + "@" + t.Role
+		return string(t.Selector) + "@" + t.Role
 	case t.Isolate != "":
-		return "isolate:" + t.Isolate
+		return "isolate:" + string(t.Isolate)
 	case len(t.Groups) > 0:
 		parts := make([]string, len(t.Groups))
 		for i, g := range t.Groups {
@@ -71,11 +47,19 @@ func (t Target) String() string {
 		}
 		return strings.Join(parts, "|")
 	case len(t.From) > 0:
-		return strings.Join(t.From, ",") + "->" + strings.Join(t.To, ",")
+		return joinSelectors(t.From) + "->" + joinSelectors(t.To)
 	case len(t.Nodes) > 0:
 		return strings.Join(t.Nodes, ",")
 	}
-	return t.Selector
+	return string(t.Selector)
+}
+
+func joinSelectors(ss []kind.Selector) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
 }
 
 // Resolve picks the target's nodes, given every node name (sorted), the
@@ -94,34 +78,31 @@ func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string,
 	sel := t.Selector
 	if t.Isolate != "" {
 		sel = t.Isolate
-		if slices.Contains(all, sel) {
-			return []string{sel}, nil
+		if slices.Contains(all, string(sel)) {
+			return []string{string(sel)}, nil
 		}
 	}
 	standbys := slices.DeleteFunc(slices.Clone(all), func(n string) bool { return n == primary })
-	switch sel {
-	case "primary", "standby", "standbys":
-		if primary == "" {
-			return nil, fmt.Errorf("target %s: %w", sel, cluster.ErrNoPrimary)
-		}
+	if sel.NeedsPrimary() && primary == "" {
+		return nil, fmt.Errorf("target %s: %w", sel, cluster.ErrNoPrimary)
 	}
 	switch sel {
-	case "primary":
+	case kind.Primary:
 		return []string{primary}, nil
-	case "standby":
+	case kind.Standby:
 		// One standby, seeded: killing every standby would take the
 		// primary's quorum away, which is a different drill.
 		if len(standbys) == 0 {
 			return nil, errors.New("target standby: no standby")
 		}
 		return []string{standbys[rng.IntN(len(standbys))]}, nil
-	case "standbys":
+	case kind.Standbys:
 		return standbys, nil
-	case "one":
+	case kind.One:
 		return []string{all[rng.IntN(len(all))]}, nil
-	case "all":
+	case kind.All:
 		return all, nil
-	case "minority", "majority":
+	case kind.Minority, kind.Majority:
 		// Shuffle deterministically, but keep the primary in the minority
 		// when there is one: cutting off the primary is the interesting case.
 		order := slices.Clone(standbys)
@@ -130,12 +111,16 @@ func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string,
 			order = append([]string{primary}, order...)
 		}
 		k := (len(all) - 1) / 2
-		if sel == "majority" {
+		if sel == kind.Majority {
 			k = len(all)/2 + 1
 		}
 		return slices.Sorted(slices.Values(order[:k])), nil
 	}
-	return nil, fmt.Errorf("unknown target %q (want one of %s or node names)", sel, strings.Join(Selectors, ", "))
+	var words []string
+	for _, d := range kind.Selectors() {
+		words = append(words, string(d.Selector))
+	}
+	return nil, fmt.Errorf("unknown target %q (want one of %s or node names)", sel, strings.Join(words, ", "))
 }
 
 // OneWay reports whether the partition drops traffic in one direction only.
@@ -174,12 +159,12 @@ func (t Target) Sides(all []string, primary string, rng *rand.Rand) ([][]string,
 
 // resolveAll resolves a list of selectors or node names into sorted, unique
 // node names.
-func resolveAll(sel []string, all []string, primary string, rng *rand.Rand) ([]string, error) {
+func resolveAll(sel []kind.Selector, all []string, primary string, rng *rand.Rand) ([]string, error) {
 	var out []string
 	for _, s := range sel {
 		t := Target{Selector: s}
-		if slices.Contains(all, s) {
-			t = Target{Nodes: []string{s}}
+		if slices.Contains(all, string(s)) {
+			t = Target{Nodes: []string{string(s)}}
 		}
 		ns, err := t.Resolve(all, primary, rng)
 		if err != nil {

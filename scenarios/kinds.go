@@ -2,90 +2,68 @@ package scenarios
 
 import (
 	"slices"
-	"strings"
 
-	"github.com/hadrill/hadrill/faults"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // FaultKind names what a fault does, as written in scenario files. The kinds
-// and their parameters are declared once, in the faults package's kind
-// table; the schema reads them from there.
-type FaultKind = faults.Kind
+// and their parameters are declared once, in package kind; the schema reads
+// them from there.
+type FaultKind = kind.Name
 
 // The kinds the schema names in code.
-const (
-	Kill      = faults.Kill
-	Stop      = faults.Stop
-	Pause     = faults.Pause
-	Partition = faults.Partition
+var (
+	Kill      = kind.Kill
+	Stop      = kind.Stop
+	Pause     = kind.Pause
+	Partition = kind.Partition
 )
 
-// Level says which machinery applies a fault kind (faults.Level).
-type Level = faults.Level
+// Level says which machinery applies a fault kind (kind.Level).
+type Level = kind.Level
 
 // Fault levels.
 const (
 	// Container faults use the Docker API from the host.
-	Container = faults.LevelContainer
+	Container = kind.LevelContainer
 	// Agent faults need the node agent (hadrill agent) inside the node.
-	Agent = faults.LevelAgent
+	Agent = kind.LevelAgent
 )
 
 // FaultKindInfo describes a fault kind for validation and for hadrill list.
-type FaultKindInfo = faults.KindInfo
+type FaultKindInfo = kind.Decl
 
 // Fault parameter names, as written in files.
 const (
-	ParamDuration     = faults.ParamDuration
-	ParamRestartAfter = faults.ParamRestartAfter
+	ParamDuration     = kind.ParamDuration
+	ParamRestartAfter = kind.ParamRestartAfter
 )
 
 // FaultKinds lists every fault kind the schema accepts, container kinds
 // first, for hadrill list and for documentation.
-func FaultKinds() []FaultKindInfo { return faults.KindTable() }
+func FaultKinds() []FaultKindInfo { return kind.Decls() }
 
-func faultKindNames() string {
-	var names []string
-	for _, k := range faults.KindTable() {
-		names = append(names, string(k.Kind))
-	}
-	return strings.Join(names, ", ")
-}
-
-// Selector picks the nodes a fault hits. It is one of the role-based names
-// below, resolved when the fault starts (so "primary" follows failovers), or a
-// node name n1..nN (nodes are numbered from 1 in the order they are created).
-type Selector string
+// Selector picks the nodes a fault hits: a selector word, resolved when the
+// fault starts (so "primary" follows failovers), or a node name n1..nN
+// (kind.Selector declares them).
+type Selector = kind.Selector
 
 // Selectors by role. Random choices use the scenario's seed.
 const (
-	Primary  Selector = "primary"
-	Standby  Selector = "standby"
-	Standbys Selector = "standbys"
-	One      Selector = "one"
-	Minority Selector = "minority"
-	Majority Selector = "majority"
-	All      Selector = "all"
+	Primary  = kind.Primary
+	Standby  = kind.Standby
+	Standbys = kind.Standbys
+	One      = kind.One
+	Minority = kind.Minority
+	Majority = kind.Majority
+	All      = kind.All
 )
 
-// SelectorInfo describes a role selector for hadrill list.
-type SelectorInfo struct {
-	Selector Selector
-	Doc      string
-}
+// SelectorInfo describes a selector word for hadrill list.
+type SelectorInfo = kind.SelectorDecl
 
-// selectors are faults.SelectorDocs in the schema's type: the faults
-// package resolves them, and declares them.
-var selectors = func() []SelectorInfo {
-	out := make([]SelectorInfo, len(faults.SelectorDocs))
-	for i, d := range faults.SelectorDocs {
-		out[i] = SelectorInfo{Selector(d.Name), d.Doc}
-	}
-	return out
-}()
-
-// Selectors lists the role selectors; node names n1..nN are accepted too.
-func Selectors() []SelectorInfo { return slices.Clone(selectors) }
+// Selectors lists the selector words; node names n1..nN are accepted too.
+func Selectors() []SelectorInfo { return kind.Selectors() }
 
 // WorkloadInfo describes a workload kind for hadrill list.
 type WorkloadInfo struct {

@@ -106,7 +106,7 @@ func TestFullFileKeepsEveryValue(t *testing.T) {
 		t.Errorf("bandwidth rate = %d, want 1500000", f.Rate)
 	}
 	n := s.Nemesis
-	if n == nil || n.Start != 0 || n.Interval != sec(20) || n.Percent != 20 || n.Grace != defaultGrace ||
+	if n == nil || n.Start != 0 || n.Interval != sec(20) || n.Percent != 20 || n.Grace != Duration(10*time.Second) ||
 		!slices.Equal(n.Targets, []Selector{Primary, One, "n5"}) {
 		t.Errorf("nemesis = %+v", n)
 	}

@@ -26,10 +26,10 @@ func TestNewFaultKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := s.Faults[1].Params.Fault(); p.MiB != 2 {
+	if p := s.Faults[1].Params; p.MiB != 2 {
 		t.Errorf("disk-full params %+v", p)
 	}
-	if p := s.Faults[4].Params.Fault(); p.Percent != 10 || p.Delay != 20*time.Millisecond {
+	if p := s.Faults[4].Params; p.Percent != 10 || p.Delay.Std() != 20*time.Millisecond {
 		t.Errorf("reorder params %+v", p)
 	}
 }

@@ -1,11 +1,8 @@
 package scenarios
 
 import (
-	"slices"
 	"strings"
 	"testing"
-
-	"github.com/hadrill/hadrill/faults"
 )
 
 // TestRoleTargetParsesAndIsChecked: {role: X, select: S} reads back as a
@@ -22,18 +19,5 @@ func TestRoleTargetParsesAndIsChecked(t *testing.T) {
 	out, err := s.Dump()
 	if err != nil || !strings.Contains(string(out), "{role: sentinel, select: one}") {
 		t.Fatalf("dump = %s, %v; want the role target written back", out, err)
-	}
-}
-
-// TestSelectorConstantsAreTheFaultsPackages: every selector the schema
-// names is one the faults package declares and resolves.
-func TestSelectorConstantsAreTheFaultsPackages(t *testing.T) {
-	for _, s := range []Selector{Primary, Standby, Standbys, One, Minority, Majority, All} {
-		if !slices.Contains(faults.Selectors, string(s)) {
-			t.Errorf("selector %q is not declared by the faults package", s)
-		}
-	}
-	if len(Selectors()) != len(faults.Selectors) {
-		t.Errorf("schema lists %d selectors, faults declares %d", len(Selectors()), len(faults.Selectors))
 	}
 }

@@ -13,11 +13,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/hadrill/hadrill/systems/registry"
 	"github.com/hadrill/hadrill/workload"
 	"gopkg.in/yaml.v3"
-
-	"github.com/hadrill/hadrill/faults"
 )
 
 // Scenario is one experiment: which cluster to build, what load to put on it,
@@ -158,34 +157,10 @@ type Fault struct {
 	Params       `yaml:",inline"`
 }
 
-// Params are the kind-specific fault parameters; FaultKindInfo says which
-// kind takes which.
-type Params struct {
-	// Percent of packets (loss), I/O operations (disk-error), CPU (cpu) or
-	// memory (memory); more than 0, at most 100.
-	Percent float64 `yaml:"percent,omitempty"`
-	// Delay added to each packet (delay) or I/O operation (disk-slow).
-	Delay Duration `yaml:"delay,omitempty"`
-	// Jitter is the random spread around Delay (delay).
-	Jitter Duration `yaml:"jitter,omitempty"`
-	// Rate is the bandwidth limit (bandwidth).
-	Rate BitRate `yaml:"rate,omitempty"`
-	// Grace is the time between SIGTERM and SIGKILL (stop). Default 10s.
-	Grace Duration `yaml:"grace,omitempty"`
-	// MiB is how much memory a memory fault allocates and touches, or how
-	// many MiB of new data a disk-full still takes.
-	MiB int `yaml:"mib,omitempty"`
-	// Offset shifts the node's wall clock (clock); negative is the past.
-	Offset Offset `yaml:"offset,omitempty"`
-	// ClockRate makes the node's clock run fast (> 1) or slow (< 1) (clock).
-	ClockRate float64 `yaml:"clock_rate,omitempty"`
-}
-
-// Fault converts the parameters into the faults package's typed form.
-func (p Params) Fault() faults.Params {
-	return faults.Params{Percent: p.Percent, Delay: p.Delay.Std(), Jitter: p.Jitter.Std(), Rate: int64(p.Rate),
-		Grace: p.Grace.Std(), MiB: p.MiB, Offset: p.Offset.Std(), ClockRate: p.ClockRate}
-}
+// Params are the kind-specific fault parameters, declared with their
+// types, bounds and meaning in package kind; FaultKindInfo says which kind
+// takes which.
+type Params = kind.Params
 
 // faultYAML has Fault's fields without its methods, for MarshalYAML.
 type faultYAML Fault
@@ -282,10 +257,6 @@ func Default() *Scenario {
 	}
 }
 
-// defaultGrace is a stop fault's grace period when the file gives none:
-// Docker's own default.
-const defaultGrace = Duration(10 * time.Second)
-
 // fillDerived fills the defaults that depend on other fields. It runs after
 // validation, so that an explicit bad value is reported rather than replaced.
 func (s *Scenario) fillDerived() {
@@ -301,13 +272,24 @@ func (s *Scenario) fillDerived() {
 	}
 	for i := range s.Faults {
 		f := &s.Faults[i]
-		if f.Kind == Stop && f.Grace == 0 {
-			f.Grace = defaultGrace
-		}
+		fillDefaults(&f.Params, f.Kind)
 		f.Target = f.Target.ForKind(f.Kind)
 	}
-	if s.Nemesis != nil && slices.Contains(s.Nemesis.Kinds, Stop) && s.Nemesis.Grace == 0 {
-		s.Nemesis.Grace = defaultGrace
+	if s.Nemesis != nil {
+		for _, k := range s.Nemesis.Kinds {
+			fillDefaults(&s.Nemesis.Params, k)
+		}
+	}
+}
+
+// fillDefaults gives the parameters the kind declares a default for, and
+// that p leaves out, their default.
+func fillDefaults(p *Params, k FaultKind) {
+	d, _ := k.Info()
+	for name, text := range d.Defaults {
+		if v, ok := p.Get(name); ok && v == 0 {
+			_ = p.SetText(name, text) // the declarations' defaults parse; kind's tests check it
+		}
 	}
 }
 

@@ -3,10 +3,11 @@ package scenarios
 import (
 	"fmt"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Target says which nodes a fault hits. Most faults take one Selector,
@@ -97,11 +98,12 @@ func (t Target) MarshalYAML() (any, error) {
 }
 
 // ForKind returns the target in the form a fault of that kind uses: for a
-// partition, a plain selector becomes {isolate: selector}. Parse does this
+// kind that cuts the cluster into sides (a partition), a plain selector
+// becomes {isolate: selector}. Parse does this
 // for fixed faults; a runner does it for nemesis targets, which are plain
 // selectors.
-func (t Target) ForKind(kind FaultKind) Target {
-	if kind == Partition && t.Selector != "" && t.Role == "" {
+func (t Target) ForKind(k FaultKind) Target {
+	if k.Sides() && t.Selector != "" && t.Role == "" {
 		return Target{Isolate: t.Selector}
 	}
 	return t
@@ -134,62 +136,5 @@ func joinSelectors(ss []Selector) string {
 	return strings.Join(parts, ",")
 }
 
-// Node returns k when the selector is the node name nk (k from 1).
-func (s Selector) Node() (int, bool) {
-	num, ok := strings.CutPrefix(string(s), "n")
-	if !ok || num == "" || num[0] == '0' {
-		return 0, false
-	}
-	k, err := strconv.Atoi(num)
-	return k, err == nil && k > 0
-}
-
 // NodeName is the name of the k-th node (from 1), as selectors write it.
-func NodeName(k int) string { return "n" + strconv.Itoa(k) }
-
-// problem returns why the selector cannot be used in a cluster of n nodes,
-// or "" when it can.
-func (s Selector) problem(n int) string {
-	if k, ok := s.Node(); ok {
-		if k > n {
-			return fmt.Sprintf("%s names no node (%s)", s, clusterNodes(n))
-		}
-		return ""
-	}
-	switch s {
-	case Primary, One, Majority, All:
-		return ""
-	case Standby, Standbys:
-		if n < 2 {
-			return fmt.Sprintf("%s names no node in a 1-node cluster", s)
-		}
-		return ""
-	case Minority:
-		if (n-1)/2 < 1 {
-			return fmt.Sprintf("minority names no node in a %d-node cluster", n)
-		}
-		return ""
-	case "":
-		return "empty target"
-	}
-	names := make([]string, 0, len(selectors)+1)
-	for _, i := range selectors {
-		names = append(names, string(i.Selector))
-	}
-	names = append(names, "a node "+clusterRange(n))
-	return fmt.Sprintf("unknown target %q (want %s)", s, orList(names))
-}
-
-func clusterRange(n int) string {
-	if n == 1 {
-		return "n1"
-	}
-	return "n1.." + NodeName(n)
-}
-
-func clusterNodes(n int) string {
-	if n == 1 {
-		return "the cluster has only n1"
-	}
-	return "the cluster has " + clusterRange(n)
-}
+func NodeName(k int) string { return kind.NodeName(k) }

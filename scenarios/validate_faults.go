@@ -5,8 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hadrill/hadrill/faults"
-	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/hadrill/hadrill/systems"
 )
 
@@ -15,27 +14,30 @@ func (v *validator) checkFault(i int) {
 	info, ok := f.Kind.Info()
 	if !ok {
 		if v.has(p + ".kind") {
-			v.errorf(p+".kind", "unknown fault kind %q (known: %s)", f.Kind, faultKindNames())
+			v.errorf(p+".kind", "unknown fault kind %q (known: %s)", f.Kind, kind.KnownList())
 		}
 		return
 	}
-	for _, name := range faults.ParamOrder {
+	for _, pd := range kind.ParamDecls {
+		name := pd.Name
 		present := v.has(p + "." + string(name))
 		switch {
 		case present && !info.Takes(name):
 			v.errorf(p+"."+string(name), "not a parameter of %s%s", f.Kind, paramHint(info, name))
-		case !present && slices.Contains(info.Required, name):
+		case !present && info.Requires(name):
 			v.errorf(p+"."+string(name), "required for %s", f.Kind)
 		}
 	}
-	if v.has(p+".duration") && f.Duration <= 0 {
-		v.errorf(p+".duration", "must be more than 0s")
-	}
-	if v.has(p+".restart_after") && f.RestartAfter <= 0 {
-		v.errorf(p+".restart_after", "must be more than 0s (leave it out to keep the node down until the run ends)")
+	window := map[kind.Param]Duration{ParamDuration: f.Duration, ParamRestartAfter: f.RestartAfter}
+	for _, pd := range kind.ParamDecls {
+		if n := p + "." + string(pd.Name); pd.Window && v.has(n) {
+			if msg := pd.Problem(float64(window[pd.Name])); msg != "" {
+				v.errorf(n, "%s", msg)
+			}
+		}
 	}
 	v.checkParams(p, f.Params)
-	v.checkKindRules(p, info, f.Params)
+	v.checkKindRules(p, info)
 	v.checkWindow(p, f)
 	if v.has(p+".target") && v.nodesKnown() {
 		v.checkTarget(p+".target", f.Target, f.Kind)
@@ -43,7 +45,7 @@ func (v *validator) checkFault(i int) {
 }
 
 // paramHint points from a parameter a kind does not take to the one it does.
-func paramHint(info FaultKindInfo, name faults.Param) string {
+func paramHint(info FaultKindInfo, name kind.Param) string {
 	switch {
 	case name == ParamDuration && info.Takes(ParamRestartAfter):
 		return " (use restart_after)"
@@ -54,47 +56,41 @@ func paramHint(info FaultKindInfo, name faults.Param) string {
 }
 
 // checkParams checks the values of the kind-specific parameters that were
-// written under p.
+// written under p against their declared bounds.
 func (v *validator) checkParams(p string, pr Params) {
-	if v.has(p+".percent") && (pr.Percent <= 0 || pr.Percent > 100) {
-		v.errorf(p+".percent", "must be more than 0 and at most 100, got %g", pr.Percent)
-	}
-	if v.has(p+".delay") && pr.Delay <= 0 {
-		v.errorf(p+".delay", "must be more than 0s")
-	}
-	if v.has(p+".rate") && pr.Rate <= 0 {
-		v.errorf(p+".rate", "must be more than 0bit")
-	}
-	if v.has(p+".grace") && pr.Grace <= 0 {
-		v.errorf(p+".grace", "must be more than 0s (use kill for no grace)")
-	}
-	if v.has(p+".mib") && pr.MiB <= 0 {
-		v.errorf(p+".mib", "must be more than 0, got %d", pr.MiB)
-	}
-	if v.has(p+".clock_rate") && (pr.ClockRate <= 0 || pr.ClockRate == 1) {
-		v.errorf(p+".clock_rate", "must be more than 0 and not 1, got %g", pr.ClockRate)
+	for _, pd := range kind.ParamDecls {
+		val, field := pr.Get(pd.Name)
+		if n := p + "." + string(pd.Name); field && v.has(n) {
+			if msg := pd.Problem(val); msg != "" {
+				v.errorf(n, "%s", msg)
+			}
+		}
 	}
 }
 
-// checkKindRules checks what one kind asks beyond its parameter list: a
-// clock fault needs an offset or a rate and a dynamically linked server; a
-// disk-full takes percent or mib, not both.
-func (v *validator) checkKindRules(p string, info FaultKindInfo, pr Params) {
-	switch info.Kind {
-	case FaultKind(agent.KindClock):
-		if !v.has(p+".offset") && !v.has(p+".clock_rate") {
-			v.errorf(p, "clock needs offset, clock_rate or both")
+// checkKindRules checks what a kind asks beyond its parameter list, as its
+// declaration states it: at least one of some parameters, at most one of
+// others, a server it can preload a library into.
+func (v *validator) checkKindRules(p string, info FaultKindInfo) {
+	given := func(ps []kind.Param) []kind.Param {
+		var out []kind.Param
+		for _, name := range ps {
+			if v.has(p + "." + string(name)) {
+				out = append(out, name)
+			}
 		}
-	case FaultKind(agent.KindDiskFull):
-		if v.has(p+".percent") && v.has(p+".mib") {
-			v.errorf(p+".mib", "give percent or mib, not both")
-		}
+		return out
 	}
-	if info.NeedsDynamic {
+	if len(info.AnyOf) > 0 && len(given(info.AnyOf)) == 0 {
+		v.errorf(p, "%s", info.AnyOfProblem())
+	}
+	if g := given(info.OneOf); len(g) > 1 {
+		v.errorf(p+"."+string(g[len(g)-1]), "%s", info.OneOfProblem())
+	}
+	if info.Preloads != "" {
 		if sys, ok := system(v.s.Cluster.System); ok {
 			if st, static := sys.(systems.Static); static {
-				v.errorf(p+".kind", "%s needs a server that libfaketime can preload into (LD_PRELOAD): %s",
-					info.Kind, st.StaticBinary())
+				v.errorf(p+".kind", "%s needs %s: %s", info.Name, info.Preloads, st.StaticBinary())
 			}
 		}
 	}
@@ -111,7 +107,7 @@ func (v *validator) checkWindow(p string, f Fault) {
 		v.errorf(p+".at", "starts at %s, when the run has ended (duration %s)", f.At, run)
 		return
 	}
-	for name, length := range map[faults.Param]Duration{ParamDuration: f.Duration, ParamRestartAfter: f.RestartAfter} {
+	for name, length := range map[kind.Param]Duration{ParamDuration: f.Duration, ParamRestartAfter: f.RestartAfter} {
 		n := p + "." + string(name)
 		if v.has(n) && !v.bad[n] && f.At+length > run {
 			v.errorf(n, "fault ends at %s, after the run ends at %s", f.At+length, run)
@@ -119,21 +115,21 @@ func (v *validator) checkWindow(p string, f Fault) {
 	}
 }
 
-func (v *validator) checkTarget(path string, t Target, kind FaultKind) {
+func (v *validator) checkTarget(path string, t Target, k FaultKind) {
 	n := v.s.Cluster.Nodes
 	if t.Role != "" {
 		v.checkRole(path, t)
 		return
 	}
-	if kind == Partition {
+	if k.Sides() {
 		v.checkPartition(path, t, n)
 		return
 	}
 	if t.Isolate != "" || t.Groups != nil || t.From != nil || t.To != nil {
-		v.errorf(path, "isolate, groups, from and to are for partitions; %s takes one target like primary", kind)
+		v.errorf(path, "isolate, groups, from and to are for partitions; %s takes one target like primary", k)
 		return
 	}
-	if msg := t.Selector.problem(n); msg != "" {
+	if msg := t.Selector.Problem(n); msg != "" {
 		v.errorf(path, "%s", msg)
 	}
 }
@@ -156,7 +152,7 @@ func (v *validator) checkRole(path string, t Target) {
 		case Primary, Standby, Standbys:
 			v.errorf(path+".select", "%s means a data node; role %s has no primary (want one, minority, majority or all)", t.Selector, t.Role)
 		default:
-			if msg := t.Selector.problem(r.Count); msg != "" {
+			if msg := t.Selector.Problem(r.Count); msg != "" {
 				v.errorf(path+".select", "%s", msg)
 			}
 		}
@@ -197,7 +193,7 @@ func (v *validator) checkPartition(path string, t Target, n int) {
 }
 
 func (v *validator) checkIsolate(path string, s Selector, n int) {
-	if msg := s.problem(n); msg != "" {
+	if msg := s.Problem(n); msg != "" {
 		v.errorf(path, "%s", msg)
 	} else if s == All {
 		v.errorf(path, "isolating all nodes cuts nothing off")
@@ -222,7 +218,7 @@ func (v *validator) checkGroups(path string, groups [][]string, n int) {
 			case !ok:
 				v.errorf(ep, "groups hold node names like n1, got %q", name)
 			case k > n:
-				v.errorf(ep, "%s names no node (%s)", name, clusterNodes(n))
+				v.errorf(ep, "%s names no node (%s)", name, kind.ClusterNodes(n))
 			case seen[k]:
 				v.errorf(ep, "%s is in two groups", name)
 			default:
@@ -265,7 +261,7 @@ func (v *validator) checkSide(path, side, other string, list []Selector, n int) 
 	}
 	nodes := map[int]bool{}
 	for i, s := range list {
-		if msg := s.problem(n); msg != "" {
+		if msg := s.Problem(n); msg != "" {
 			v.errorf(fmt.Sprintf("%s[%d]", p, i), "%s", msg)
 		} else if k, ok := s.Node(); ok {
 			nodes[k] = true
@@ -292,7 +288,7 @@ func (v *validator) checkNemesis() {
 	}
 	if v.nodesKnown() {
 		for i, s := range nm.Targets {
-			v.checkIsolateOrHit(fmt.Sprintf("nemesis.targets[%d]", i), s, slices.Contains(nm.Kinds, Partition))
+			v.checkIsolateOrHit(fmt.Sprintf("nemesis.targets[%d]", i), s, slices.ContainsFunc(nm.Kinds, FaultKind.Sides))
 		}
 	}
 	v.checkNemesisTiming(nm)
@@ -304,10 +300,10 @@ func (v *validator) nemesisKinds(nm *Nemesis) []FaultKindInfo {
 	for i, k := range nm.Kinds {
 		info, ok := k.Info()
 		if !ok {
-			v.errorf(fmt.Sprintf("nemesis.kinds[%d]", i), "unknown fault kind %q (known: %s)", k, faultKindNames())
+			v.errorf(fmt.Sprintf("nemesis.kinds[%d]", i), "unknown fault kind %q (known: %s)", k, kind.KnownList())
 			continue
 		}
-		if k == Partition && v.nodesKnown() && v.s.Cluster.Nodes < 2 {
+		if k.Sides() && v.nodesKnown() && v.s.Cluster.Nodes < 2 {
 			v.errorf(fmt.Sprintf("nemesis.kinds[%d]", i), "a partition needs at least 2 nodes, the cluster has 1")
 		}
 		infos = append(infos, info)
@@ -319,15 +315,19 @@ func (v *validator) nemesisKinds(nm *Nemesis) []FaultKindInfo {
 // rejects those that no chosen kind takes. Every kind lasts the nemesis's
 // duration, so duration and restart_after are not among them.
 func (v *validator) checkNemesisParams(nm *Nemesis, infos []FaultKindInfo) {
-	for _, name := range faults.ParamOrder[2:] {
+	for _, pd := range kind.ParamDecls {
+		name := pd.Name
+		if pd.Window {
+			continue
+		}
 		p := "nemesis." + string(name)
 		takes := slices.ContainsFunc(infos, func(i FaultKindInfo) bool { return i.Takes(name) })
 		if v.has(p) && !takes {
 			v.errorf(p, "not a parameter of %s", orList(kindStrings(nm.Kinds)))
 		}
 		for _, i := range infos {
-			if !v.has(p) && slices.Contains(i.Required, name) {
-				v.errorf(p, "required for %s", i.Kind)
+			if !v.has(p) && i.Requires(name) {
+				v.errorf(p, "required for %s", i.Name)
 				break
 			}
 		}
@@ -344,7 +344,7 @@ func kindStrings(kinds []FaultKind) []string {
 
 func (v *validator) checkIsolateOrHit(path string, s Selector, partition bool) {
 	n := v.s.Cluster.Nodes
-	if msg := s.problem(n); msg != "" {
+	if msg := s.Problem(n); msg != "" {
 		v.errorf(path, "%s", msg)
 	} else if partition && s == All {
 		v.errorf(path, "isolating all nodes cuts nothing off (nemesis kinds include partition)")

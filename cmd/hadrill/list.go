@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hadrill/hadrill/cluster"
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/hadrill/hadrill/scenarios"
 	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/systems/registry"
@@ -48,7 +49,16 @@ func list(out io.Writer) error {
 	}
 	fmt.Fprintln(w, "\nFAULT KINDS")
 	for _, k := range scenarios.FaultKinds() {
-		fmt.Fprintf(w, "  %s\t%s\t%s\n", k.Kind, k.Level, k.Doc)
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", k.Name, k.Level, k.Doc)
+		if p := k.ParamsDoc(); p != "" {
+			fmt.Fprintf(w, "  \t\tparameters: %s\n", p)
+		}
+		if k.Target != kind.TargetNodes {
+			fmt.Fprintf(w, "  \t\ttarget: %s\n", k.Target.Doc())
+		}
+		if r := k.RulesDoc(); r != "" {
+			fmt.Fprintf(w, "  \t\t%s\n", r)
+		}
 	}
 	fmt.Fprintln(w, "\nTARGETS")
 	for _, s := range scenarios.Selectors() {

@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // tokenEnv is the environment variable the token is read from, so that it
@@ -111,27 +113,22 @@ type interfaceLister interface {
 	interfaces() []string
 }
 
-// appliers maps each kind to the function that applies it; it returns once
-// the effect is in place.
-var appliers = map[Kind]func(*Agent, Fault) (fault, error){
-	KindPartition: applyPartition,
-	KindLoss:      applyLoss,
-	KindDelay:     applyDelay,
-	KindBandwidth: applyBandwidth,
-	KindDNS:       applyDNS,
-	KindDiskStall: applyDisk,
-	KindDiskSlow:  applyDisk,
-	KindDiskError: applyDisk,
-	KindCPU:       applyCPU,
-	KindMemory:    applyMemory,
-	KindCrash:     applyCrash,
-	KindSigstop:   applySigstop,
-	KindPowerLoss: applyPowerLoss,
-	KindDiskFull:  applyDiskFull,
-	KindCorrupt:   applyMangle,
-	KindDuplicate: applyMangle,
-	KindReorder:   applyMangle,
-	KindClock:     applyClock,
+// applier applies one fault and returns once the effect is in place.
+type applier func(*Agent, Fault) (fault, error)
+
+// appliers maps each agent-level kind to its applier. Each implementation
+// file registers its kinds (register); TestAppliersMatchDeclarations fails
+// when a declared agent kind has no applier or an applier no declaration.
+var appliers = map[Kind]applier{}
+
+// register makes apply the applier of the declared kinds ks.
+func register(apply applier, ks ...Kind) {
+	for _, k := range ks {
+		if _, dup := appliers[k]; dup {
+			panic("agent: two appliers for " + string(k))
+		}
+		appliers[k] = apply
+	}
 }
 
 // Agent holds the node's active faults and the machinery behind them.
@@ -300,7 +297,7 @@ func (a *Agent) supervise(ctx context.Context, sigs <-chan os.Signal) error {
 func (a *Agent) stopProcess(sig syscall.Signal) (int, bool) {
 	a.log.Info("stopping", "signal", sig.String())
 	a.sup.stopping()
-	a.healKinds(KindSigstop, KindDiskStall)
+	a.healKinds(kind.Sigstop, kind.DiskStall)
 	if !a.sup.forward(sig) {
 		return 128 + int(sig), true
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // TestHealAll applies one fault of several families, heals them all in one
@@ -21,12 +22,12 @@ func TestHealAll(t *testing.T) {
 	node := udpSocket(t, tp.node, "0.0.0.0:9101")
 	base := median(rtts(t, node, echoB, 10)) // same machine, same moment
 	for _, f := range []agent.Fault{
-		{ID: "part", Kind: agent.KindPartition, Params: agent.Params{Peers: []string{peerA}, Direction: agent.DirOut}},
-		{ID: "delay", Kind: agent.KindDelay, Params: agent.Params{Peers: []string{peerB}, Delay: agent.Duration(30 * time.Millisecond)}},
-		{ID: "bw", Kind: agent.KindBandwidth, Params: agent.Params{Peers: []string{peerA}, RateKbit: 1000}},
-		{ID: "loss", Kind: agent.KindLoss, Params: agent.Params{Percent: 10}},
-		{ID: "cpu", Kind: agent.KindCPU},
-		{ID: "mem", Kind: agent.KindMemory, Params: agent.Params{MiB: 16}},
+		{ID: "part", Kind: kind.Partition, Params: agent.Params{Peers: []string{peerA}, Direction: agent.DirOut}},
+		{ID: "delay", Kind: kind.Delay, Params: agent.Params{Peers: []string{peerB}, Params: kind.Params{Delay: kind.Duration(30 * time.Millisecond)}}},
+		{ID: "bw", Kind: kind.Bandwidth, Params: agent.Params{Peers: []string{peerA}, RateKbit: 1000}},
+		{ID: "loss", Kind: kind.Loss, Params: agent.Params{Params: kind.Params{Percent: 10}}},
+		{ID: "cpu", Kind: kind.CPU},
+		{ID: "mem", Kind: kind.Memory, Params: agent.Params{Params: kind.Params{MiB: 16}}},
 	} {
 		p.apply(t, f)
 	}
@@ -63,9 +64,8 @@ func TestAgentDeathAndRestart(t *testing.T) {
 	echoB := echoServer(t, tp.b, peerB+":9100")
 	node := udpSocket(t, tp.node, "0.0.0.0:9101")
 	base := median(rtts(t, node, echoB, 10))
-	p.apply(t, agent.Fault{ID: "delay", Kind: agent.KindDelay, Params: agent.Params{
-		Peers: []string{peerB}, Delay: agent.Duration(50 * time.Millisecond)}})
-	p.apply(t, agent.Fault{ID: "bw", Kind: agent.KindBandwidth, Params: agent.Params{Peers: []string{peerA}, RateKbit: 1000}})
+	p.apply(t, agent.Fault{ID: "delay", Kind: kind.Delay, Params: agent.Params{Peers: []string{peerB}, Params: kind.Params{Delay: kind.Duration(50 * time.Millisecond)}}})
+	p.apply(t, agent.Fault{ID: "bw", Kind: kind.Bandwidth, Params: agent.Params{Peers: []string{peerA}, RateKbit: 1000}})
 	if d := slices.Min(rtts(t, node, echoB, 3)); d < 50*time.Millisecond {
 		t.Fatalf("delay not in effect: RTT %v", d)
 	}
@@ -108,19 +108,19 @@ func TestCapabilities(t *testing.T) {
 func TestApplyErrors(t *testing.T) {
 	p := startAgent(t, newNetns(t), agentOpts{})
 	ctx := context.Background()
-	p.apply(t, agent.Fault{ID: "dup", Kind: agent.KindLoss, Params: agent.Params{Percent: 1}})
+	p.apply(t, agent.Fault{ID: "dup", Kind: kind.Loss, Params: agent.Params{Params: kind.Params{Percent: 1}}})
 	cases := []struct {
 		f    agent.Fault
 		want error
 	}{
 		{agent.Fault{ID: "k", Kind: "meteor"}, agent.ErrInvalid},
-		{agent.Fault{Kind: agent.KindDNS}, agent.ErrInvalid},
-		{agent.Fault{ID: "p", Kind: agent.KindPartition}, agent.ErrInvalid},
-		{agent.Fault{ID: "p", Kind: agent.KindPartition, Params: agent.Params{Peers: []string{"node-2"}}}, agent.ErrInvalid},
-		{agent.Fault{ID: "l", Kind: agent.KindLoss, Params: agent.Params{Percent: 130}}, agent.ErrInvalid},
-		{agent.Fault{ID: "dup", Kind: agent.KindLoss, Params: agent.Params{Percent: 1}}, agent.ErrConflict},
-		{agent.Fault{ID: "d", Kind: agent.KindDiskStall}, agent.ErrUnavailable},
-		{agent.Fault{ID: "c", Kind: agent.KindCrash}, agent.ErrUnavailable},
+		{agent.Fault{Kind: kind.DNS}, agent.ErrInvalid},
+		{agent.Fault{ID: "p", Kind: kind.Partition}, agent.ErrInvalid},
+		{agent.Fault{ID: "p", Kind: kind.Partition, Params: agent.Params{Peers: []string{"node-2"}}}, agent.ErrInvalid},
+		{agent.Fault{ID: "l", Kind: kind.Loss, Params: agent.Params{Params: kind.Params{Percent: 130}}}, agent.ErrInvalid},
+		{agent.Fault{ID: "dup", Kind: kind.Loss, Params: agent.Params{Params: kind.Params{Percent: 1}}}, agent.ErrConflict},
+		{agent.Fault{ID: "d", Kind: kind.DiskStall}, agent.ErrUnavailable},
+		{agent.Fault{ID: "c", Kind: kind.Crash}, agent.ErrUnavailable},
 	}
 	for _, tc := range cases {
 		if _, err := p.client.Apply(ctx, tc.f); !errors.Is(err, tc.want) {

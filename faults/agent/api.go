@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // This file is the agent's wire contract: the JSON bodies of the control API.
@@ -12,59 +14,14 @@ import (
 // Times are unix wall-clock nanoseconds of the agent's machine, because the
 // harness converts them into its own run-relative time base.
 
-// Kind names a fault the agent knows how to apply. It is a typed string so
-// that scenario files, logs and the API all spell a fault the same way.
-type Kind string
+// Kind names a fault the agent knows how to apply. The kinds, their
+// parameters and what they do are declared in package kind; the agent
+// registers an applier for each agent-level kind there.
+type Kind = kind.Name
 
-// The fault kinds the agent implements.
-const (
-	// KindPartition drops all traffic to and/or from the given peers.
-	KindPartition Kind = "partition"
-	// KindLoss drops a random percentage of packets.
-	KindLoss Kind = "loss"
-	// KindDelay holds egress packets for delay ± jitter.
-	KindDelay Kind = "delay"
-	// KindBandwidth limits egress throughput with a token bucket.
-	KindBandwidth Kind = "bandwidth"
-	// KindDNS makes name resolution fail.
-	KindDNS Kind = "dns"
-	// KindDiskStall blocks every I/O operation on the data folder until healed.
-	KindDiskStall Kind = "disk-stall"
-	// KindDiskSlow adds a fixed latency to every I/O operation on the data folder.
-	KindDiskSlow Kind = "disk-slow"
-	// KindDiskError makes write and fsync on the data folder fail with EIO.
-	KindDiskError Kind = "disk-error"
-	// KindCPU burns CPU on a number of cores inside the node's cgroup.
-	KindCPU Kind = "cpu"
-	// KindMemory allocates and touches memory inside the node's cgroup.
-	KindMemory Kind = "memory"
-	// KindCrash SIGKILLs the supervised process group and restarts it later.
-	KindCrash Kind = "crash"
-	// KindSigstop freezes the supervised process group with SIGSTOP.
-	KindSigstop Kind = "sigstop"
-	// KindPowerLoss SIGKILLs the process group and rolls every file of the
-	// data folder back to its last fsynced state, as a machine losing power.
-	KindPowerLoss Kind = "power-loss"
-	// KindDiskFull answers writes that need new space with ENOSPC.
-	KindDiskFull Kind = "disk-full"
-	// KindCorrupt flips a byte in a share of egress packets.
-	KindCorrupt Kind = "corrupt"
-	// KindDuplicate sends a share of egress packets twice.
-	KindDuplicate Kind = "duplicate"
-	// KindReorder holds back a share of egress packets behind later ones.
-	KindReorder Kind = "reorder"
-	// KindClock shifts the supervised process's wall clock (libfaketime).
-	KindClock Kind = "clock"
-)
-
-// Kinds lists every kind the agent implements, in a stable order, so that
-// capability reports and `hadrill list` can enumerate them.
-func Kinds() []Kind {
-	return []Kind{KindPartition, KindLoss, KindDelay, KindBandwidth, KindDNS,
-		KindDiskStall, KindDiskSlow, KindDiskError, KindCPU, KindMemory,
-		KindCrash, KindSigstop, KindPowerLoss, KindDiskFull, KindCorrupt,
-		KindDuplicate, KindReorder, KindClock}
-}
+// Kinds lists every kind the agent implements, in declaration order, so
+// that capability reports and `hadrill list` can enumerate them.
+func Kinds() []Kind { return kind.Names(kind.LevelAgent) }
 
 // Direction says which way a network fault acts, seen from the node: "in"
 // affects packets arriving from peers, "out" packets sent to them. One-way
@@ -110,31 +67,20 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // Params carries the parameters of every kind in one flat struct: a fault
 // uses the fields its kind documents and must leave the others empty. Flat is
 // simpler for clients than a union, and unknown fields are still rejected.
+// The parameters a scenario can give are kind.Params, embedded (their JSON
+// names are the scenario's); the fields here are the ones the harness works
+// out per node.
 type Params struct {
+	kind.Params
 	// Peers are IPv4 (or IPv6) addresses of other nodes. Required for
 	// partition; optional for loss, delay and bandwidth, where empty means
 	// all traffic except the agent's control port and loopback.
 	Peers []string `json:"peers,omitempty"`
 	// Direction applies to partition and loss; empty means both.
 	Direction Direction `json:"direction,omitempty"`
-	// Percent is the loss rate (0 < Percent <= 100, with 0.01 resolution),
-	// the share of packets corrupt, duplicate and reorder act on, for cpu
-	// the share of the node's CPU to burn (of its cgroup quota when it has
-	// one, else of all its CPUs), and for disk-full the use of the backing
-	// file system at which the disk counts as full.
-	Percent float64 `json:"percent,omitempty"`
-	// Delay is the added latency of delay (per packet) and disk-slow (per
-	// operation).
-	Delay Duration `json:"delay,omitempty"`
-	// Jitter spreads a packet delay uniformly over [Delay-Jitter, Delay+Jitter].
-	Jitter Duration `json:"jitter,omitempty"`
 	// Seed seeds the jitter generator so runs repeat; 0 derives one from the
 	// fault id.
 	Seed int64 `json:"seed,omitempty"`
-	// Rate is the bandwidth limit in tc syntax: "1mbit", "500kbit" (bits
-	// per second) or "1mbps" (bytes per second, as tc reads it). A plain
-	// number is bits per second.
-	Rate string `json:"rate,omitempty"`
 	// RateKbit is the bandwidth limit in kilobits per second, for callers
 	// that prefer a number; give Rate or RateKbit, not both.
 	RateKbit uint64 `json:"rate_kbit,omitempty"`
@@ -144,14 +90,6 @@ type Params struct {
 	// not given (0 means 1), else the threads Percent is spread over (0
 	// means as few as can carry it).
 	Cores int `json:"cores,omitempty"`
-	// MiB is how much memory the memory fault allocates and touches, and
-	// for disk-full how many MiB of new data the folder still takes.
-	MiB int `json:"mib,omitempty"`
-	// Offset shifts the wall clock seen by the process (clock).
-	Offset Duration `json:"offset,omitempty"`
-	// ClockRate makes the process's clock run fast (> 1) or slow (< 1)
-	// from the moment the fault is applied (clock); 0 means 1.
-	ClockRate float64 `json:"clock_rate,omitempty"`
 	// RestartAfter is when crash restarts the process; 0 means on heal.
 	RestartAfter Duration `json:"restart_after,omitempty"`
 }

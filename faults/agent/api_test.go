@@ -17,6 +17,8 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/xt"
 	"golang.org/x/sys/unix"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // These tests need no privileges: they check the wire contract and the
@@ -40,7 +42,7 @@ func TestDurationJSON(t *testing.T) {
 			t.Errorf("unmarshal %s: %v, %v; want %v, ok=%v", tc.in, time.Duration(d), err, tc.want, tc.ok)
 		}
 	}
-	b, _ := json.Marshal(Params{Delay: Duration(50 * time.Millisecond)})
+	b, _ := json.Marshal(Params{Params: kind.Params{Delay: kind.Duration(50 * time.Millisecond)}})
 	if string(b) != `{"delay":"50ms"}` {
 		t.Errorf("marshal: %s", b)
 	}
@@ -127,7 +129,7 @@ func TestClientContract(t *testing.T) {
 		t.Errorf("unknown field: %v %v", resp.StatusCode, err)
 	}
 
-	applied, err := c.Apply(ctx, Fault{ID: "burn", Kind: KindCPU, Params: Params{Cores: 1}})
+	applied, err := c.Apply(ctx, Fault{ID: "burn", Kind: kind.CPU, Params: Params{Cores: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,21 +150,17 @@ func TestClientContract(t *testing.T) {
 	}
 }
 
-func TestParseRate(t *testing.T) {
-	for in, want := range map[string]uint64{
-		"1mbit": 1e6, "500kbit": 5e5, "2.5Gbit": 2.5e9, "100kbps": 8e5, "1mbps": 8e6, "64000": 64000, "8bit": 8,
-	} {
-		if got, err := parseRate(in); err != nil || got != want {
-			t.Errorf("parseRate(%q) = %d, %v; want %d", in, got, err, want)
-		}
+func TestRateBits(t *testing.T) {
+	if got, err := rateBits(Params{Params: kind.Params{Rate: 2_000_000}}); err != nil || got != 2e6 {
+		t.Errorf("rateBits(rate 2mbit) = %d, %v; want 2000000", got, err)
 	}
-	for _, in := range []string{"", "fast", "1 parsec", "-1mbit", "mbit", "0kbit"} {
-		if _, err := parseRate(in); !errors.Is(err, ErrInvalid) {
-			t.Errorf("parseRate(%q) accepted", in)
-		}
+	if got, err := rateBits(Params{RateKbit: 500}); err != nil || got != 5e5 {
+		t.Errorf("rateBits(rate_kbit 500) = %d, %v; want 500000", got, err)
 	}
-	if _, err := rateBits(Params{Rate: "1mbit", RateKbit: 1000}); !errors.Is(err, ErrInvalid) {
-		t.Error("rate and rate_kbit together accepted")
+	for _, p := range []Params{{}, {Params: kind.Params{Rate: 8}}, {RateKbit: 1000, Params: kind.Params{Rate: 1_000_000}}} {
+		if _, err := rateBits(p); !errors.Is(err, ErrInvalid) {
+			t.Errorf("rateBits(%+v) accepted", p)
+		}
 	}
 }
 
@@ -175,15 +173,15 @@ func TestCPUPlan(t *testing.T) {
 	}{
 		{Params{}, 1, 1},
 		{Params{Cores: 2}, 2, 1},
-		{Params{Percent: 100}, int(math.Ceil(cpus)), cpus / math.Ceil(cpus)},
-		{Params{Percent: 50, Cores: 4}, 4, min(1, cpus/2/4)},
+		{Params{Params: kind.Params{Percent: 100}}, int(math.Ceil(cpus)), cpus / math.Ceil(cpus)},
+		{Params{Cores: 4, Params: kind.Params{Percent: 50}}, 4, min(1, cpus/2/4)},
 	} {
 		threads, duty, err := cpuPlan(tc.p)
 		if err != nil || threads != tc.threads || math.Abs(duty-tc.duty) > 1e-9 {
 			t.Errorf("cpuPlan(%+v) = %d threads at %.2f (%v); want %d at %.2f", tc.p, threads, duty, err, tc.threads, tc.duty)
 		}
 	}
-	if _, _, err := cpuPlan(Params{Percent: 150}); !errors.Is(err, ErrInvalid) {
+	if _, _, err := cpuPlan(Params{Params: kind.Params{Percent: 150}}); !errors.Is(err, ErrInvalid) {
 		t.Error("150% accepted")
 	}
 }

@@ -7,12 +7,12 @@ import (
 	"net"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Egress shaping (bandwidth, and delay where the kernel has netem) uses one
@@ -246,6 +246,8 @@ type bandwidthFault struct {
 	s *shaper
 }
 
+func init() { register(applyBandwidth, kind.Bandwidth) }
+
 // applyBandwidth limits egress to the peers (or all traffic) with a token
 // bucket filter of the given rate and burst.
 func applyBandwidth(a *Agent, f Fault) (fault, error) {
@@ -271,7 +273,7 @@ func applyBandwidth(a *Agent, f Fault) (fault, error) {
 		return &netlink.Tbf{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: link, Parent: shapeClass, Handle: shapeLeaf},
 			Rate: rate, Buffer: netlink.Xmittime(rate, burst), Limit: limit}
 	}
-	s, err := installShaper(a, KindBandwidth, peers, leaf)
+	s, err := installShaper(a, kind.Bandwidth, peers, leaf)
 	if err != nil {
 		return nil, err
 	}
@@ -281,44 +283,16 @@ func applyBandwidth(a *Agent, f Fault) (fault, error) {
 // rateBits reads the rate (Rate or RateKbit) in bits per second.
 func rateBits(p Params) (uint64, error) {
 	switch {
-	case p.Rate != "" && p.RateKbit != 0:
+	case p.Rate != 0 && p.RateKbit != 0:
 		return 0, badParams("give rate or rate_kbit, not both")
 	case p.RateKbit != 0:
 		return p.RateKbit * 1000, nil
-	case p.Rate == "":
+	case p.Rate <= 0:
 		return 0, badParams("bandwidth needs a rate")
+	case p.Rate < 8000:
+		return 0, badParams("rate %s is below 8kbit", p.Rate)
 	}
-	bits, err := parseRate(p.Rate)
-	if err != nil {
-		return 0, err
-	}
-	if bits < 8000 {
-		return 0, badParams("rate %q is below 8kbit", p.Rate)
-	}
-	return bits, nil
-}
-
-// rateUnits are tc's rate units: "bit" suffixes count bits, "bps" suffixes
-// count bytes, with decimal prefixes.
-var rateUnits = map[string]float64{
-	"": 1, "bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "tbit": 1e12,
-	"bps": 8, "kbps": 8e3, "mbps": 8e6, "gbps": 8e9, "tbps": 8e12,
-}
-
-// parseRate reads a tc-style rate ("1mbit", "2.5gbit", "100kbps") into
-// bits per second.
-func parseRate(s string) (uint64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	if i < 0 {
-		i = len(t)
-	}
-	v, err := strconv.ParseFloat(t[:i], 64)
-	unit, ok := rateUnits[t[i:]]
-	if err != nil || !ok || v <= 0 {
-		return 0, badParams("rate %q is not like 1mbit, 500kbit or 1mbps", s)
-	}
-	return uint64(v * unit), nil
+	return uint64(p.Rate), nil
 }
 
 func (f *bandwidthFault) mechanism() string { return "htb+tbf" }

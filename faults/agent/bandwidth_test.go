@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // TestBandwidth limits the node's egress to peer A to 2 Mbit/s and measures
@@ -20,8 +21,8 @@ func TestBandwidth(t *testing.T) {
 	a := udpSocket(t, tp.a, peerA+":9200")
 
 	before := throughput(t, node, a)
-	applied := p.apply(t, agent.Fault{ID: "bw", Kind: agent.KindBandwidth,
-		Params: agent.Params{Peers: []string{peerA}, Rate: "2mbit"}})
+	applied := p.apply(t, agent.Fault{ID: "bw", Kind: kind.Bandwidth,
+		Params: agent.Params{Peers: []string{peerA}, Params: kind.Params{Rate: 2_000_000}}})
 	during := throughput(t, node, a)
 	if _, err := p.client.Health(t.Context()); err != nil {
 		t.Errorf("control API while shaped: %v", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // injections is how many faults each benchmark iteration applies and heals:
@@ -32,12 +33,12 @@ func BenchmarkApplyToEffective(b *testing.B) {
 		name string
 		f    agent.Fault
 	}{
-		{"partition", agent.Fault{Kind: agent.KindPartition, Params: agent.Params{Peers: []string{peerA, peerB}}}},
-		{"loss", agent.Fault{Kind: agent.KindLoss, Params: agent.Params{Peers: []string{peerA}, Percent: 30}}},
-		{"delay", agent.Fault{Kind: agent.KindDelay, Params: agent.Params{Peers: []string{peerA}, Delay: agent.Duration(time.Millisecond)}}},
-		{"corrupt", agent.Fault{Kind: agent.KindCorrupt, Params: agent.Params{Peers: []string{peerA}, Percent: 30}}},
-		{"duplicate", agent.Fault{Kind: agent.KindDuplicate, Params: agent.Params{Peers: []string{peerA}, Percent: 30}}},
-		{"reorder", agent.Fault{Kind: agent.KindReorder, Params: agent.Params{Peers: []string{peerA}, Percent: 30}}},
+		{"partition", agent.Fault{Kind: kind.Partition, Params: agent.Params{Peers: []string{peerA, peerB}}}},
+		{"loss", agent.Fault{Kind: kind.Loss, Params: agent.Params{Peers: []string{peerA}, Params: kind.Params{Percent: 30}}}},
+		{"delay", agent.Fault{Kind: kind.Delay, Params: agent.Params{Peers: []string{peerA}, Params: kind.Params{Delay: kind.Duration(time.Millisecond)}}}},
+		{"corrupt", agent.Fault{Kind: kind.Corrupt, Params: agent.Params{Peers: []string{peerA}, Params: kind.Params{Percent: 30}}}},
+		{"duplicate", agent.Fault{Kind: kind.Duplicate, Params: agent.Params{Peers: []string{peerA}, Params: kind.Params{Percent: 30}}}},
+		{"reorder", agent.Fault{Kind: kind.Reorder, Params: agent.Params{Peers: []string{peerA}, Params: kind.Params{Percent: 30}}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var s injectionSamples
@@ -58,8 +59,8 @@ func BenchmarkApplyToEffective(b *testing.B) {
 // observe the offset.
 func BenchmarkApplyToEffectiveDisk(b *testing.B) {
 	p, _ := diskAgent(b)
-	kinds := []agent.Fault{{Kind: agent.KindDiskStall}, {Kind: agent.KindDiskError},
-		{Kind: agent.KindDiskFull}, {Kind: agent.KindPowerLoss}}
+	kinds := []agent.Fault{{Kind: kind.DiskStall}, {Kind: kind.DiskError},
+		{Kind: kind.DiskFull}, {Kind: kind.PowerLoss}}
 	for _, f := range kinds {
 		b.Run(string(f.Kind), func(b *testing.B) {
 			var s injectionSamples
@@ -80,7 +81,7 @@ func BenchmarkApplyToEffectiveDisk(b *testing.B) {
 		var s injectionSamples
 		for b.Loop() {
 			for range injections {
-				s.inject(b, c.client, agent.Fault{Kind: agent.KindClock, Params: agent.Params{Offset: agent.Duration(time.Minute)}})
+				s.inject(b, c.client, agent.Fault{Kind: kind.Clock, Params: agent.Params{Params: kind.Params{Offset: kind.Offset(time.Minute)}}})
 			}
 		}
 		s.report(b)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // The clock fault shifts the wall clock of the supervised process, or makes
@@ -118,6 +120,8 @@ type clockFault struct {
 	ft       *faketimeSetup
 	observed float64 // ms, NaN-free: 0 when not observed
 }
+
+func init() { register(applyClock, kind.Clock) }
 
 func applyClock(a *Agent, f Fault) (fault, error) {
 	ft := a.faketime

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 const faketimeLib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
@@ -47,7 +48,7 @@ func TestClock(t *testing.T) {
 	script := "while true; do date +%s.%N > " + out + ".tmp; mv " + out + ".tmp " + out + "; sleep 0.05; done"
 	p := startAgent(t, newNetns(t), agentOpts{flags: []string{"--faketime", "auto"}, child: []string{"/bin/sh", "-c", script}})
 	before := childClock(t, out, time.Now())
-	applied := p.apply(t, agent.Fault{ID: "c", Kind: agent.KindClock, Params: agent.Params{Offset: agent.Duration(time.Hour)}})
+	applied := p.apply(t, agent.Fault{ID: "c", Kind: kind.Clock, Params: agent.Params{Params: kind.Params{Offset: kind.Offset(time.Hour)}}})
 	during := childClock(t, out, time.Unix(0, applied.EffectiveNS))
 	healed := p.heal(t, "c")
 	after := childClock(t, out, time.Unix(0, healed.HealedNS))
@@ -70,7 +71,7 @@ func TestClockRefusesStatic(t *testing.T) {
 	}
 	p := startAgent(t, newNetns(t), agentOpts{flags: []string{"--faketime", "auto"},
 		child: []string{os.Args[0], childArg, "serve", "127.0.0.1:9102"}})
-	_, err := p.client.Apply(t.Context(), agent.Fault{ID: "c", Kind: agent.KindClock, Params: agent.Params{Offset: agent.Duration(time.Minute)}})
+	_, err := p.client.Apply(t.Context(), agent.Fault{ID: "c", Kind: kind.Clock, Params: agent.Params{Params: kind.Params{Offset: kind.Offset(time.Minute)}}})
 	if !errors.Is(err, agent.ErrUnavailable) || !strings.Contains(err.Error(), "statically linked") {
 		t.Errorf("clock on a static process: %v, want unavailable, statically linked", err)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/google/nftables/xt"
 	"github.com/mdlayher/netlink"
 	vnl "github.com/vishvananda/netlink"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Delay holds egress packets for delay ± jitter (uniform). Where the kernel
@@ -44,6 +46,8 @@ type delayFault struct {
 	rules *nftFault
 	q     *delayQueue
 }
+
+func init() { register(applyDelay, kind.Delay) }
 
 // applyDelay validates the parameters and picks the mechanism.
 func applyDelay(a *Agent, f Fault) (fault, error) {
@@ -76,7 +80,7 @@ func applyNetemDelay(a *Agent, peers []net.IP, delay, jitter time.Duration) (fau
 		return vnl.NewNetem(attrs, vnl.NetemQdiscAttrs{
 			Latency: uint32(delay.Microseconds()), Jitter: uint32(jitter.Microseconds()), Limit: 10000})
 	}
-	s, err := installShaper(a, KindDelay, peers, leaf)
+	s, err := installShaper(a, kind.Delay, peers, leaf)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +100,7 @@ func applyQueueDelay(a *Agent, peers []net.IP, delay, jitter time.Duration, seed
 	for _, m := range peerMatches(peers, false) {
 		spec.out = append(spec.out, nftRule{label: "queue", exprs: concat(m, []expr.Any{counter(), target})})
 	}
-	rules, err := a.nft.install(KindDelay, spec)
+	rules, err := a.nft.install(kind.Delay, spec)
 	if err != nil {
 		q.close()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/vishvananda/netns"
 )
 
@@ -29,8 +30,8 @@ func TestDelay(t *testing.T) {
 	if median(before) >= fast {
 		t.Fatalf("before: median RTT to A %v, want < %v", median(before), fast)
 	}
-	applied := p.apply(t, agent.Fault{ID: "d", Kind: agent.KindDelay,
-		Params: agent.Params{Peers: []string{peerA}, Delay: agent.Duration(delay)}})
+	applied := p.apply(t, agent.Fault{ID: "d", Kind: kind.Delay,
+		Params: agent.Params{Peers: []string{peerA}, Params: kind.Params{Delay: kind.Duration(delay)}}})
 	during, other := rtts(t, node, echoA, 20), rtts(t, node, echoB, 20)
 	healed := p.heal(t, "d")
 	after := rtts(t, node, echoA, 20)
@@ -77,8 +78,7 @@ func TestDelayJitter(t *testing.T) {
 	p := startAgent(t, tp.node, agentOpts{dialNS: tp.a, host: nodeA})
 	echoA := echoServer(t, tp.a, peerA+":9100")
 	node := udpSocket(t, tp.node, "0.0.0.0:9101")
-	p.apply(t, agent.Fault{ID: "j", Kind: agent.KindDelay, Params: agent.Params{
-		Delay: agent.Duration(40 * time.Millisecond), Jitter: agent.Duration(20 * time.Millisecond), Seed: 7}})
+	p.apply(t, agent.Fault{ID: "j", Kind: kind.Delay, Params: agent.Params{Seed: 7, Params: kind.Params{Delay: kind.Duration(40 * time.Millisecond), Jitter: kind.Duration(20 * time.Millisecond)}}})
 	during := rtts(t, node, echoA, 30)
 	p.heal(t, "j")
 	slices.Sort(during)

@@ -15,6 +15,8 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Disk faults need the process's I/O to pass through the agent. At startup
@@ -279,6 +281,8 @@ type diskFault struct {
 	fail  *failHook
 }
 
+func init() { register(applyDisk, kind.DiskStall, kind.DiskSlow, kind.DiskError) }
+
 // applyDisk installs the hook of the fault's kind; one of each kind can be
 // active at a time.
 func applyDisk(a *Agent, f Fault) (fault, error) {
@@ -289,16 +293,16 @@ func applyDisk(a *Agent, f Fault) (fault, error) {
 	df := &diskFault{d: d}
 	var ok bool
 	switch f.Kind {
-	case KindDiskStall:
+	case kind.DiskStall:
 		df.stall = newStallHook()
 		ok = d.stall.CompareAndSwap(nil, df.stall)
-	case KindDiskSlow:
+	case kind.DiskSlow:
 		if f.Params.Delay <= 0 {
 			return nil, badParams("disk-slow needs delay > 0")
 		}
 		df.slow = &slowHook{delay: time.Duration(f.Params.Delay)}
 		ok = d.slow.CompareAndSwap(nil, df.slow)
-	case KindDiskError:
+	case kind.DiskError:
 		df.fail = &failHook{}
 		ok = d.fail.CompareAndSwap(nil, df.fail)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // diskAgent starts an agent that mounts a fresh data folder through FUSE in
@@ -104,7 +105,7 @@ func TestDiskStall(t *testing.T) {
 		t.Fatalf("before: fsync: %v", err)
 	}
 	applying := time.Now()
-	p.apply(t, agent.Fault{ID: "stall", Kind: agent.KindDiskStall})
+	p.apply(t, agent.Fault{ID: "stall", Kind: kind.DiskStall})
 	type result struct {
 		d   time.Duration
 		err error
@@ -146,8 +147,8 @@ func TestDiskStall(t *testing.T) {
 func TestDiskSlow(t *testing.T) {
 	p, mnt := diskAgent(t)
 	f := openData(t, mnt, "slow")
-	p.apply(t, agent.Fault{ID: "slow", Kind: agent.KindDiskSlow,
-		Params: agent.Params{Delay: agent.Duration(100 * time.Millisecond)}})
+	p.apply(t, agent.Fault{ID: "slow", Kind: kind.DiskSlow,
+		Params: agent.Params{Params: kind.Params{Delay: kind.Duration(100 * time.Millisecond)}}})
 	var slowest, fastest time.Duration = 0, time.Hour
 	for range 3 {
 		for _, op := range []func() error{
@@ -190,7 +191,7 @@ func TestDiskError(t *testing.T) {
 	if _, err := f.WriteAt([]byte("ok"), 0); err != nil {
 		t.Fatal(err)
 	}
-	p.apply(t, agent.Fault{ID: "eio", Kind: agent.KindDiskError})
+	p.apply(t, agent.Fault{ID: "eio", Kind: kind.DiskError})
 	_, werr := f.WriteAt([]byte("lost"), 0)
 	serr := f.Sync()
 	buf := make([]byte, 2)

@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // dockerResolver is Docker's embedded DNS server. Docker DNATs
@@ -19,6 +21,8 @@ type dnsFault struct {
 	rules *nftFault
 }
 
+func init() { register(applyDNS, kind.DNS) }
+
 // applyDNS drops DNS answers on the way in: UDP and TCP from port 53, and
 // anything from Docker's resolver. Queries still leave, so lookups time out,
 // which is how an unreachable resolver looks to an application (dropping
@@ -31,7 +35,7 @@ func applyDNS(a *Agent, _ Fault) (fault, error) {
 	}
 	spec.in = append(spec.in, nftRule{label: "drop",
 		exprs: concat(matchAddr(dockerResolver, true), []expr.Any{counter(), drop()})})
-	rules, err := a.nft.install(KindDNS, spec)
+	rules, err := a.nft.install(kind.DNS, spec)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/vishvananda/netns"
 )
 
@@ -28,7 +29,7 @@ func TestDNS(t *testing.T) {
 			t.Fatalf("before: lookup via %s: %v", s, err)
 		}
 	}
-	p.apply(t, agent.Fault{ID: "dns", Kind: agent.KindDNS})
+	p.apply(t, agent.Fault{ID: "dns", Kind: kind.DNS})
 	for _, s := range servers {
 		err := lookup(tp.node, s)
 		var de *net.DNSError

@@ -41,7 +41,7 @@ func FuzzControlAPI(f *testing.F) {
 	f.Add(uint8(1), "", []byte(nil), false)
 	f.Add(uint8(3), "", []byte(nil), true)
 	saved := appliers
-	fake := map[Kind]func(*Agent, Fault) (fault, error){}
+	fake := map[Kind]applier{}
 	for kind := range saved {
 		fake[kind] = func(*Agent, Fault) (fault, error) { return fuzzFault{}, nil }
 	}

@@ -1,6 +1,10 @@
 package agent
 
-import "github.com/google/nftables/expr"
+import (
+	"github.com/google/nftables/expr"
+
+	"github.com/hadrill/hadrill/faults/kind"
+)
 
 // Loss drops a random share of packets with nftables' numgen, in the kernel,
 // so the rate holds at any packet rate. Each rule counts packets twice:
@@ -10,6 +14,8 @@ import "github.com/google/nftables/expr"
 type lossFault struct {
 	rules *nftFault
 }
+
+func init() { register(applyLoss, kind.Loss) }
 
 // applyLoss installs counted random-drop rules for each peer (or all
 // non-control traffic) on the chosen sides.
@@ -22,7 +28,7 @@ func applyLoss(a *Agent, f Fault) (fault, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules, err := a.nft.install(KindLoss, spec)
+	rules, err := a.nft.install(kind.Loss, spec)
 	if err != nil {
 		return nil, err
 	}

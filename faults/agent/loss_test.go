@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // TestLoss asks for 30% loss on peer A's traffic and measures it over 2000
@@ -18,8 +19,8 @@ func TestLoss(t *testing.T) {
 	node := udpSocket(t, tp.node, nodeA+":9000")
 	a := udpSocket(t, tp.a, peerA+":9000")
 
-	p.apply(t, agent.Fault{ID: "loss", Kind: agent.KindLoss,
-		Params: agent.Params{Peers: []string{peerA}, Percent: percent}})
+	p.apply(t, agent.Fault{ID: "loss", Kind: kind.Loss,
+		Params: agent.Params{Peers: []string{peerA}, Params: kind.Params{Percent: percent}}})
 	got := oneWay(t, a, node, n)
 	healed := p.heal(t, "loss")
 	observed := 100 * float64(n-got) / n
@@ -50,8 +51,8 @@ func TestLossAllTraffic(t *testing.T) {
 	p := startAgent(t, tp.node, agentOpts{dialNS: tp.a, host: nodeA})
 	node := udpSocket(t, tp.node, nodeB+":9000")
 	b := udpSocket(t, tp.b, peerB+":9000")
-	p.apply(t, agent.Fault{ID: "all", Kind: agent.KindLoss,
-		Params: agent.Params{Percent: 50, Direction: agent.DirIn}})
+	p.apply(t, agent.Fault{ID: "all", Kind: kind.Loss,
+		Params: agent.Params{Direction: agent.DirIn, Params: kind.Params{Percent: 50}}})
 	got := oneWay(t, b, node, n)
 	for range 20 { // the control port is exempt: no request may fail
 		if _, err := p.client.Health(t.Context()); err != nil {

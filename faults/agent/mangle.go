@@ -16,6 +16,8 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // corrupt, duplicate and reorder act on a share of the node's egress
@@ -48,6 +50,8 @@ type mangleFault struct {
 	q     *mangleQueue
 }
 
+func init() { register(applyMangle, kind.Corrupt, kind.Duplicate, kind.Reorder) }
+
 func applyMangle(a *Agent, f Fault) (fault, error) {
 	p := f.Params
 	if p.Percent <= 0 || p.Percent > 100 {
@@ -74,7 +78,7 @@ func applyMangle(a *Agent, f Fault) (fault, error) {
 		return nil, err
 	}
 	var spec nftChains
-	if f.Kind == KindDuplicate {
+	if f.Kind == kind.Duplicate {
 		spec.out = append(spec.out, nftRule{label: "copy", exprs: append(matchMark(dupMark), accept())})
 	}
 	for _, m := range peerMatches(peers, false) {
@@ -114,11 +118,11 @@ func (f *mangleFault) measure() (Measured, error) {
 	}
 	done := f.q.done.Load()
 	switch f.kind {
-	case KindCorrupt:
+	case kind.Corrupt:
 		m.PacketsCorrupted = done
-	case KindDuplicate:
+	case kind.Duplicate:
 		m.PacketsDuplicated = done
-	case KindReorder:
+	case kind.Reorder:
 		m.PacketsReordered = done
 	}
 	return m, nil
@@ -150,9 +154,9 @@ type mangleQueue struct {
 	done    atomic.Uint64
 }
 
-func openMangleQueue(num uint16, kind Kind, hold time.Duration, seed uint64) (*mangleQueue, error) {
-	q := &mangleQueue{kind: kind, hold: hold, raw: -1, rng: rand.New(rand.NewPCG(seed, seed^0x5bd1e995))}
-	if kind == KindDuplicate {
+func openMangleQueue(num uint16, k Kind, hold time.Duration, seed uint64) (*mangleQueue, error) {
+	q := &mangleQueue{kind: k, hold: hold, raw: -1, rng: rand.New(rand.NewPCG(seed, seed^0x5bd1e995))}
+	if k == kind.Duplicate {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW)
 		if err != nil {
 			return nil, fmt.Errorf("open raw socket for duplicates: %w", err)
@@ -175,7 +179,7 @@ func openMangleQueue(num uint16, kind Kind, hold time.Duration, seed uint64) (*m
 	}
 	_ = nf.SetOption(netlink.NoENOBUFS, true)
 	q.nf = nf
-	cancel, err := listenQueue(nf, num, string(kind), q.handle)
+	cancel, err := listenQueue(nf, num, string(k), q.handle)
 	if err != nil {
 		nf.Close()
 		q.closeRaw()
@@ -196,19 +200,19 @@ func (q *mangleQueue) handle(a nfqueue.Attribute) int {
 		pkt = *a.Payload
 	}
 	switch q.kind {
-	case KindCorrupt:
+	case kind.Corrupt:
 		if q.corrupt(pkt) {
 			_ = q.nf.SetVerdictModPacket(id, nfqueue.NfAccept, pkt)
 			q.done.Add(1)
 			return 0
 		}
-	case KindDuplicate:
+	case kind.Duplicate:
 		_ = q.nf.SetVerdict(id, nfqueue.NfAccept)
 		if q.sendCopy(pkt) == nil {
 			q.done.Add(1)
 		}
 		return 0
-	case KindReorder:
+	case kind.Reorder:
 		q.pending.Add(1)
 		time.AfterFunc(q.hold, func() {
 			defer q.pending.Done()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // received is what a receiver counted of a numbered stream of datagrams.
@@ -89,11 +90,11 @@ func TestMangle(t *testing.T) {
 		share func(r received) float64
 		count func(m agent.Measured) uint64
 	}{
-		{agent.KindCorrupt, func(r received) float64 { return 100 * float64(r.sent-r.intact) / float64(r.sent) },
+		{kind.Corrupt, func(r received) float64 { return 100 * float64(r.sent-r.intact) / float64(r.sent) },
 			func(m agent.Measured) uint64 { return m.PacketsCorrupted }},
-		{agent.KindDuplicate, func(r received) float64 { return 100 * float64(r.dups) / float64(r.sent) },
+		{kind.Duplicate, func(r received) float64 { return 100 * float64(r.dups) / float64(r.sent) },
 			func(m agent.Measured) uint64 { return m.PacketsDuplicated }},
-		{agent.KindReorder, func(r received) float64 { return 100 * float64(r.late) / float64(r.sent) },
+		{kind.Reorder, func(r received) float64 { return 100 * float64(r.late) / float64(r.sent) },
 			func(m agent.Measured) uint64 { return m.PacketsReordered }},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestMangle(t *testing.T) {
 				t.Fatalf("baseline without fault: %+v, want every datagram intact and in order", base)
 			}
 			applied := p.apply(t, agent.Fault{ID: "m", Kind: tc.kind,
-				Params: agent.Params{Peers: []string{peerA}, Percent: percent, Seed: 3}})
+				Params: agent.Params{Peers: []string{peerA}, Seed: 3, Params: kind.Params{Percent: percent}}})
 			r := numbered(t, node, recv, n)
 			healed := p.heal(t, "m")
 			share := tc.share(r)

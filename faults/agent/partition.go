@@ -1,6 +1,10 @@
 package agent
 
-import "github.com/google/nftables/expr"
+import (
+	"github.com/google/nftables/expr"
+
+	"github.com/hadrill/hadrill/faults/kind"
+)
 
 // A partition drops every packet between the node and the named peers, in
 // one direction or both. Dropping (rather than rejecting) is what a cut
@@ -10,6 +14,8 @@ import "github.com/google/nftables/expr"
 type partitionFault struct {
 	rules *nftFault
 }
+
+func init() { register(applyPartition, kind.Partition) }
 
 // applyPartition installs drop rules for each peer on the chosen sides.
 func applyPartition(a *Agent, f Fault) (fault, error) {
@@ -21,7 +27,7 @@ func applyPartition(a *Agent, f Fault) (fault, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules, err := a.nft.install(KindPartition, spec)
+	rules, err := a.nft.install(kind.Partition, spec)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // TestPartition cuts the node from peer A only: A's traffic is dropped both
@@ -24,7 +25,7 @@ func TestPartition(t *testing.T) {
 		t.Fatalf("before: A->node got %d/50", got)
 	}
 
-	p.apply(t, agent.Fault{ID: "p1", Kind: agent.KindPartition,
+	p.apply(t, agent.Fault{ID: "p1", Kind: kind.Partition,
 		Params: agent.Params{Peers: []string{peerA}}})
 	if got := oneWay(t, a, nodeFromA, 50); got != 0 {
 		t.Errorf("partitioned: A->node got %d/50, want 0", got)
@@ -77,7 +78,7 @@ func TestPartitionOneWay(t *testing.T) {
 		{agent.DirOut, 50, 0},
 	} {
 		t.Run(string(tc.dir), func(t *testing.T) {
-			p.apply(t, agent.Fault{ID: "oneway", Kind: agent.KindPartition,
+			p.apply(t, agent.Fault{ID: "oneway", Kind: kind.Partition,
 				Params: agent.Params{Peers: []string{peerA}, Direction: tc.dir}})
 			in, out := oneWay(t, a, node, 50), oneWay(t, node, a, 50)
 			p.heal(t, "oneway")

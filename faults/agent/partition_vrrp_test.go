@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/vishvananda/netns"
 )
 
@@ -27,7 +28,7 @@ func TestPartitionDropsVRRP(t *testing.T) {
 	if got := oneWayIP(t, a, node, 50); got != 50 {
 		t.Fatalf("before: VRRP A->node got %d/50", got)
 	}
-	p.apply(t, agent.Fault{ID: "p1", Kind: agent.KindPartition, Params: agent.Params{Peers: []string{peerA}}})
+	p.apply(t, agent.Fault{ID: "p1", Kind: kind.Partition, Params: agent.Params{Peers: []string{peerA}}})
 	if got := oneWayIP(t, a, node, 50); got != 0 {
 		t.Errorf("partitioned: VRRP A->node got %d/50, want 0", got)
 	}

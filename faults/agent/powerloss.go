@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Power loss and a full disk, the two disk faults that need the FUSE layer
@@ -19,6 +21,8 @@ type powerLossFault struct {
 	crash *crashFault // nil when the agent supervises no process
 	m     Measured
 }
+
+func init() { register(applyPowerLoss, kind.PowerLoss) }
 
 // applyPowerLoss kills the process group, so nothing writes any more, then
 // rolls the data folder back to its last fsynced state. The effect time is
@@ -125,6 +129,8 @@ type diskFullFault struct {
 	d *diskFS
 	h *fullHook
 }
+
+func init() { register(applyDiskFull, kind.DiskFull) }
 
 // applyDiskFull installs the full hook: at once with no parameter, after mib
 // MiB of new data, or when the backing file system is percent full.

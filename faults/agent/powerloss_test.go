@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // syncDir fsyncs a folder, which makes the creates and renames in it
@@ -65,7 +66,7 @@ func TestPowerLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.apply(t, agent.Fault{ID: "pl", Kind: agent.KindPowerLoss})
+	p.apply(t, agent.Fault{ID: "pl", Kind: kind.PowerLoss})
 	healed := p.heal(t, "pl")
 	t.Logf("measured %+v", healed.Measured)
 
@@ -102,7 +103,7 @@ func TestDiskFull(t *testing.T) {
 	if _, err := f.Write(make([]byte, 8192)); err != nil {
 		t.Fatal(err)
 	}
-	p.apply(t, agent.Fault{ID: "full", Kind: agent.KindDiskFull})
+	p.apply(t, agent.Fault{ID: "full", Kind: kind.DiskFull})
 	_, appendErr := f.WriteAt([]byte("more"), 8192)
 	_, createErr := os.Create(filepath.Join(mnt, "another"))
 	_, overwriteErr := f.WriteAt([]byte("in place"), 100)
@@ -126,7 +127,7 @@ func TestDiskFull(t *testing.T) {
 		t.Errorf("after heal: append %v; measured %d ENOSPC, want nil and 2", afterErr, healed.Measured.OpsNoSpace)
 	}
 
-	p.apply(t, agent.Fault{ID: "mib", Kind: agent.KindDiskFull, Params: agent.Params{MiB: 1}})
+	p.apply(t, agent.Fault{ID: "mib", Kind: kind.DiskFull, Params: agent.Params{Params: kind.Params{MiB: 1}}})
 	_, firstErr := f.WriteAt(make([]byte, 512<<10), 16<<10)
 	_, pastErr := f.WriteAt(make([]byte, 1<<20), 1<<20)
 	p.heal(t, "mib")

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Process faults act on the supervised process group with signals. A crash
@@ -28,6 +30,8 @@ type crashFault struct {
 	newPID    int
 	err       error
 }
+
+func init() { register(applyCrash, kind.Crash) }
 
 // applyCrash kills the process group and schedules the restart: after
 // restart_after, or at heal when none is given.
@@ -92,6 +96,8 @@ func (c *crashFault) heal() (Measured, error) {
 type sigstopFault struct {
 	pid int
 }
+
+func init() { register(applySigstop, kind.Sigstop) }
 
 // applySigstop stops the process group and waits until the kernel reports
 // the process as stopped.

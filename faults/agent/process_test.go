@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/vishvananda/netns"
 )
 
@@ -61,7 +62,7 @@ func waitChildPID(ns netns.NsHandle, not int, limit time.Duration) (int, error) 
 func TestCrash(t *testing.T) {
 	p, ns := childAgent(t)
 	old, _ := childPID(ns, time.Second)
-	applied := p.apply(t, agent.Fault{ID: "crash", Kind: agent.KindCrash,
+	applied := p.apply(t, agent.Fault{ID: "crash", Kind: kind.Crash,
 		Params: agent.Params{RestartAfter: agent.Duration(300 * time.Millisecond)}})
 	if _, err := childPID(ns, 200*time.Millisecond); err == nil {
 		t.Error("the child still answers right after the crash")
@@ -82,7 +83,7 @@ func TestCrash(t *testing.T) {
 func TestCrashRestartOnHeal(t *testing.T) {
 	p, ns := childAgent(t)
 	old, _ := childPID(ns, time.Second)
-	p.apply(t, agent.Fault{ID: "crash", Kind: agent.KindCrash})
+	p.apply(t, agent.Fault{ID: "crash", Kind: kind.Crash})
 	time.Sleep(300 * time.Millisecond)
 	if _, err := childPID(ns, 200*time.Millisecond); err == nil {
 		t.Fatal("the child answers while crashed")
@@ -99,7 +100,7 @@ func TestCrashRestartOnHeal(t *testing.T) {
 func TestSigstop(t *testing.T) {
 	p, ns := childAgent(t)
 	old, _ := childPID(ns, time.Second)
-	p.apply(t, agent.Fault{ID: "stop", Kind: agent.KindSigstop})
+	p.apply(t, agent.Fault{ID: "stop", Kind: kind.Sigstop})
 	_, err := childPID(ns, 500*time.Millisecond)
 	p.heal(t, "stop")
 	if err == nil {
@@ -128,7 +129,7 @@ func TestChildExitCode(t *testing.T) {
 	}
 
 	q, _ := childAgent(t)
-	q.apply(t, agent.Fault{ID: "stop", Kind: agent.KindSigstop})
+	q.apply(t, agent.Fault{ID: "stop", Kind: kind.Sigstop})
 	if code := q.stop(t); code != 42 {
 		t.Errorf("agent exit code after SIGTERM %d, want 42 (the child's answer to SIGTERM)", code)
 	}
@@ -144,7 +145,7 @@ func TestAuth(t *testing.T) {
 		if err == nil {
 			t.Errorf("token %q accepted", token)
 		}
-		if _, err := c.Apply(context.Background(), agent.Fault{ID: "x", Kind: agent.KindCPU}); err == nil {
+		if _, err := c.Apply(context.Background(), agent.Fault{ID: "x", Kind: kind.CPU}); err == nil {
 			t.Errorf("apply with token %q accepted", token)
 		}
 	}

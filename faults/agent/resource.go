@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // Resource faults run inside the agent process, which lives in the node's
@@ -32,6 +34,8 @@ type cpuFault struct {
 	wg      sync.WaitGroup
 	threads []atomic.Int64 // CPU ns each burner thread consumed so far
 }
+
+func init() { register(applyCPU, kind.CPU) }
 
 // applyCPU starts the burner threads. Each goroutine is locked to its OS
 // thread, so the Go scheduler cannot fold them together.
@@ -163,6 +167,8 @@ type memoryFault struct {
 	mem []byte
 	rss uint64
 }
+
+func init() { register(applyMemory, kind.Memory) }
 
 // applyMemory maps anonymous memory outside the Go heap and writes to every
 // page, so it is resident at once and unmapping gives it back immediately,

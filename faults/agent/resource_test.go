@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +35,7 @@ func TestCPU(t *testing.T) {
 	pid := p.cmd.Process.Pid
 	before, threadsBefore := procCPU(t, pid), threadCPUs(t, pid)
 	start := time.Now()
-	p.apply(t, agent.Fault{ID: "cpu", Kind: agent.KindCPU, Params: agent.Params{Cores: 1}})
+	p.apply(t, agent.Fault{ID: "cpu", Kind: kind.CPU, Params: agent.Params{Cores: 1}})
 	cpu := firstCPU(t)
 	pinThreads(t, pid, cpu)
 	ref := spin(2*time.Second, cpu)
@@ -81,7 +82,7 @@ func TestCPUPercent(t *testing.T) {
 	pid := p.cmd.Process.Pid
 	before := procCPU(t, pid)
 	start := time.Now()
-	p.apply(t, agent.Fault{ID: "cpu", Kind: agent.KindCPU, Params: agent.Params{Percent: 25}})
+	p.apply(t, agent.Fault{ID: "cpu", Kind: kind.CPU, Params: agent.Params{Params: kind.Params{Percent: 25}}})
 	ref := spin(time.Second, -1) // what one thread could get meanwhile
 	m := p.heal(t, "cpu").Measured
 	used, window := procCPU(t, pid)-before, time.Since(start).Seconds()
@@ -161,7 +162,7 @@ func TestMemory(t *testing.T) {
 	p := startAgent(t, newNetns(t), agentOpts{})
 	pid := p.cmd.Process.Pid
 	before := procRSS(t, pid)
-	p.apply(t, agent.Fault{ID: "mem", Kind: agent.KindMemory, Params: agent.Params{MiB: mib}})
+	p.apply(t, agent.Fault{ID: "mem", Kind: kind.Memory, Params: agent.Params{Params: kind.Params{MiB: mib}}})
 	during := procRSS(t, pid)
 	m := p.heal(t, "mem").Measured
 	after := procRSS(t, pid)

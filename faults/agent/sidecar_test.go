@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/vishvananda/netns"
 )
 
@@ -107,7 +108,7 @@ func TestSidecarStopsOnSIGTERM(t *testing.T) {
 // the restart brings both back with new pids; a sigstop freezes both.
 func TestSidecarCrashAndSigstop(t *testing.T) {
 	p, ns, main, side := sidecarAgent(t)
-	p.apply(t, agent.Fault{ID: "crash", Kind: agent.KindCrash})
+	p.apply(t, agent.Fault{ID: "crash", Kind: kind.Crash})
 	for name, pid := range map[string]int{"child": main, "sidecar": side} {
 		if st := state(pid); st != "" {
 			t.Errorf("%s %d survived the crash (state %s)", name, pid, st)
@@ -124,7 +125,7 @@ func TestSidecarCrashAndSigstop(t *testing.T) {
 	}
 	t.Logf("child %d -> %d, sidecar %d -> %d", main, main2, side, side2)
 
-	p.apply(t, agent.Fault{ID: "stop", Kind: agent.KindSigstop})
+	p.apply(t, agent.Fault{ID: "stop", Kind: kind.Sigstop})
 	stMain, stSide := state(main2), state(side2)
 	_, err := pidAt(ns, sidecarAddr, 300*time.Millisecond)
 	p.heal(t, "stop")

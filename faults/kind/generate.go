@@ -1,0 +1,3 @@
+package kind
+
+//go:generate go test -run TestDocsFaultTable -update .
