@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// CheckFaults names the check that the drill's faults really happened.
-const CheckFaults = "faults"
-
 // FaultsApplied checks the drill itself rather than the system: every fault
 // that was requested must have taken effect, and been healed, without an
 // error. A fault that never took effect tested nothing, so the run's other

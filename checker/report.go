@@ -7,12 +7,23 @@ import (
 )
 
 // Check names, the keys of Report.Checks and of verdict.json's "checks".
+// This is their one declaration: the runner, the reports and the comparison
+// read them from here.
 const (
 	CheckLinearizability = "linearizability"
 	CheckRTO             = "rto"
 	CheckRPO             = "rpo"
 	CheckAvailability    = "availability"
+	// CheckFaults says the drill's faults really happened (FaultsApplied).
+	CheckFaults = "faults"
+	// CheckEnvironment says whether the machine held up during the run; the
+	// runner adds it when it found the environment broken.
+	CheckEnvironment = "environment"
 )
+
+// CheckOrder is the order in which reports list the checks: the order
+// docs/DESIGN.md introduces them.
+var CheckOrder = []string{CheckLinearizability, CheckRTO, CheckRPO, CheckAvailability, CheckFaults, CheckEnvironment}
 
 // OpCounts counts the workload's operations by how they ended, as
 // verdict.json's "ops" does. Every invocation counts once; one that never

@@ -5,10 +5,6 @@ import (
 	"github.com/hadrill/hadrill/results"
 )
 
-// CheckEnvironment is the check that says whether the machine held up
-// during the run (results.EnvFinding).
-const CheckEnvironment = "environment"
-
 // environment turns the run's environment findings into the "environment"
 // check and applies the rule for them: when the machine broke during the
 // run (nodes could not resolve or reach each other with no fault in force,
@@ -25,6 +21,6 @@ func environment(rep *checker.Report, found []results.EnvFinding) {
 	if rep.Checks == nil {
 		rep.Checks = map[string]checker.Check{}
 	}
-	rep.Checks[CheckEnvironment] = checker.Check{Result: checker.Unknown, Detail: results.EnvSummary(found)}
+	rep.Checks[checker.CheckEnvironment] = checker.Check{Result: checker.Unknown, Detail: results.EnvSummary(found)}
 	rep.Verdict = checker.Unknown
 }

@@ -66,8 +66,8 @@ func TestEnvironmentFindingMakesTheVerdictUnknown(t *testing.T) {
 	if v.Verdict != checker.Fail {
 		t.Fatalf("without findings: verdict %s, want fail (the fixture must fail on its own)", v.Verdict)
 	}
-	if _, ok := v.Checks[CheckEnvironment]; ok {
-		t.Errorf("an environment check without findings: %+v", v.Checks[CheckEnvironment])
+	if _, ok := v.Checks[checker.CheckEnvironment]; ok {
+		t.Errorf("an environment check without findings: %+v", v.Checks[checker.CheckEnvironment])
 	}
 	found := []results.EnvFinding{{Kind: results.EnvDNS, Node: "n2", Detail: "cannot resolve n1 with no fault in force: lookup n1 on 127.0.0.11:53: no such host"}}
 	dir := writeFailingRun(t, found)
@@ -75,7 +75,7 @@ func TestEnvironmentFindingMakesTheVerdictUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := v.Checks[CheckEnvironment]
+	env := v.Checks[checker.CheckEnvironment]
 	t.Logf("verdict %s; environment %+v", v.Verdict, env)
 	if v.Verdict != checker.Unknown || env.Result != checker.Unknown || !strings.Contains(env.Detail, "dns on n2: cannot resolve n1") {
 		t.Errorf("with a DNS finding: verdict %s, environment %+v; want unknown with the reason", v.Verdict, env)

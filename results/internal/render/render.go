@@ -33,24 +33,18 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 svg{max-width:100%;height:auto}pre{background:#f6f8fa;padding:.8em;overflow:auto}
 `
 
-// checkOrder is the order checks are listed in, the order docs/DESIGN.md
-// introduces them; other checks follow by name.
-var checkOrder = []string{
-	checker.CheckLinearizability, checker.CheckRTO, checker.CheckRPO, checker.CheckAvailability, checker.CheckFaults,
-}
-
-// CheckNames lists checks in the order docs/DESIGN.md introduces them, the
-// others after them by name, so that every table lists them alike.
+// CheckNames lists checks in checker.CheckOrder, any others after them by
+// name, so that every table lists them alike.
 func CheckNames(checks map[string]checker.Check) []string {
 	var out []string
-	for _, n := range checkOrder {
+	for _, n := range checker.CheckOrder {
 		if _, ok := checks[n]; ok {
 			out = append(out, n)
 		}
 	}
 	var rest []string
 	for n := range checks {
-		if !slices.Contains(checkOrder, n) {
+		if !slices.Contains(checker.CheckOrder, n) {
 			rest = append(rest, n)
 		}
 	}
