@@ -64,7 +64,9 @@ type Observer interface {
 
 // Progress is a snapshot for the progress line.
 type Progress struct {
-	Phase   string
+	Phase Phase
+	// Detail says more about the phase, "" when there is nothing more.
+	Detail  string
 	Elapsed time.Duration
 	Total   time.Duration
 	Load    workload.Stats
@@ -111,7 +113,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt RunOptions) (*Outcome, 
 	// The check has a progress line of its own: on a long history the
 	// linearizability search can take a while, and a user should see what
 	// the run is doing.
-	r.setPhase("check")
+	r.setPhase(PhaseCheck)
 	v, err := CheckRun(context.WithoutCancel(ctx), dir.Path, CheckOptions{})
 	out.Verdict = v
 	if err != nil {
@@ -134,15 +136,20 @@ type run struct {
 	meta    results.Meta
 	agent   *agentSetup
 
-	mu    sync.Mutex
-	phase string
+	mu     sync.Mutex
+	phase  Phase
+	detail string
 }
 
-func (r *run) setPhase(p string) {
+func (r *run) setPhase(p Phase) { r.setPhaseDetail(p, "") }
+
+// setPhaseDetail enters phase p, or says more about it (detail, such as
+// how long an image build has taken so far).
+func (r *run) setPhaseDetail(p Phase, detail string) {
 	r.mu.Lock()
-	r.phase = p
+	r.phase, r.detail = p, detail
 	r.mu.Unlock()
-	slog.Info("phase", "phase", p)
+	slog.Info("phase", "phase", string(p), "detail", detail)
 	r.progress(workload.Stats{}, "", nil)
 }
 
@@ -151,7 +158,7 @@ func (r *run) progress(st workload.Stats, primary string, active []string) {
 		return
 	}
 	r.mu.Lock()
-	p := Progress{Phase: r.phase, Total: time.Duration(r.s.Duration), Load: st, Primary: primary, Faults: active}
+	p := Progress{Phase: r.phase, Detail: r.detail, Total: time.Duration(r.s.Duration), Load: st, Primary: primary, Faults: active}
 	r.mu.Unlock()
 	if !r.meta.LoadStart.IsZero() {
 		p.Elapsed = time.Since(r.meta.LoadStart)
@@ -183,7 +190,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err := r.setupAgent(); err != nil {
 		return err
 	}
-	r.setPhase("build")
+	r.setPhase(PhaseBuild)
 	// A multi-engine run checks its own engines when it starts.
 	if len(r.s.Cluster.Engines) == 0 {
 		if err := engine.Available(ctx); err != nil {
@@ -203,12 +210,12 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 		spec.Image = img.Ref
 	}
-	r.setPhase("start cluster")
+	r.setPhase(PhaseStart)
 	c, err := cluster.Start(ctx, spec)
 	defer func() {
-		r.setPhase("stop")
+		r.setPhase(PhaseStop)
 		stopNodes(ctx, c)
-		r.setPhase("teardown")
+		r.setPhase(PhaseTeardown)
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		if terr := c.Teardown(tctx); terr != nil {
@@ -227,7 +234,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 		return envError("start cluster", err)
 	}
-	r.setPhase("wait for primary")
+	r.setPhase(PhaseWaitPrimary)
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if _, err := c.WaitPrimary(wctx); err != nil && !errors.Is(err, cluster.ErrNoFixedPrimary) {
@@ -274,7 +281,7 @@ func (r *run) buildImage(ctx context.Context) (image.Image, error) {
 			case <-done:
 				return
 			case <-t.C:
-				r.setPhase(fmt.Sprintf("build %s image (%s)", r.sys.Name(), time.Since(began).Round(time.Second)))
+				r.setPhaseDetail(PhaseBuild, fmt.Sprintf("%s image (%s)", r.sys.Name(), time.Since(began).Round(time.Second)))
 			}
 		}
 	}()

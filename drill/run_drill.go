@@ -70,10 +70,10 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 		}
 	}()
 
-	r.setPhase("load")
+	r.setPhase(PhaseLoad)
 	loadErr, faultErr := r.loadWithFaults(ctx, load, nem, roles)
 	r.meta.LoadEnd = rec.Now()
-	r.setPhase("heal")
+	r.setPhase(PhaseHeal)
 	healErr := nem.HealAll()
 	// A container that is gone was removed by something other than this
 	// run (a kill restarts its container, it never removes it): the
@@ -180,14 +180,14 @@ func safely(what string, fn func() error) (err error) {
 // settleAndRead waits for the healed cluster to settle, then reads back
 // every acknowledged ledger write for RPO.
 func (r *run) settleAndRead(ctx context.Context, c *cluster.Cluster, kv systems.Client, load *workload.Runner, rec *workload.Recorder) error {
-	r.setPhase("settle")
+	r.setPhase(PhaseSettle)
 	select {
 	case <-ctx.Done():
 		return fmt.Errorf("run interrupted: %w", ctx.Err())
 	case <-time.After(time.Duration(r.s.Settle)):
 	}
 	kv.Refresh()
-	r.setPhase("final read")
+	r.setPhase(PhaseFinalRead)
 	if _, err := load.FinalRead(ctx, finalReadWait); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("run interrupted: %w", ctx.Err())

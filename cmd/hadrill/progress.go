@@ -23,7 +23,8 @@ type progress struct {
 	name     string
 	tty      bool
 	mu       sync.Mutex
-	phase    string
+	phase    drill.Phase
+	detail   string
 	lastLine time.Time
 	drawn    bool
 }
@@ -45,15 +46,18 @@ func (p *progress) update(s drill.Progress) {
 		p.drawn = true
 		return
 	}
-	if s.Phase != p.phase || time.Since(p.lastLine) >= 5*time.Second {
+	if s.Phase != p.phase || s.Detail != p.detail || time.Since(p.lastLine) >= 5*time.Second {
 		fmt.Fprintln(p.w, line)
 		p.lastLine = time.Now()
 	}
-	p.phase = s.Phase
+	p.phase, p.detail = s.Phase, s.Detail
 }
 
 func (p *progress) line(s drill.Progress) string {
-	if s.Phase != "load" {
+	if s.Phase != drill.PhaseLoad {
+		if s.Detail != "" {
+			return fmt.Sprintf("%s: %s %s", p.name, s.Phase, s.Detail)
+		}
 		return fmt.Sprintf("%s: %s", p.name, s.Phase)
 	}
 	primary := s.Primary

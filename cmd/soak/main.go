@@ -25,20 +25,23 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hadrill/hadrill/drill"
 )
 
-// phases are the moments aimed at, in run order, as hadrill's progress
-// lines name them.
-var phases = []string{"build", "start cluster", "wait for primary", "load", "heal", "settle",
-	"final read", "stop", "teardown", "check"}
+// phases are the moments aimed at, in run order: the runner's own list,
+// which hadrill's progress lines name.
+var phases = drill.Phases
 
 // maxDelay is the longest random delay after a phase line, about the
 // phase's usual length, so the signal lands anywhere inside it. The check
 // of a soak run's short history takes about 10 ms on a quiet machine.
-var maxDelay = map[string]time.Duration{
-	"build": 20 * time.Millisecond, "start cluster": 2 * time.Second, "wait for primary": time.Second,
-	"load": 10 * time.Second, "heal": 30 * time.Millisecond, "settle": 2 * time.Second, "final read": 30 * time.Millisecond,
-	"stop": 500 * time.Millisecond, "teardown": 150 * time.Millisecond, "check": 5 * time.Millisecond,
+// A phase of the runner missing here is refused at start.
+var maxDelay = map[drill.Phase]time.Duration{
+	drill.PhaseBuild: 20 * time.Millisecond, drill.PhaseStart: 2 * time.Second, drill.PhaseWaitPrimary: time.Second,
+	drill.PhaseLoad: 10 * time.Second, drill.PhaseHeal: 30 * time.Millisecond, drill.PhaseSettle: 2 * time.Second,
+	drill.PhaseFinalRead: 30 * time.Millisecond, drill.PhaseStop: 500 * time.Millisecond,
+	drill.PhaseTeardown: 150 * time.Millisecond, drill.PhaseCheck: 5 * time.Millisecond,
 }
 
 // runTimeout bounds one run; a SIGINTed run still going then has hung.
@@ -46,7 +49,7 @@ const runTimeout = 5 * time.Minute
 
 // outcome is what one interrupted run did and left.
 type outcome struct {
-	phase   string
+	phase   drill.Phase
 	signal  string
 	hit     bool // the signal was sent while the run was in the aimed phase
 	exit    int
@@ -62,6 +65,12 @@ func main() {
 	killEvery := flag.Int("kill-every", 5, "every k-th run gets SIGKILL and `hadrill cleanup` (0: never)")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed for the delays")
 	flag.Parse()
+	for _, p := range phases {
+		if _, ok := maxDelay[p]; !ok {
+			fmt.Fprintf(os.Stderr, "soak: no delay for the runner's phase %q: add it to maxDelay\n", p)
+			os.Exit(2)
+		}
+	}
 	rng := rand.New(rand.NewPCG(*seed, 1))
 	work, err := os.MkdirTemp("", "soak-")
 	if err != nil {
@@ -90,7 +99,7 @@ func main() {
 }
 
 // soakOne runs hadrill once, interrupts it in phase, and counts leftovers.
-func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcome {
+func soakOne(bin, scenario, dir string, phase drill.Phase, kill bool, rng *rand.Rand) outcome {
 	o := outcome{phase: phase, signal: "SIGINT"}
 	if kill {
 		o.signal = "SIGKILL"
@@ -173,9 +182,9 @@ func soakOne(bin, scenario, dir, phase string, kill bool, rng *rand.Rand) outcom
 // aim reads progress lines until the phase appears, waits a random delay
 // within it and calls signal. It reports whether the run was still in that
 // phase (no later phase line seen) when the signal went.
-func aim(lines <-chan string, phase string, rng *rand.Rand, signal func()) bool {
+func aim(lines <-chan string, phase drill.Phase, rng *rand.Rand, signal func()) bool {
 	for line := range lines {
-		if !strings.HasSuffix(line, ": "+phase) && !(phase == "load" && isLoadLine(line)) {
+		if !strings.HasSuffix(line, ": "+string(phase)) && !(phase == drill.PhaseLoad && isLoadLine(line)) {
 			continue
 		}
 		delay := time.Duration(rng.Int64N(int64(maxDelay[phase]) + 1))
@@ -205,7 +214,7 @@ func isLoadLine(l string) bool { return strings.Contains(l, "s/") && strings.Con
 // isPhaseLine tells a progress line naming a phase ("soak: heal").
 func isPhaseLine(l string) bool {
 	for _, p := range phases {
-		if strings.HasSuffix(l, ": "+p) {
+		if strings.HasSuffix(l, ": "+string(p)) {
 			return true
 		}
 	}
