@@ -47,6 +47,9 @@ type Scenario struct {
 	// healed, before the final read phase. Default 5s.
 	Settle  Duration `yaml:"settle"`
 	Targets Targets  `yaml:"targets"`
+	// Abort, when set, stops the drill early when a guard condition trips
+	// (see Abort).
+	Abort *Abort `yaml:"abort,omitempty"`
 
 	// src is the YAML tree the scenario was decoded from and file its name:
 	// Set edits the tree and decodes again, so overrides get the same checks
@@ -309,6 +312,7 @@ func (s *Scenario) fillDerived() {
 	if s.Nemesis != nil && slices.Contains(s.Nemesis.Kinds, Stop) && s.Nemesis.Grace == 0 {
 		s.Nemesis.Grace = defaultGrace
 	}
+	s.Abort.fillDefaults()
 }
 
 // AgentKinds returns the fault kinds of the scenario (fixed faults and
