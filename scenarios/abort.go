@@ -63,6 +63,14 @@ type Probe struct {
 	Failures int `yaml:"failures"`
 }
 
+// Describe names the probe for messages: "GET <url>" or "command <cmd>".
+func (p Probe) Describe() string {
+	if p.HTTP != "" {
+		return "GET " + p.HTTP
+	}
+	return fmt.Sprintf("command %q", p.Command)
+}
+
 func (p *Probe) setDefaults() {
 	*p = Probe{Interval: Duration(5 * time.Second), Failures: 3}
 }
