@@ -96,7 +96,7 @@ func scenarioDrill(name string, runs []Run) ScenarioDrill {
 		switch r.Verdict.Verdict {
 		case checker.Pass:
 			s.Passed++
-		case checker.Fail:
+		case checker.Fail, checker.Aborted:
 			s.Failed++
 		default:
 			s.Unknown++
