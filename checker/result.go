@@ -18,20 +18,13 @@ const (
 	Unknown Result = "unknown"
 )
 
-// Aborted is a verdict, never a check's result: the drill stopped itself
-// when one of the scenario's abort conditions tripped, and its checks cover
-// what was recorded until then. It ranks with Fail (exit code 1; a failed
-// run wherever runs are counted), since a cluster that broke the guard did
-// not meet the drill's bar.
-const Aborted Result = "aborted"
-
 // rank orders results for Merge. Anything that is not a known result ranks
 // as Unknown: a check that produced garbage proved nothing.
 func (r Result) rank() int {
 	switch r {
 	case Pass:
 		return 0
-	case Fail, Aborted:
+	case Fail:
 		return 2
 	default:
 		return 1
@@ -42,8 +35,7 @@ func (r Result) rank() int {
 // unknown, and unknown beats pass. Merging nothing gives Pass, because a
 // verdict with no checks has no target that was missed; callers that want
 // "nothing was checked" to stand out must say so with their own Unknown.
-// Aborted merges as Fail, and any other value outside the three constants
-// as Unknown.
+// A value outside the three constants merges as Unknown.
 func Merge(rs ...Result) Result {
 	worst := 0
 	for _, r := range rs {

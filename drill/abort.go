@@ -31,7 +31,7 @@ func aborted(rep *checker.Report, a *results.Abort) {
 		rep.Checks = map[string]checker.Check{}
 	}
 	rep.Checks[CheckAbort] = checker.Check{Result: checker.Fail, Detail: "the drill aborted: " + a.String()}
-	rep.Verdict = checker.Aborted
+	rep.Verdict = results.Aborted
 }
 
 // watchEvery is how often the time-based conditions are judged between

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hadrill/hadrill/checker"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/scenarios"
@@ -81,14 +80,14 @@ func TestCheckOfAnAbortedRunSaysAbortedEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Verdict != checker.Aborted {
+	if v.Verdict != results.Aborted {
 		t.Fatalf("verdict %q, want aborted", v.Verdict)
 	}
 	saved, err := results.ReadVerdict(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if saved.Verdict != checker.Aborted || saved.Abort == nil || *saved.Abort != *abort {
+	if saved.Verdict != results.Aborted || saved.Abort == nil || *saved.Abort != *abort {
 		t.Errorf("verdict.json: verdict %q, abort %+v; want aborted with %+v", saved.Verdict, saved.Abort, abort)
 	}
 	if len(saved.Faults) != 2 || saved.Faults[1].Requested != 0 || saved.Faults[1].Effective != nil {
@@ -115,7 +114,7 @@ func TestRunWithoutAbortIsNotAborted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Verdict == checker.Aborted || v.Abort != nil {
+	if v.Verdict == results.Aborted || v.Abort != nil {
 		t.Errorf("verdict %q, abort %+v: aborted without an abort record", v.Verdict, v.Abort)
 	}
 	if _, ok := v.Checks[CheckAbort]; ok {

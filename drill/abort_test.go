@@ -250,8 +250,8 @@ func TestAbortedReportNamesTheConditionAndRanksWithFail(t *testing.T) {
 	rep := checker.Report{Verdict: checker.Pass, Checks: map[string]checker.Check{checker.CheckRTO: {Result: checker.Pass}}}
 	a := &results.Abort{Condition: scenarios.ConditionNoPrimary, At: 13.2, Detail: "no node claimed primary for 10s"}
 	aborted(&rep, a)
-	if rep.Verdict != checker.Aborted || checker.Merge(rep.Verdict) != checker.Fail {
-		t.Errorf("verdict %q (merges as %q), want aborted ranking with fail", rep.Verdict, checker.Merge(rep.Verdict))
+	if rep.Verdict != results.Aborted || results.Outcome(rep.Verdict) != checker.Fail {
+		t.Errorf("verdict %q (counts as %q), want aborted ranking with fail", rep.Verdict, results.Outcome(rep.Verdict))
 	}
 	c := rep.Checks[CheckAbort]
 	if c.Result != checker.Fail || !strings.Contains(c.Detail, "no_primary at 13.20 s: no node claimed primary for 10s") {

@@ -96,7 +96,7 @@ func scenarioDrill(name string, runs []Run) ScenarioDrill {
 		switch r.Verdict.Verdict {
 		case checker.Pass:
 			s.Passed++
-		case checker.Fail, checker.Aborted:
+		case checker.Fail:
 			s.Failed++
 		default:
 			s.Unknown++

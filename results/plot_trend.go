@@ -99,7 +99,7 @@ func trendGroup(r checker.Result, v float64) string {
 		return trendGroups[3].name
 	case r == checker.Pass:
 		return "pass"
-	case r == checker.Fail || r == checker.Aborted:
+	case r == checker.Fail:
 		return "fail"
 	}
 	return "unknown"

@@ -11,7 +11,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.unknown{color:#9a6700;font-weight:600}.aborted{color:#cf222e;font-weight:600}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.unknown{color:#9a6700;font-weight:600}
 .regression{color:#cf222e;font-weight:700}
 .note{background:#fff8c5;border:1px solid #d4a72c;padding:.5em .8em;margin:.6em 0}
 .meta{color:#555}figure{margin:1em 0}figcaption{color:#555;font-size:.85em}
