@@ -292,6 +292,7 @@ const defaultGrace = Duration(10 * time.Second)
 // fillDerived fills the defaults that depend on other fields. It runs after
 // validation, so that an explicit bad value is reported rather than replaced.
 func (s *Scenario) fillDerived() {
+	s.Abort.fillDefaults()
 	if sys, ok := system(s.Cluster.System); ok {
 		if s.Cluster.Options == nil {
 			s.Cluster.Options = Options{}
@@ -312,7 +313,6 @@ func (s *Scenario) fillDerived() {
 	if s.Nemesis != nil && slices.Contains(s.Nemesis.Kinds, Stop) && s.Nemesis.Grace == 0 {
 		s.Nemesis.Grace = defaultGrace
 	}
-	s.Abort.fillDefaults()
 }
 
 // AgentKinds returns the fault kinds of the scenario (fixed faults and
