@@ -64,6 +64,7 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 	if meta.Interrupted {
 		interrupted(&rep)
 	}
+	aborted(&rep, meta.Abort)
 	environment(&rep, meta.Environment)
 	v := verdict(s, meta, rep, folded)
 	if err := writeVerdictFiles(dir, v, rep, h); err != nil {
@@ -165,6 +166,7 @@ func verdict(s *scenarios.Scenario, meta results.Meta, rep checker.Report, folde
 		Option:      s.Cluster.Options,
 		Latency:     rep.Latency,
 		Interrupted: meta.Interrupted,
+		Abort:       meta.Abort,
 		Errors:      meta.Errors,
 	}
 	if s.Seed != nil {

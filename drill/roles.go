@@ -31,6 +31,9 @@ type roleSampler struct {
 	sink   interface{ Append(any) error }
 	now    func() int64
 	latest atomic.Pointer[string]
+	// seen, when set, is told each answer of a system that has a fixed
+	// primary: the sample's time and the primary ("" for none).
+	seen func(t int64, primary string)
 }
 
 // run samples until ctx ends. A sample costs at most the system's own probe
@@ -70,6 +73,9 @@ func (s *roleSampler) sample(ctx context.Context) {
 		return // nothing to record for a system without a primary
 	}
 	s.latest.Store(&rs.Primary)
+	if s.seen != nil && !errors.Is(err, cluster.ErrNoFixedPrimary) {
+		s.seen(rs.Time, rs.Primary)
+	}
 	if err := s.sink.Append(rs); err != nil {
 		slog.Debug("record roles", "err", err)
 	}

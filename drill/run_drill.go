@@ -46,9 +46,13 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	}
 	defer kv.Close()
 	r.meta.LoadStart = time.Now()
-	rec := workload.NewRecorder(observe(hw, r.opt.Observer), r.meta.LoadStart)
+	// The abort watch sees each operation as it is recorded, and reads the
+	// recorder's clock.
+	var rec *workload.Recorder
+	watch := newAbortWatch(r.s.Abort, func() int64 { return rec.Now() })
+	rec = workload.NewRecorder(observe(watchOps(hw, watch), r.opt.Observer), r.meta.LoadStart)
 	load := workload.NewRunner(kv, rec)
-	roles := &roleSampler{c: c, sink: rw, now: rec.Now}
+	roles := &roleSampler{c: c, sink: rw, now: rec.Now, seen: watch.sawRoles}
 
 	var nodes []faults.Node
 	for _, n := range c.AllNodes() {
@@ -71,8 +75,9 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	}()
 
 	r.setPhase(PhaseLoad)
-	loadErr, faultErr := r.loadWithFaults(ctx, load, nem, roles)
+	loadErr, faultErr := r.loadWithFaults(ctx, load, nem, roles, watch)
 	r.meta.LoadEnd = rec.Now()
+	r.meta.Abort = watch.Tripped()
 	r.setPhase(PhaseHeal)
 	healErr := nem.HealAll()
 	// A container that is gone was removed by something other than this
@@ -119,20 +124,24 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 
 // loadWithFaults runs the workload and the nemesis side by side, reporting
 // progress, until the load phase ends.
-func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *faults.Nemesis, roles *roleSampler) (loadErr, faultErr error) {
+// When an abort condition trips (watch), the faults not yet started never
+// are, and the load stops at once: the caller heals what is in force.
+func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *faults.Nemesis, roles *roleSampler, watch *abortWatch) (loadErr, faultErr error) {
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	done := make(chan struct{})
+	lctx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
 	go func() {
 		defer wg.Done()
 		defer close(done)
 		loadErr = safely("workload", func() error {
-			_, err := load.Run(ctx, r.workloadConfig())
+			_, err := load.Run(lctx, r.workloadConfig())
 			return err
 		})
 	}()
-	nctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	nctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	go func() {
 		defer wg.Done()
 		faultErr = safely("nemesis", func() error { return nem.Run(nctx) })
@@ -141,14 +150,26 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 		defer wg.Done()
 		_ = safely("role sampler", func() error { roles.run(nctx); return nil })
 	}()
+	go func() {
+		defer wg.Done()
+		_ = safely("abort watch", func() error { watch.run(nctx); return nil })
+	}()
+	tripped := watch.Done()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case <-done:
-			cancel() // faults scheduled past the load's end never start
+			// Faults scheduled past the load's end never start.
+			cancel(errLoadEnded)
 			wg.Wait()
 			return loadErr, faultErr
+		case <-tripped:
+			tripped = nil
+			a := watch.Tripped()
+			cancel(fmt.Errorf("the drill aborted: %s", a))
+			stopLoad()
+			r.setPhaseDetail(PhaseLoad, "aborted: "+a.Condition)
 		case <-tick.C:
 			st, primary := load.Stats(), roles.primary()
 			var kinds, active []string
@@ -164,6 +185,9 @@ func (r *run) loadWithFaults(ctx context.Context, load *workload.Runner, nem *fa
 		}
 	}
 }
+
+// errLoadEnded is why faults scheduled past the load's end are skipped.
+var errLoadEnded = errors.New("the load phase ended first")
 
 // safely runs fn and turns a panic into an error, so that a bug in the load
 // or the nemesis still ends in healed faults, removed containers and a

@@ -75,14 +75,17 @@ func New(env Env, schedule []Planned) (*Nemesis, error) {
 // next fault starts, and an injection under way finishes under its own
 // deadline, so that what it did is known and can be healed. Faults without a
 // window stay in force until HealAll. Injection errors are recorded in
-// faults.jsonl and returned joined; they do not stop the schedule.
+// faults.jsonl and returned joined; they do not stop the schedule. Each
+// fault that ctx ended before it started is recorded as skipped, with
+// ctx's cause (context.Cause) as the reason.
 func (n *Nemesis) Run(ctx context.Context) error {
 	for _, p := range n.schedule {
 		n.append(history.FaultEvent{Fault: p.ID, Type: history.FaultScheduled, Kind: p.Kind, Target: p.Target.String(), At: int64(p.At)})
 	}
 	var wg sync.WaitGroup
-	for _, p := range n.schedule {
+	for i, p := range n.schedule {
 		if !sleepUntil(ctx, n.env.Clock, int64(p.At)) {
+			n.skip(n.schedule[i:], context.Cause(ctx))
 			break
 		}
 		af := n.inject(p)
@@ -101,6 +104,21 @@ func (n *Nemesis) Run(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return errors.Join(n.injectErrs...)
+}
+
+// skip records that the given faults were never requested, and why.
+func (n *Nemesis) skip(rest []Planned, cause error) {
+	reason := "the schedule was stopped"
+	if cause != nil {
+		reason = cause.Error()
+	}
+	for _, p := range rest {
+		n.append(history.FaultEvent{Fault: p.ID, Type: history.FaultSkipped, Kind: p.Kind, Target: p.Target.String(),
+			At: int64(p.At), Time: n.env.Clock(), Reason: reason})
+	}
+	if len(rest) > 0 {
+		slog.Info("faults skipped", "count", len(rest), "reason", reason)
+	}
 }
 
 // injectTimeout bounds one injection, target resolution included.

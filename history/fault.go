@@ -20,6 +20,10 @@ const (
 	FaultHealRequested FaultEventType = "heal_requested"
 	FaultHealed        FaultEventType = "healed"
 	FaultError         FaultEventType = "error"
+	// FaultSkipped says a scheduled fault was never requested: the
+	// schedule ended before its time (the drill aborted, the load ended,
+	// the run was interrupted). Reason says which.
+	FaultSkipped FaultEventType = "skipped"
 )
 
 // FaultEvent is one line of faults.jsonl. Events are written as they happen,
@@ -41,6 +45,8 @@ type FaultEvent struct {
 	// Measured holds effects the injector observed (packets dropped, ...).
 	Measured map[string]float64 `json:"measured,omitempty"`
 	Error    string             `json:"error,omitempty"`
+	// Reason says why a fault was skipped.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Fault is a fault folded from its events.

@@ -35,6 +35,9 @@ type Meta struct {
 	// Environment lists signs that the machine, not the system, broke
 	// during the run; they make the verdict unknown (EnvFinding).
 	Environment []EnvFinding `json:"environment,omitempty"`
+	// Abort is the abort condition that stopped the drill, nil when none
+	// tripped; it makes the verdict "aborted".
+	Abort *Abort `json:"abort,omitempty"`
 	// Finished is when the run (teardown included) ended.
 	Finished time.Time `json:"finished"`
 }

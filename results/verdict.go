@@ -41,6 +41,9 @@ type Verdict struct {
 	// Interrupted is set when the run was cut short (Ctrl-C); its checks
 	// cover the partial history only.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Abort is the abort condition that stopped the drill early (verdict
+	// "aborted"), nil when none tripped.
+	Abort *Abort `json:"abort,omitempty"`
 	// Errors are problems of the run itself (a fault that could not be
 	// injected), as opposed to findings about the system.
 	Errors []string `json:"errors,omitempty"`

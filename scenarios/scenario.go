@@ -46,6 +46,9 @@ type Scenario struct {
 	// healed, before the final read phase. Default 5s.
 	Settle  Duration `yaml:"settle"`
 	Targets Targets  `yaml:"targets"`
+	// Abort, when set, stops the drill early when a guard condition trips
+	// (see Abort).
+	Abort *Abort `yaml:"abort,omitempty"`
 
 	// src is the YAML tree the scenario was decoded from and file its name:
 	// Set edits the tree and decodes again, so overrides get the same checks
@@ -260,6 +263,7 @@ func Default() *Scenario {
 // fillDerived fills the defaults that depend on other fields. It runs after
 // validation, so that an explicit bad value is reported rather than replaced.
 func (s *Scenario) fillDerived() {
+	s.Abort.fillDefaults()
 	if sys, ok := system(s.Cluster.System); ok {
 		if s.Cluster.Options == nil {
 			s.Cluster.Options = Options{}

@@ -31,6 +31,7 @@ func validate(d *decoder, s *Scenario) {
 	}
 	v.checkNemesis()
 	v.checkTargets()
+	v.checkAbort()
 }
 
 // at returns where path, or the nearest enclosing field, was written.

@@ -68,9 +68,13 @@ func (p *progress) line(s drill.Progress) string {
 	if len(s.Faults) > 0 {
 		faults = strings.Join(s.Faults, " ")
 	}
-	return fmt.Sprintf("%s: %3.0fs/%.0fs  %4.0f ops/s  ok %d  fail %d  info %d  primary %s  faults %s",
+	line := fmt.Sprintf("%s: %3.0fs/%.0fs  %4.0f ops/s  ok %d  fail %d  info %d  primary %s  faults %s",
 		p.name, s.Elapsed.Seconds(), s.Total.Seconds(), s.Load.Rate,
 		s.Load.OK, s.Load.Fail, s.Load.Info, primary, faults)
+	if s.Detail != "" {
+		line += "  " + s.Detail
+	}
+	return line
 }
 
 func (p *progress) done() {
