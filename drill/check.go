@@ -179,6 +179,7 @@ func verdict(s *scenarios.Scenario, meta results.Meta, rep checker.Report, folde
 		for _, fr := range rep.Faults {
 			if fr.Fault == v.Faults[i].ID {
 				v.Faults[i].RTO = fr.RTO
+				v.Faults[i].Outages = fr.Outages
 				v.Faults[i].Availability = fr.Availability
 			}
 		}

@@ -75,6 +75,9 @@ func writeSummaryFaults(b *bytes.Buffer, faults []FaultRecord) {
 		if f.RTO != nil {
 			fmt.Fprintf(b, ", RTO %s s", render.FormatValue(*f.RTO, "seconds"))
 		}
+		if o := f.OutagesText(); o != "" {
+			fmt.Fprintf(b, " (outages: %s)", render.MarkdownCell(o))
+		}
 		if len(f.Errors) > 0 {
 			fmt.Fprintf(b, ", **%d error(s)**", len(f.Errors))
 		}

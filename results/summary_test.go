@@ -53,3 +53,31 @@ func TestWriteSummaryFitsAComment(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryListsEveryOutage shows a fault's second, longer outage (a
+// member that deposes the leader when it rejoins) beside its RTO, so the
+// worst outage is never invisible in the summary.
+func TestSummaryListsEveryOutage(t *testing.T) {
+	dir := fakerun.Default(fakerun.T0).Write(t, t.TempDir())
+	v, err := results.ReadVerdict(dir.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1, l2, e1, e2 := 0.76, 2.36, 10.76, 22.56
+	v.Faults[0].RTO = &l2
+	v.Faults[0].Outages = []checker.OutageRecord{
+		{Start: 10, End: &e1, Length: &l1, Cause: checker.CauseEffect},
+		{Start: 20.2, End: &e2, Length: &l2, Cause: checker.CauseHeal},
+	}
+	if err := results.WriteVerdict(dir, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteSummary(dir); err != nil {
+		t.Fatal(err)
+	}
+	md := fakerun.ReadFile(t, dir.File(results.SummaryFile))
+	want := "RTO 2.360 s (outages: 0.76 s at the effect from 10.00 s; 2.36 s after the heal from 20.20 s)"
+	if !strings.Contains(md, want) {
+		t.Errorf("summary.md lacks %q:\n%s", want, md)
+	}
+}

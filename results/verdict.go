@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hadrill/hadrill/checker"
@@ -68,10 +70,37 @@ type FaultRecord struct {
 	EffectLatency  *float64           `json:"effect_latency,omitempty"`
 	Healed         *float64           `json:"healed"`
 	Measured       map[string]float64 `json:"measured,omitempty"`
-	// RTO is this fault's recovery time; null when unbounded.
-	RTO          *float64 `json:"rto"`
+	// RTO is this fault's recovery time, its longest outage; null when
+	// unbounded.
+	RTO *float64 `json:"rto"`
+	// Outages are every outage the fault caused before its window closed,
+	// in order, with their causes (checker.OutageRecord).
+	Outages      []checker.OutageRecord `json:"outages,omitempty"`
 	Availability *float64 `json:"availability,omitempty"`
 	Errors       []string `json:"errors,omitempty"`
+}
+
+// OutagesText says in one line what each outage of a fault was, for the
+// summary and the report: "0.76 s at the effect from 10.00 s; 2.36 s after
+// the heal from 20.20 s". A fault with fewer than two outages says nothing
+// its RTO does not already say, so it gets "".
+func (f FaultRecord) OutagesText() string {
+	if len(f.Outages) < 2 {
+		return ""
+	}
+	parts := make([]string, len(f.Outages))
+	for i, o := range f.Outages {
+		length := "unrecovered"
+		if o.Length != nil {
+			length = strconv.FormatFloat(*o.Length, 'f', 2, 64) + " s"
+		}
+		when := "at the effect"
+		if o.Cause == checker.CauseHeal {
+			when = "after the heal"
+		}
+		parts[i] = fmt.Sprintf("%s %s from %.2f s", length, when, o.Start)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Seconds converts a history time (ns since the run's start) to seconds.

@@ -17,6 +17,8 @@ type faultRow struct {
 	Requested, Effective, Healed           string
 	FirstEffective, EffectLatency          string
 	RTO, Availability, WindowP99, Measured string
+	// Outages lists a fault's outages when it caused more than one.
+	Outages string
 	Errors                                 string
 }
 
@@ -41,6 +43,7 @@ func faultRows(faults []results.FaultRecord, windowP99 map[int]float64) []faultR
 		if f.RTO != nil {
 			r.RTO = render.FormatValue(*f.RTO, "seconds")
 		}
+		r.Outages = f.OutagesText()
 		if f.Availability != nil {
 			r.Availability = render.FormatValue(*f.Availability, "ratio")
 		}
