@@ -76,8 +76,8 @@ type FaultRecord struct {
 	// Outages are every outage the fault caused before its window closed,
 	// in order, with their causes (checker.OutageRecord).
 	Outages      []checker.OutageRecord `json:"outages,omitempty"`
-	Availability *float64 `json:"availability,omitempty"`
-	Errors       []string `json:"errors,omitempty"`
+	Availability *float64               `json:"availability,omitempty"`
+	Errors       []string               `json:"errors,omitempty"`
 }
 
 // OutagesText says in one line what each outage of a fault was, for the

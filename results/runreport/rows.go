@@ -19,7 +19,7 @@ type faultRow struct {
 	RTO, Availability, WindowP99, Measured string
 	// Outages lists a fault's outages when it caused more than one.
 	Outages string
-	Errors                                 string
+	Errors  string
 }
 
 // faultRows formats a run's faults. windowP99 gives the p99 latency of ok
