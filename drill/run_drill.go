@@ -73,6 +73,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	r.setPhase("load")
 	loadErr, faultErr := r.loadWithFaults(ctx, load, nem, roles)
 	r.meta.LoadEnd = rec.Now()
+	r.loadEnded = ctx.Err() == nil
 	r.setPhase("heal")
 	healErr := nem.HealAll()
 	// A container that is gone was removed by something other than this

@@ -129,7 +129,7 @@ func killPrimaryTruth(b *testing.B, i int) rtoSample {
 	for attempt := 0; ; attempt++ {
 		root := b.TempDir()
 		code, stdout, stderr := hadrill(b, "run", "kill-primary", "--results", root)
-		if code == exitEnvironment && attempt < 2 {
+		if code == exitUnknown && attempt < 2 {
 			b.Logf("run %d: the environment broke (exit 3), retrying:\n%s", i, stderr)
 			continue
 		}

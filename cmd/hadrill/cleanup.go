@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -30,16 +29,10 @@ the same engine is never touched. --run removes one run whatever its state;
 			if len(engines) > 0 {
 				r, err := cluster.CleanupEngines(cmd.Context(), opt, engines)
 				printRemoved(opt, r)
-				if errors.Is(err, cluster.ErrNoDocker) {
-					return withCode(exitEnvironment, err)
-				}
-				return err
+				return err // codeOf: no engine is 3, an interrupt 130
 			}
 			if err := cluster.Available(cmd.Context()); err != nil {
-				if errors.Is(err, cluster.ErrNoDocker) {
-					return withCode(exitEnvironment, err)
-				}
-				return err // interrupted: codeOf gives 130
+				return err // codeOf: no engine is 3, an interrupt 130
 			}
 			r, err := cluster.Cleanup(cmd.Context(), opt)
 			printRemoved(opt, r)

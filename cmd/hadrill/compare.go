@@ -38,7 +38,8 @@ seeded bootstrap confidence interval, and a Mann–Whitney U test.
 A metric regresses when the candidate is worse by more than --threshold of
 the baseline (or the metric's absolute floor) and p < --alpha. A check that
 passes in every baseline run and fails in any candidate run always regresses.
-Exit 0 with no regression, 1 with one, 2 on bad input.`,
+Exit codes: 0 no regression, 1 a regression, 2 bad input (a folder with no
+runs, a bad flag).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return compareRuns(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], args[1], f)

@@ -16,7 +16,13 @@ func newValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check scenario files against the schema, with no side effects",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `Validate checks each scenario file (or built-in name) against the schema,
+the limits (nodes, rate, duration, faults, file size; see hadrill schema
+scenario) and the systems' declarations, and prints every problem as
+file:line: field: message.
+
+Exit codes: 0 every file is valid, 2 one is not.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			var errs []error
 			for _, a := range args {
