@@ -126,6 +126,9 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 // checkReadable refuses a run folder missing one of requiredFiles, or with
 // one that cannot be opened, naming the file.
 func checkReadable(dir results.RunDir) error {
+	if fi, err := os.Stat(dir.Path); err != nil || !fi.IsDir() {
+		return &RunFileError{Path: dir.Path, Err: errors.New("not a run folder: no such folder")}
+	}
 	var errs []error
 	for _, name := range requiredFiles {
 		path := dir.File(name)

@@ -12,7 +12,7 @@ import (
 // 87600h) must be an error with its line, not a drill that exhausts the host
 // or runs for ten years. They are generous next to the built-in drills
 // (3 to 5 nodes, a few hundred operations a second, minutes, a handful of
-// faults); `hadrill schema scenario` and the README state the same numbers.
+// faults); `hadrill validate --help` states them from these constants.
 const (
 	// MaxNodes is hadrill's overall maximum of cluster.nodes: every node is a
 	// container with its own agent on the same host (or few engines), and a
