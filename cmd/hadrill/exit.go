@@ -86,8 +86,7 @@ func verdictErr(v *results.Verdict) error {
 
 // codeOf decides the exit code of an outcome: the one function that does.
 // An explicit code wins (withCode); then an interrupt (130); then the
-// environment in any of its forms, drill.ErrEnvironment or the cluster's
-// ErrNoDocker and ErrImageBuild wherever they surface (3; the third form, a
+// environment in any of its forms (isEnvironment: 3; the third form, a
 // results.EnvFinding recorded during the run, makes the verdict unknown,
 // which is 3 below); then bad input (2); then the verdict: unknown is 3,
 // fail and aborted are 1; any other error is 1 (the drill went wrong).
@@ -114,8 +113,8 @@ func codeOf(err error) int {
 }
 
 // isEnvironment reports whether err says the machine failed, in the forms
-// an error takes: drill.ErrEnvironment, or the cluster's ErrNoDocker and
-// ErrImageBuild wherever they surface.
+// an error takes: drill.ErrEnvironment, or the Docker backend's no-engine
+// and image-build errors, wherever they surface.
 func isEnvironment(err error) bool {
 	return errors.Is(err, drill.ErrEnvironment) || errors.Is(err, cluster.ErrNoDocker) || errors.Is(err, cluster.ErrImageBuild)
 }
