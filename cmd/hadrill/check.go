@@ -27,7 +27,8 @@ saying where they differ. It rewrites verdict.json, junit.xml, the report and
 the summary only with --write. It works on the partial history of a crashed or
 interrupted run; a folder missing run.json, scenario.yaml or history.jsonl, or
 with one that cannot be read, is refused (exit 2) naming the file, never
-passed. An empty history is unknown (exit 3).
+passed. An empty history is unknown (exit 3). A check interrupted (Ctrl-C)
+writes nothing and exits 130.
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),

@@ -24,8 +24,9 @@ line with hadrill:.
 
 ` + exitCodesHelp + `
 
-compare exits 0 (no regression), 1 (regression) or 2 (bad input); report,
-validate and schema exit 0 or 2.`,
+The other commands: compare exits 0 (no regression), 1 (a regression) or 2
+(bad input); report and validate 0 or 2; images 0, 2 (an unknown system) or 3
+(a build failed, no engine); cleanup 0, 3 (no engine) or 130; list 0.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
