@@ -169,7 +169,9 @@ func runError(ctx context.Context, out *drill.Outcome, err error, stderr io.Writ
 	interrupted := ctx.Err() != nil || errors.Is(err, context.Canceled)
 	switch {
 	case interrupted && (out == nil || !out.LoadEnded):
-		return withCode(exitInterrupted, fmt.Errorf("interrupted before the load ended: faults healed, containers removed, partial results kept: %w", errors.Join(err, ctx.Err())))
+		// The interrupt is in the error (context.Canceled): codeOf gives
+		// 130 whatever else it holds.
+		return fmt.Errorf("interrupted before the load ended: faults healed, containers removed, partial results kept: %w", errors.Join(err, ctx.Err()))
 	case interrupted && out.Verdict != nil:
 		msg := "interrupted after the load ended: the checks ran on what was recorded; the verdict gives the exit code"
 		if err != nil {
@@ -179,7 +181,7 @@ func runError(ctx context.Context, out *drill.Outcome, err error, stderr io.Writ
 		return verdictErr(out.Verdict)
 	case interrupted:
 		// After the load, but no verdict: nothing says how the run went.
-		return withCode(exitInterrupted, fmt.Errorf("interrupted after the load, with no verdict: %w", errors.Join(err, ctx.Err())))
+		return fmt.Errorf("interrupted after the load, with no verdict: %w", errors.Join(err, ctx.Err()))
 	}
 	return errors.Join(err, verdictErr(verdictOf(out)))
 }

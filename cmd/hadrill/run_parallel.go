@@ -70,7 +70,7 @@ func runParallel(ctx context.Context, runs []*scenarios.Scenario, opt drill.RunO
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				errs[i] = withCode(exitInterrupted, fmt.Errorf("%s not started: %w", run.Name, ctx.Err()))
+				errs[i] = fmt.Errorf("%s not started: %w", run.Name, ctx.Err())
 				return
 			}
 			defer func() { <-sem }()
