@@ -110,7 +110,7 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 		}
 	}
 	if err := writeJUnit(f.junit, verdicts); err != nil {
-		return errors.Join(err, withCode(code, nil))
+		return withCode(worse(code, exitFailed), err) // the JUnit file is part of the result
 	}
 	return exitWith(code)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,7 +97,7 @@ func runParallel(ctx context.Context, runs []*scenarios.Scenario, opt drill.RunO
 		junit = filepath.Join(f.results, "junit.xml")
 	}
 	if err := writeJUnit(junit, got); err != nil {
-		return errors.Join(err, withCode(code, nil))
+		return withCode(worse(code, exitFailed), err) // the JUnit file is part of the result
 	}
 	if len(got) > 0 {
 		fmt.Fprintf(os.Stdout, "junit: %s (%d runs)\n", junit, len(got))
