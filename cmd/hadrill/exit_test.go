@@ -114,3 +114,22 @@ func TestErrorLines(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestWorseRanksASuite: a suite exits with its worst run's code, ranked as
+// verdicts merge (fail above unknown), below bad input and an interrupt.
+func TestWorseRanksASuite(t *testing.T) {
+	cases := []struct{ a, b, want int }{
+		{exitOK, exitUnknown, exitUnknown},
+		{exitUnknown, exitFailed, exitFailed},
+		{exitFailed, exitUnknown, exitFailed},
+		{exitFailed, exitBadInput, exitBadInput},
+		{exitBadInput, exitInterrupted, exitInterrupted},
+		{exitInterrupted, exitFailed, exitInterrupted},
+		{exitOK, exitOK, exitOK},
+	}
+	for _, tc := range cases {
+		if got := worse(tc.a, tc.b); got != tc.want {
+			t.Errorf("worse(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
