@@ -23,7 +23,9 @@ Every container and network records the hadrill process that made it (host,
 pid and process start time). Without flags, cleanup removes only runs whose
 process is gone, and lists the runs it skipped: a drill running beside it on
 the same engine is never touched. --run removes one run whatever its state;
---force removes every run.`,
+--force removes every run.
+
+Exit codes: 0 done, 3 no Docker engine, 130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(engines) > 0 {
