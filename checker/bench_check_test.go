@@ -268,6 +268,10 @@ targets: {linearizable: true}
 	if err := os.WriteFile(filepath.Join(dir, results.FaultsFile), nil, 0o644); err != nil {
 		tb.Fatal(err)
 	}
+	// run.json: `hadrill check` refuses a run folder without one.
+	if err := os.WriteFile(filepath.Join(dir, results.MetaFile), []byte("{}\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // rawInput is how a plain porcupine user would write a key-value operation.

@@ -76,7 +76,7 @@ func TestCheckOfAnAbortedRunSaysAbortedEverywhere(t *testing.T) {
 	abort := &results.Abort{Condition: scenarios.ConditionNoPrimary, At: 13.2,
 		Time: time.Date(2026, 12, 1, 10, 0, 13, 0, time.UTC), Detail: "no node claimed primary for 10s (none since 3.20 s)"}
 	dir := writeAbortedRun(t, abort)
-	v, err := CheckRun(t.Context(), dir, CheckOptions{})
+	v, err := CheckRun(t.Context(), dir, CheckOptions{Write: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/hadrill/hadrill/checker"
@@ -16,31 +16,80 @@ import (
 	"github.com/hadrill/hadrill/scenarios"
 )
 
-// ErrBadRun marks a run folder that cannot be checked as given: a missing or
-// broken file. The CLI maps it to exit 2 (bad input).
+// ErrBadRun marks a run folder that cannot be checked as given: a missing,
+// unreadable or broken file. The CLI maps it to exit 2 (bad input): a run
+// that cannot be checked is refused, never passed.
 var ErrBadRun = errors.New("bad run folder")
+
+// RunFileError is a file of a run folder that cannot be checked: missing,
+// unreadable or broken. It matches ErrBadRun, and its message starts with
+// the file's path (path: what is wrong), as a compiler's does, so that CI
+// and editors can point at it.
+type RunFileError struct {
+	Path string
+	Err  error
+}
+
+func (e *RunFileError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap keeps os.ErrNotExist and friends matchable.
+func (e *RunFileError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrBadRun) hold.
+func (e *RunFileError) Is(target error) bool { return target == ErrBadRun }
+
+// FilePath is the file the error is about.
+func (e *RunFileError) FilePath() string { return e.Path }
+
+// badRun marks err (already naming its file and line, like a scenario's
+// ValidationErrors or a history line's error) as a run folder that cannot be
+// checked, without adding words in front of the file name.
+type badRun struct{ err error }
+
+func (e badRun) Error() string        { return e.err.Error() }
+func (e badRun) Unwrap() error        { return e.err }
+func (e badRun) Is(target error) bool { return target == ErrBadRun }
+
+func asBadRun(err error) error { return badRun{err} }
+
+// requiredFiles are the files a run folder cannot be checked without: the
+// scenario as run (the targets), run.json (how the run ended: the load's
+// end bounds the checks, an environment failure makes the verdict unknown)
+// and the history. Without run.json a re-check would pass a run whose
+// environment failed, and date it year 1.
+var requiredFiles = []string{results.ScenarioFile, results.MetaFile, results.HistoryFile}
 
 // CheckOptions tune an offline check.
 type CheckOptions struct {
 	// LinearizabilityTimeout bounds porcupine (0: the checker's default).
 	LinearizabilityTimeout time.Duration
+	// Write rewrites the run's verdict, JUnit file, report and summary.
+	// Without it the check only returns its verdict: the verdict a run
+	// recorded is evidence, and a re-check does not overwrite it unless
+	// asked.
+	Write bool
 }
 
-// CheckRun checks a run folder and writes its verdict, JUnit file, report
-// and summary, and (on a linearizability failure) the porcupine
-// visualization. A live run calls it
+// CheckRun checks a run folder and returns its verdict; with opt.Write it
+// also writes the verdict, JUnit file, report and summary, and (on a
+// linearizability failure) the porcupine visualization. A live run calls it
 // on its own folder once the cluster is gone, and `hadrill check` calls it on
 // a saved one: both read the same files the same way, so they reach the same
-// verdict.
+// verdict. A folder missing scenario.yaml, run.json or history.jsonl, or with
+// one that cannot be read, is an error matching ErrBadRun that names the
+// file; an empty history is a verdict of unknown.
 func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Verdict, error) {
 	dir := results.RunDir{Path: runDir}
+	if err := checkReadable(dir); err != nil {
+		return nil, err
+	}
 	s, err := scenarios.Load(dir.File(results.ScenarioFile))
 	if err != nil {
-		return nil, fmt.Errorf("load scenario as run: %w", errors.Join(ErrBadRun, err))
+		return nil, asBadRun(err)
 	}
 	meta, err := results.ReadMeta(runDir)
 	if err != nil {
-		return nil, errors.Join(ErrBadRun, err)
+		return nil, &RunFileError{Path: dir.File(results.MetaFile), Err: fmt.Errorf("decode: %w", errors.Unwrap(err))}
 	}
 	h, err := readHistory(dir.File(results.HistoryFile), maxTime(s, meta))
 	if err != nil {
@@ -67,10 +116,59 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 	aborted(&rep, meta.Abort)
 	environment(&rep, meta.Environment)
 	v := verdict(s, meta, rep, folded)
+	if !opt.Write {
+		return v, nil
+	}
 	if err := writeVerdictFiles(dir, v, rep, h); err != nil {
 		return v, err
 	}
 	return v, nil
+}
+
+// checkReadable refuses a run folder missing one of requiredFiles, or with
+// one that cannot be opened, naming the file.
+func checkReadable(dir results.RunDir) error {
+	if fi, err := os.Stat(dir.Path); err != nil || !fi.IsDir() {
+		return &RunFileError{Path: dir.Path, Err: errors.New("not a run folder: no such folder")}
+	}
+	var errs []error
+	for _, name := range requiredFiles {
+		path := dir.File(name)
+		f, err := os.Open(path)
+		if err == nil {
+			var fi os.FileInfo
+			if fi, err = f.Stat(); err == nil && fi.IsDir() {
+				err = errors.New("is a folder, not a file")
+			}
+			f.Close()
+		}
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			errs = append(errs, &RunFileError{Path: path, Err: errMissing})
+		case err != nil:
+			errs = append(errs, &RunFileError{Path: path, Err: fmt.Errorf("unreadable: %w", pathless(err))})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// errMissing is a run folder's file that is not there. It matches
+// os.ErrNotExist without printing it: the path is already in front.
+var errMissing error = missingFile{}
+
+type missingFile struct{}
+
+func (missingFile) Error() string { return "missing: a run folder cannot be checked without it" }
+func (missingFile) Unwrap() error { return os.ErrNotExist }
+
+// pathless drops the path an *fs.PathError repeats, for messages that
+// already start with it.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // interrupted adjusts a report for a run cut short by the user: a fault
@@ -99,10 +197,10 @@ func interrupted(rep *checker.Report) {
 func readJSONL[T any](path string) ([]T, error) {
 	vs, torn, err := history.ReadFile[T](path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), errors.Join(ErrBadRun, err))
+		return nil, &RunFileError{Path: path, Err: errMissing}
 	}
 	if err != nil {
-		return nil, errors.Join(ErrBadRun, err)
+		return nil, runFileError(path, err)
 	}
 	if torn != nil {
 		slog.Warn(torn.String())
@@ -115,15 +213,26 @@ func readJSONL[T any](path string) ([]T, error) {
 func readHistory(path string, maxTime int64) (history.Paired, error) {
 	h, err := history.ReadOperations(path, history.ReadOptions{MaxTime: maxTime})
 	if errors.Is(err, os.ErrNotExist) {
-		return h, fmt.Errorf("read %s: %w", filepath.Base(path), errors.Join(ErrBadRun, err))
+		return h, &RunFileError{Path: path, Err: errMissing}
 	}
 	if err != nil {
-		return h, errors.Join(ErrBadRun, err)
+		return h, runFileError(path, err)
 	}
 	if h.Warning != nil {
 		slog.Warn(h.Warning.String())
 	}
 	return h, nil
+}
+
+// runFileError marks a problem reading one of the run's files as bad input.
+// An error that already names the file and line (history.LineError) keeps
+// its own message; any other is prefixed with the path.
+func runFileError(path string, err error) error {
+	var le *history.LineError
+	if errors.As(err, &le) {
+		return asBadRun(err)
+	}
+	return &RunFileError{Path: path, Err: pathless(err)}
 }
 
 // maxTime bounds the times a run's history may hold: twice the run's

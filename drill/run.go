@@ -81,6 +81,11 @@ type Progress struct {
 type Outcome struct {
 	Dir     results.RunDir
 	Verdict *results.Verdict
+	// LoadEnded is set when the load phase ran to its end without being
+	// interrupted. A Ctrl-C after that (settle, final read, teardown)
+	// still gives a checked verdict, and the CLI exits with its code
+	// rather than 130.
+	LoadEnded bool
 }
 
 // Run runs one scenario end to end: build images, start the cluster, wait
@@ -106,6 +111,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt RunOptions) (*Outcome, 
 	r.dir = dir
 	out := &Outcome{Dir: dir}
 	runErr := r.execute(ctx)
+	out.LoadEnded = r.loadEnded
 	if r.meta.LoadStart.IsZero() {
 		// Nothing ran: there is no history to check.
 		return out, runErr
@@ -114,7 +120,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt RunOptions) (*Outcome, 
 	// linearizability search can take a while, and a user should see what
 	// the run is doing.
 	r.setPhase(PhaseCheck)
-	v, err := CheckRun(context.WithoutCancel(ctx), dir.Path, CheckOptions{})
+	v, err := CheckRun(context.WithoutCancel(ctx), dir.Path, CheckOptions{Write: true})
 	out.Verdict = v
 	if err != nil {
 		return out, errors.Join(runErr, err)
@@ -135,6 +141,8 @@ type run struct {
 	dir     results.RunDir
 	meta    results.Meta
 	agent   *agentSetup
+	// loadEnded: the load phase ended before any interrupt (Outcome).
+	loadEnded bool
 
 	mu     sync.Mutex
 	phase  Phase

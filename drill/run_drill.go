@@ -78,6 +78,7 @@ func (r *run) drill(ctx context.Context, c *cluster.Cluster) (err error) {
 	loadErr, faultErr := r.loadWithFaults(ctx, load, nem, roles, watch)
 	r.meta.LoadEnd = rec.Now()
 	r.meta.Abort = watch.Tripped()
+	r.loadEnded = ctx.Err() == nil
 	r.setPhase(PhaseHeal)
 	healErr := nem.HealAll()
 	// A container that is gone was removed by something other than this

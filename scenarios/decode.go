@@ -15,10 +15,6 @@ import (
 // every error, and records where each field was written so that later checks
 // can point at it too.
 
-// maxNodes bounds the nodes visited, so that aliases nested inside aliases
-// (a "billion laughs" file) cannot make decoding explode.
-const maxNodes = 100_000
-
 // setColumn marks nodes that came from Set rather than from the file.
 const setColumn = -1
 
@@ -75,9 +71,11 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
-	if d.nodes++; d.nodes > maxNodes {
-		if d.nodes == maxNodes+1 {
-			d.fail(n, path, "document too large (aliases expand to more than %d values)", maxNodes)
+	if d.nodes++; d.nodes > maxValues {
+		// checkValues refused such a document before decoding; this
+		// bound only keeps the walk finite whatever the caller did.
+		if d.nodes == maxValues+1 {
+			d.fail(n, path, "document too large: more than %d YAML values to decode", maxValues)
 		}
 		return
 	}

@@ -25,20 +25,68 @@ var builtinFS embed.FS
 // Load reads and checks the scenario file at path. Errors name the path as
 // given.
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path)
 	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
+		return nil, err
 	}
 	return Parse(data, path)
 }
+
+// readLimited reads a scenario file, refusing one over MaxFileSize without
+// reading it all. A file that cannot be read is an error naming it first
+// (path: read: reason), like every other problem with the file, and it
+// still matches os.ErrNotExist and friends.
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileError{path: path, err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fileError{path: path, err: err}
+	}
+	if len(data) > MaxFileSize {
+		if fi, err := f.Stat(); err == nil {
+			return nil, ValidationErrors{{File: path, Msg: fmt.Sprintf("file too large: %d bytes, at most %d", fi.Size(), MaxFileSize)}}
+		}
+	}
+	return data, nil
+}
+
+// fileError is a scenario file that could not be read. Its message starts
+// with the path, as a FieldError's does, without repeating it after.
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e fileError) Error() string {
+	var pe *fs.PathError
+	if errors.As(e.err, &pe) {
+		return fmt.Sprintf("%s: read scenario: %v", e.path, pe.Err)
+	}
+	return fmt.Sprintf("%s: read scenario: %v", e.path, e.err)
+}
+func (e fileError) Unwrap() error { return e.err }
+
+// FilePath is the path of the file the error is about, so that the CLI
+// prints its message as it is (file: ...) rather than under "hadrill:".
+func (e fileError) FilePath() string { return e.path }
 
 // Parse decodes and checks a scenario. file names the source in errors and,
 // when the scenario has no name, gives it one (the base name without its
 // extension). On failure the error is a ValidationErrors holding every
 // problem found.
 func Parse(data []byte, file string) (*Scenario, error) {
+	if err := checkSize(data, file); err != nil {
+		return nil, err
+	}
 	root, err := parseYAML(data, file)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkValues(root, file); err != nil {
 		return nil, err
 	}
 	return decodeScenario(root, file)

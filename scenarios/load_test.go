@@ -188,20 +188,8 @@ func TestLoadNamesThePathInErrors(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 	_, err = Load("testdata/no-such.yaml")
-	if !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "read scenario: ") {
+	if !errors.Is(err, os.ErrNotExist) || err.Error() != "testdata/no-such.yaml: read scenario: no such file or directory" {
 		t.Errorf("missing file: error = %v", err)
-	}
-}
-
-func TestParseRejectsHugeDocuments(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("duration: 30s\nfaults:\n")
-	for range maxNodes / 2 {
-		b.WriteString("  - {kind: kill, target: primary, at: 1s}\n")
-	}
-	_, err := Parse([]byte(b.String()), "huge.yaml")
-	if err == nil || !strings.Contains(err.Error(), "document too large") {
-		t.Errorf("error = %.200v", err)
 	}
 }
 

@@ -68,6 +68,12 @@ func (v *validator) checkTop() {
 	if v.has("duration") && v.s.Duration <= 0 {
 		v.errorf("duration", "must be more than 0s")
 	}
+	if v.s.Duration.Std() > MaxDuration {
+		v.errorf("duration", "must be at most %s, got %s (a longer soak is a series of runs)", Duration(MaxDuration), v.s.Duration)
+	}
+	if len(v.s.Faults) > MaxFaults {
+		v.errorf("faults", "at most %d faults, got %d (a nemesis block draws a long schedule)", MaxFaults, len(v.s.Faults))
+	}
 }
 
 func (v *validator) checkCluster() {
@@ -78,6 +84,12 @@ func (v *validator) checkCluster() {
 	}
 	if c.Nodes < 1 {
 		v.errorf("cluster.nodes", "must be at least 1")
+	}
+	if c.Nodes > MaxNodes {
+		v.errorf("cluster.nodes", "must be at most %d, got %d", MaxNodes, c.Nodes)
+	}
+	if nl, ok := sys.(NodeLimiter); ok && known && c.Nodes <= MaxNodes && c.Nodes > nl.MaxNodes() {
+		v.errorf("cluster.nodes", "must be at most %d for %s, got %d", nl.MaxNodes(), sys.Name(), c.Nodes)
 	}
 	v.checkEngines()
 	if !known {
@@ -163,6 +175,9 @@ func (v *validator) checkWorkload() {
 	}
 	if w.Rate <= 0 {
 		v.errorf("workload.rate", "must be more than 0/s")
+	}
+	if w.Rate > MaxRate {
+		v.errorf("workload.rate", "must be at most %s, got %s", Rate(MaxRate), w.Rate)
 	}
 	if w.Timeout <= 0 {
 		v.errorf("workload.timeout", "must be more than 0s")

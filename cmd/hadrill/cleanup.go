@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -25,22 +24,18 @@ Every container and network records the hadrill process that made it (host,
 pid and process start time). Without flags, cleanup removes only runs whose
 process is gone, and lists the runs it skipped: a drill running beside it on
 the same engine is never touched. --run removes one run whatever its state;
---force removes every run.`,
+--force removes every run.
+
+Exit codes: 0 done, 3 no Docker engine, 130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(engines) > 0 {
 				r, err := cleanup.SweepEngines(cmd.Context(), opt, engines)
 				printRemoved(opt, r)
-				if errors.Is(err, engine.ErrNoDocker) {
-					return withCode(exitEnvironment, err)
-				}
-				return err
+				return err // codeOf: no engine is 3, an interrupt 130
 			}
 			if err := engine.Available(cmd.Context()); err != nil {
-				if errors.Is(err, engine.ErrNoDocker) {
-					return withCode(exitEnvironment, err)
-				}
-				return err // interrupted: codeOf gives 130
+				return err // codeOf: no engine is 3, an interrupt 130
 			}
 			r, err := cleanup.Sweep(cmd.Context(), opt)
 			printRemoved(opt, r)

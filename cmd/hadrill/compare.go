@@ -42,7 +42,8 @@ passes in every baseline run and fails in any candidate run always regresses,
 and so does a check (or the verdict) decided in the baseline and unknown in a
 larger share of candidate runs: a candidate that can no longer be checked
 has not passed. An aborted run counts as a failed one.
-Exit 0 with no regression, 1 with one, 2 on bad input.`,
+Exit codes: 0 no regression, 1 a regression, 2 bad input (a folder with no
+runs, a bad flag).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return compareRuns(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], args[1], f)

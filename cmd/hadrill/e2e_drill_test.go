@@ -80,13 +80,14 @@ func TestKillPrimaryDrills(t *testing.T) {
 	}
 }
 
-// recheck runs `hadrill check` on a run and wants the same verdict file.
+// recheck runs `hadrill check --write` on a run and wants the same verdict,
+// said on stdout and written to the same verdict file.
 func recheck(t *testing.T, dir string) {
 	t.Helper()
 	before, _ := os.ReadFile(filepath.Join(dir, results.VerdictFile))
-	code, _, stderr := hadrill(t, "check", dir)
-	if code != exitOK {
-		t.Fatalf("check exit %d, want 0; stderr:\n%s", code, stderr)
+	code, stdout, stderr := hadrill(t, "check", "--write", dir)
+	if code != exitOK || !strings.Contains(stdout, "recorded verdict: pass, the same") {
+		t.Fatalf("check exit %d, want 0 and the same verdict; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, results.VerdictFile))
 	if !bytes.Equal(before, after) {

@@ -119,8 +119,8 @@ func ownContainer(ctx context.Context, own []string, node string) string {
 // and that the summary shows that check.
 func assertEnvironmentUnknown(t *testing.T, run *backgroundRun, code int, dir, reason string) {
 	t.Helper()
-	if code != exitEnvironment {
-		t.Errorf("exit %d, want %d (environment)", code, exitEnvironment)
+	if code != exitUnknown {
+		t.Errorf("exit %d, want %d (environment)", code, exitUnknown)
 	}
 	v := readVerdict(t, dir)
 	env := v.Checks["environment"]

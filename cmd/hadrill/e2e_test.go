@@ -141,7 +141,8 @@ func TestCheckNamesTheBrokenHistoryLine(t *testing.T) {
 {"index":2,"process":0,"type":"invoke","f":"write",BROKEN
 {"index":3,"process":0,"type":"ok","f":"write","key":"k1","value":"0-2","time":4}
 `
-	for name, body := range map[string]string{results.ScenarioFile: string(scenario), results.HistoryFile: hist, results.FaultsFile: ""} {
+	files := map[string]string{results.ScenarioFile: string(scenario), results.MetaFile: "{}", results.HistoryFile: hist, results.FaultsFile: ""}
+	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func TestAgentTokenNeverLeaks(t *testing.T) {
 			token = agentToken(ctx, run.own())
 		}
 	})
-	if code != exitOK && code != exitFailed {
+	if code != exitOK && code != exitFailed && code != exitUnknown { // a verdict, whichever
 		t.Fatalf("exit %d:\n%s", code, run.out.String())
 	}
 	if len(token) < 16 {

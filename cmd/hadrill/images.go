@@ -34,7 +34,9 @@ func newImagesCmd() *cobra.Command {
 		Short: "Build the Debian base image and the systems' images now, before any run (make images)",
 		Long: "Build the shared Debian base image (debootstrap; needs root) and the image of each\n" +
 			"named system, or of every system when none is named. Images already built are found\n" +
-			"by content and reused.",
+			"by content and reused.\n\n" +
+			"Exit codes: 0 every image is built, 2 an unknown system, 3 a build failed or no\n" +
+			"Docker engine, 130 interrupted.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if !slog.Default().Enabled(ctx, slog.LevelInfo) {

@@ -23,8 +23,11 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// The first signal starts an orderly stop: heal every fault,
-		// remove the containers, keep the partial results. A second one
-		// is the user insisting: leave now, and say how to clean up.
+		// remove the containers, keep the partial results. The exit code
+		// follows the Ctrl-C rule of exitCodesHelp (runError): 130 when
+		// the load had not ended; after it, the run checks what it
+		// recorded and exits with its verdict's code. A second signal is
+		// the user insisting: leave now (130), and say how to clean up.
 		<-sigs
 		fmt.Fprintln(os.Stderr, "hadrill: interrupted: healing faults and removing containers (interrupt again to quit at once)")
 		cancel()

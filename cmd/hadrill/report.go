@@ -35,7 +35,8 @@ report: per scenario, runs and pass rate, RTO p50/p95/max, lost writes,
 availability, a trend plot, and links to the worst runs; then a Monte Carlo
 projection of yearly downtime and lost writes at --failures-per-year, with its
 assumptions stated. The report is HTML, or Markdown when -o ends in .md.
-Exit 0, or 2 on bad input (no runs found, a bad --since).`,
+Exit codes: 0 the report was written, 2 bad input (no runs found, a bad
+--since or -o).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return drillReport(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f)

@@ -13,8 +13,20 @@ import (
 func execute(ctx context.Context, args []string) int {
 	var verbose bool
 	root := &cobra.Command{
-		Use:           "hadrill",
-		Short:         "Chaos drills for primary/standby clusters: faults, linearizability, RTO and RPO",
+		Use:   "hadrill",
+		Short: "Chaos drills for primary/standby clusters: faults, linearizability, RTO and RPO",
+		Long: `hadrill runs chaos drills on primary/standby clusters: it builds a cluster
+in containers, loads it, injects faults, records every operation and checks
+linearizability, RTO, RPO and availability against the scenario's targets.
+
+Errors about a file start with file:line: (or file:), every other error
+line with hadrill:.
+
+` + exitCodesHelp + `
+
+The other commands: compare exits 0 (no regression), 1 (a regression) or 2
+(bad input); report and validate 0 or 2; images 0, 2 (an unknown system) or 3
+(a build failed, no engine); cleanup 0, 3 (no engine) or 130; list 0.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {

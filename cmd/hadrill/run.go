@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hadrill/hadrill/checker"
 	"github.com/hadrill/hadrill/drill"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/results/metrics"
@@ -44,9 +43,10 @@ func newRunCmd() *cobra.Command {
 		Short: "Run drills: built-in scenario names or scenario files",
 		Long: `Run builds each scenario's cluster in Docker, drives its workload while
 injecting its faults, then checks the recorded history and writes a result
-folder under --results. Exit 0 when every target is met, 1 when one is missed,
-2 on bad input, 3 when the environment fails (no Docker engine), and 130 when
-interrupted (after healing faults and removing containers).`,
+folder under --results. With several runs, the exit code is the worst of
+theirs: interrupted, bad input, fail, then unknown.
+
+` + exitCodesHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScenarios(cmd.Context(), cmd, args, f)
@@ -97,35 +97,43 @@ func runScenarios(ctx context.Context, cmd *cobra.Command, args []string, f runF
 		return runParallel(ctx, jobs, opt, f)
 	}
 	var verdicts []*results.Verdict
-	var failed bool
+	code := exitOK
 	for _, run := range jobs {
 		v, err := runOne(ctx, run, opt, f.metrics, os.Stdout, os.Stderr)
 		if v != nil {
 			verdicts = append(verdicts, v)
-			failed = failed || v.Verdict != checker.Pass
 		}
-		switch c := codeOf(err); {
-		case err == nil:
-		case c == exitInterrupted || c == exitEnvironment:
+		report(err)
+		code = worse(code, codeOf(err))
+		if stopsSuite(err) {
 			// Nothing more can run: stop here.
-			return errors.Join(err, writeJUnit(f.junit, verdicts))
-		default:
-			// This run went wrong; the suite goes on, and the exit
-			// code says a run failed.
-			report(err)
-			failed = true
+			break
 		}
 	}
 	if err := writeJUnit(f.junit, verdicts); err != nil {
-		return err
+		return withCode(worse(code, exitFailed), err) // the JUnit file is part of the result
 	}
-	if failed {
-		return withCode(exitFailed, nil)
-	}
-	return nil
+	return exitWith(code)
 }
 
-// runOne runs one scenario with a progress line and prints its summary.
+// exitWith is an error carrying only code (nil for 0): the runs' own
+// errors were already reported.
+func exitWith(code int) error {
+	if code == exitOK {
+		return nil
+	}
+	return withCode(code, nil)
+}
+
+// stopsSuite reports whether no later run of the suite can go: the user
+// interrupted, or the machine failed (the same engine would fail the next).
+func stopsSuite(err error) bool {
+	return codeOf(err) == exitInterrupted || isEnvironment(err)
+}
+
+// runOne runs one scenario with a progress line and prints its summary. Its
+// error says everything the exit code needs (runError): the run's own
+// error and a verdict other than pass.
 func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf metricsFlags, stdout, stderr io.Writer) (*results.Verdict, error) {
 	m := metrics.New(s.Name)
 	if mf.addr != "" {
@@ -148,30 +156,35 @@ func runOne(ctx context.Context, s *scenarios.Scenario, opt drill.RunOptions, mf
 	} else if out != nil {
 		fmt.Fprintf(stdout, "%s: no verdict; partial results in %s\n", s.Name, out.Dir.Path)
 	}
-	return verdictOf(out), runError(ctx, err)
+	return verdictOf(out), runError(ctx, out, err, stderr)
 }
 
-// runError gives a run's error its exit code. A run interrupted after the
-// load (final read, teardown, check) may have complete results, but the
-// user stopped it, and the exit code says so (130) whatever the verdict,
-// as at any other moment: a CI job cancelled by a person must not read as
-// a pass.
-func runError(ctx context.Context, err error) error {
+// runError turns a run's outcome into the error codeOf reads, following the
+// Ctrl-C rule of exitCodesHelp. Interrupted before the load ended: 130,
+// whatever else went wrong on the way out (a teardown error, a metrics
+// export). Interrupted after the load ended: the run cut its settle and
+// final read short but checked what it recorded, and the verdict's code
+// stands; the interrupt is a note on stderr. Otherwise the run's error and
+// its verdict, joined: codeOf ranks them.
+func runError(ctx context.Context, out *drill.Outcome, err error, stderr io.Writer) error {
+	interrupted := ctx.Err() != nil || errors.Is(err, context.Canceled)
 	switch {
-	case err == nil && ctx.Err() != nil:
-		return withCode(exitInterrupted, fmt.Errorf("interrupted after the load: faults healed, containers removed, results kept: %w", ctx.Err()))
-	case err == nil:
-		return nil
-	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		// An interrupt wins over whatever else went wrong on the way out
-		// (a metrics export, a teardown error): the user stopped the run.
-		return withCode(exitInterrupted, fmt.Errorf("interrupted: faults healed, containers removed, partial results kept: %w", errors.Join(err, ctx.Err())))
-	case errors.Is(err, drill.ErrEnvironment):
-		return withCode(exitEnvironment, err)
-	case errors.Is(err, scenarios.ErrInvalid):
-		return badInput(err)
+	case interrupted && (out == nil || !out.LoadEnded):
+		// The interrupt is in the error (context.Canceled): codeOf gives
+		// 130 whatever else it holds.
+		return fmt.Errorf("interrupted before the load ended: faults healed, containers removed, partial results kept: %w", errors.Join(err, ctx.Err()))
+	case interrupted && out.Verdict != nil:
+		msg := "interrupted after the load ended: the checks ran on what was recorded; the verdict gives the exit code"
+		if err != nil {
+			msg += "\n" + err.Error()
+		}
+		writeError(stderr, errors.New(msg))
+		return verdictErr(out.Verdict)
+	case interrupted:
+		// After the load, but no verdict: nothing says how the run went.
+		return fmt.Errorf("interrupted after the load, with no verdict: %w", errors.Join(err, ctx.Err()))
 	}
-	return err
+	return errors.Join(err, verdictErr(verdictOf(out)))
 }
 
 // exportMetrics records the verdict in the metrics and sends them where the

@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
 
-	"github.com/hadrill/hadrill/checker"
 	"github.com/hadrill/hadrill/drill"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/scenarios"
@@ -57,8 +55,8 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 
 // runParallel runs up to --parallel runs at once. Each summary is printed
 // whole when its run ends; one JUnit file covers them all (--junit, or
-// <results>/junit.xml). The exit code is the worst of the runs':
-// interrupted, then environment, then failed.
+// <results>/junit.xml). The exit code is the worst of the runs' (worse):
+// interrupted, bad input, fail, then unknown.
 func runParallel(ctx context.Context, runs []*scenarios.Scenario, opt drill.RunOptions, f runFlags) error {
 	var mu sync.Mutex
 	stderr := lockedWriter{&mu, os.Stderr}
@@ -71,7 +69,7 @@ func runParallel(ctx context.Context, runs []*scenarios.Scenario, opt drill.RunO
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				errs[i] = withCode(exitInterrupted, fmt.Errorf("%s not started: %w", run.Name, ctx.Err()))
+				errs[i] = fmt.Errorf("%s not started: %w", run.Name, ctx.Err())
 				return
 			}
 			defer func() { <-sem }()
@@ -86,40 +84,23 @@ func runParallel(ctx context.Context, runs []*scenarios.Scenario, opt drill.RunO
 	}
 	wg.Wait()
 	var got []*results.Verdict
-	failed := false
+	code := exitOK
 	for i, v := range verdicts {
 		if v != nil {
 			got = append(got, v)
-			failed = failed || v.Verdict != checker.Pass
 		}
-		if errs[i] != nil && codeOf(errs[i]) != exitInterrupted && codeOf(errs[i]) != exitEnvironment {
-			report(errs[i])
-			failed = true
-		}
+		report(errs[i])
+		code = worse(code, codeOf(errs[i]))
 	}
 	junit := f.junit
 	if junit == "" {
 		junit = filepath.Join(f.results, "junit.xml")
 	}
 	if err := writeJUnit(junit, got); err != nil {
-		return err
+		return withCode(worse(code, exitFailed), err) // the JUnit file is part of the result
 	}
 	if len(got) > 0 {
 		fmt.Fprintf(os.Stdout, "junit: %s (%d runs)\n", junit, len(got))
 	}
-	for _, code := range []int{exitInterrupted, exitEnvironment} {
-		var worst []error
-		for _, err := range errs {
-			if err != nil && codeOf(err) == code {
-				worst = append(worst, err)
-			}
-		}
-		if len(worst) > 0 {
-			return withCode(code, errors.Join(worst...))
-		}
-	}
-	if failed {
-		return withCode(exitFailed, nil)
-	}
-	return nil
+	return exitWith(code)
 }
