@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/checker"
+	"github.com/hadrill/hadrill/cluster/engine"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
 	"github.com/hadrill/hadrill/scenarios"
@@ -96,7 +97,7 @@ func TestEnvFindingsWalksJoinedErrors(t *testing.T) {
 	if got := results.EnvFindings(err); len(got) != 2 || got[0].Kind != results.EnvDNS || got[1].Kind != results.EnvAgent {
 		t.Errorf("findings %+v", got)
 	}
-	if !errors.Is(err, ErrEnvironment) {
+	if !errors.Is(err, engine.ErrEnvironment) {
 		t.Errorf("%v is not an environment error (exit 3)", err)
 	}
 }

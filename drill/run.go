@@ -21,23 +21,9 @@ import (
 	"github.com/hadrill/hadrill/workload"
 )
 
-// ErrEnvironment marks failures of the machine rather than of the input or
-// of the system under test: no Docker engine, an image that would not
-// build, a cluster that would not start. The CLI maps it to exit 3.
-var ErrEnvironment = errors.New("environment")
-
-// envError wraps err so that errors.Is(err, ErrEnvironment) holds, without
-// adding the sentinel to the message.
-func envError(what string, err error) error { return &environmentError{what: what, err: err} }
-
-type environmentError struct {
-	what string
-	err  error
-}
-
-func (e *environmentError) Error() string        { return e.what + ": " + e.err.Error() }
-func (e *environmentError) Unwrap() error        { return e.err }
-func (e *environmentError) Is(target error) bool { return target == ErrEnvironment }
+// envError wraps err as a failure of the machine (engine.ErrEnvironment):
+// the CLI gives it exit 3.
+func envError(what string, err error) error { return engine.EnvironmentError(what, err) }
 
 // RunOptions configure one run of a scenario.
 type RunOptions struct {

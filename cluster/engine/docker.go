@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,8 +15,8 @@ import (
 )
 
 // ErrNoDocker is matched (errors.Is) by every error that means no Docker
-// engine could be reached. The CLI maps it to exit code 3 (environment).
-var ErrNoDocker = errors.New("no Docker engine reachable")
+// engine could be reached. It is an environment failure (ErrEnvironment).
+var ErrNoDocker = Environmental("no Docker engine reachable")
 
 // noDockerError says where the engine was looked for and why it failed.
 type noDockerError struct {

@@ -1,18 +1,19 @@
 package image
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/hadrill/hadrill/cluster/engine"
 )
 
 // ErrBuild is matched (errors.Is) by every error that means an image
 // could not be built: a missing build tool, an unreachable Debian archive, a
 // package or version the archive does not have, a failing build step. It is a
 // fault of the machine or of the recipe, not of the system under test, so the
-// CLI maps it to exit code 3 (environment), like engine.ErrNoDocker.
-var ErrBuild = errors.New("image build failed")
+// CLI maps it to exit code 3, like every engine.ErrEnvironment.
+var ErrBuild = engine.Environmental("image build failed")
 
 // imageBuildError says which image failed, and, when the build output shows
 // it, which Debian package was to blame and why, so that the one line the CLI

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hadrill/hadrill/checker"
 	"github.com/hadrill/hadrill/cluster/engine"
-	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/drill"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
@@ -113,12 +112,10 @@ func codeOf(err error) int {
 	return exitFailed
 }
 
-// isEnvironment reports whether err says the machine failed, in the forms
-// an error takes: drill.ErrEnvironment, or the Docker backend's no-engine
-// and image-build errors, wherever they surface.
-func isEnvironment(err error) bool {
-	return errors.Is(err, drill.ErrEnvironment) || errors.Is(err, engine.ErrNoDocker) || errors.Is(err, image.ErrBuild)
-}
+// isEnvironment reports whether err says the machine failed: every such
+// error, from the runner or the Docker backend, matches the one
+// engine.ErrEnvironment.
+func isEnvironment(err error) bool { return errors.Is(err, engine.ErrEnvironment) }
 
 // worse ranks two exit codes for a suite of runs: an interrupt, then bad
 // input, then a failure, then unknown (as verdicts merge: fail > unknown),

@@ -29,7 +29,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"nil", nil, exitOK},
 		{"plain", errors.New("boom"), exitFailed},
-		{"drill environment", fmt.Errorf("verify: %w", drill.ErrEnvironment), exitUnknown},
+		{"drill environment", fmt.Errorf("verify: %w", engine.ErrEnvironment), exitUnknown},
 		{"bad run folder", &drill.RunFileError{Path: "run/run.json", Err: errors.New("missing")}, exitBadInput},
 		{"invalid scenario", fmt.Errorf("load: %w", scenarios.ErrInvalid), exitBadInput},
 		{"verdict fail", verdictErr(&results.Verdict{Verdict: checker.Fail}), exitFailed},
@@ -75,11 +75,11 @@ func TestRunErrorCtrlC(t *testing.T) {
 		{"complete, unknown (an environment finding)", live, after(unknown), nil, exitUnknown},
 		{"interrupted during the load", stopped, during, canceled, exitInterrupted},
 		{"interrupted before the cluster started", stopped, nil, canceled, exitInterrupted},
-		{"interrupted during the load, and the environment failed too", stopped, during, errors.Join(canceled, drill.ErrEnvironment), exitInterrupted},
+		{"interrupted during the load, and the environment failed too", stopped, during, errors.Join(canceled, engine.ErrEnvironment), exitInterrupted},
 		{"interrupted after the load, pass", stopped, after(pass), nil, exitOK},
 		{"interrupted in the settle phase, fail", stopped, after(fail), canceled, exitFailed},
 		{"interrupted after the load, no verdict", stopped, after(nil), canceled, exitInterrupted},
-		{"environment", live, nil, fmt.Errorf("verify: %w", drill.ErrEnvironment), exitUnknown},
+		{"environment", live, nil, fmt.Errorf("verify: %w", engine.ErrEnvironment), exitUnknown},
 		{"invalid scenario", live, nil, fmt.Errorf("load: %w", scenarios.ErrInvalid), exitBadInput},
 		{"other", live, nil, errors.New("boom"), exitFailed},
 	}
