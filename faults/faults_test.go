@@ -29,14 +29,14 @@ func TestTargetResolve(t *testing.T) {
 		{"standby never the primary", Target{Selector: "standby"}, "n2", nil, false},
 		{"all", Target{Selector: "all"}, "n2", []string{"n1", "n2", "n3"}, false},
 		{"minority holds the primary", Target{Selector: "minority"}, "n3", []string{"n3"}, false},
-		{"named", Target{Nodes: []string{"n1"}}, "n2", []string{"n1"}, false},
-		{"named unknown", Target{Nodes: []string{"n9"}}, "n2", nil, true},
+		{"named", Target{Selector: "n1"}, "n2", []string{"n1"}, false},
+		{"named unknown", Target{Selector: "n9"}, "n2", nil, true},
 		{"isolate primary", Target{Isolate: "primary"}, "n1", []string{"n1"}, false},
 		{"bad word", Target{Selector: "leader"}, "n1", nil, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := c.target.Resolve(all, c.primary, Rand(1, "x"))
+			got, err := Resolve(c.target, all, c.primary, Rand(1, "x"))
 			if (err != nil) != c.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, c.wantErr)
 			}
@@ -55,7 +55,7 @@ func TestTargetResolve(t *testing.T) {
 
 func TestMajorityIsMoreThanHalf(t *testing.T) {
 	all := []string{"n1", "n2", "n3", "n4", "n5"}
-	got, err := Target{Selector: "majority"}.Resolve(all, "n4", Rand(7, "x"))
+	got, err := Resolve(Target{Selector: "majority"}, all, "n4", Rand(7, "x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +68,8 @@ func TestOneIsSeeded(t *testing.T) {
 	all := []string{"n1", "n2", "n3", "n4", "n5"}
 	seen := map[string]bool{}
 	for seed := int64(0); seed < 50; seed++ {
-		a, _ := Target{Selector: "one"}.Resolve(all, "", Rand(seed, "t"))
-		b, _ := Target{Selector: "one"}.Resolve(all, "", Rand(seed, "t"))
+		a, _ := Resolve(Target{Selector: "one"}, all, "", Rand(seed, "t"))
+		b, _ := Resolve(Target{Selector: "one"}, all, "", Rand(seed, "t"))
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("seed %d: %v then %v", seed, a, b)
 		}
@@ -167,7 +167,7 @@ func TestNemesisHealsWindowedFaultsAndRecordsStages(t *testing.T) {
 	rec := &memRecorder{}
 	sched := Fixed([]Spec{
 		{Kind: "pause", Target: Target{Selector: "primary"}, At: 10 * time.Millisecond, Duration: 30 * time.Millisecond},
-		{Kind: "kill", Target: Target{Nodes: []string{"n3"}}, At: 20 * time.Millisecond},
+		{Kind: "kill", Target: Target{Selector: "n3"}, At: 20 * time.Millisecond},
 	})
 	n, err := New(testEnv(nodes, rec), sched)
 	if err != nil {
@@ -293,7 +293,7 @@ func TestNemesisWaitsForAPrimary(t *testing.T) {
 func TestFailedHealIsRetriedAndNotRecordedAsHealed(t *testing.T) {
 	nodes := []*fakeNode{{name: "n1", fail: map[string]int{"unpause": 1}}, {name: "n2"}, {name: "n3"}}
 	rec := &memRecorder{}
-	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "pause", Target: Target{Nodes: []string{"n1"}}, Duration: 10 * time.Millisecond}}))
+	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "pause", Target: Target{Selector: "n1"}, Duration: 10 * time.Millisecond}}))
 	if err := n.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func TestEffectiveTimeIsTheNodesOwn(t *testing.T) {
 	Register(reportingInjector{})
 	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
 	rec := &memRecorder{}
-	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "test-reporting", Target: Target{Nodes: []string{"n1"}}, At: 100 * time.Millisecond}}))
+	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "test-reporting", Target: Target{Selector: "n1"}, At: 100 * time.Millisecond}}))
 	if err := n.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
