@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/hadrill/hadrill/history"
 )
@@ -50,6 +51,36 @@ func TestTargetResolve(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestSides: a partition target resolves into its sides: the isolated
+// nodes and the rest, the groups as written, or one way the From side then
+// the To side, selectors and node names mixed; "no primary" stays
+// cluster.ErrNoPrimary, which the nemesis waits out.
+func TestSides(t *testing.T) {
+	all := []string{"n1", "n2", "n3"}
+	cases := []struct {
+		name   string
+		target Target
+		want   [][]string
+	}{
+		{"isolate primary", Target{Isolate: "primary"}, [][]string{{"n2"}, {"n1", "n3"}}},
+		{"isolate a node", Target{Isolate: "n3"}, [][]string{{"n3"}, {"n1", "n2"}}},
+		{"groups", Target{Groups: [][]string{{"n1"}, {"n2", "n3"}}}, [][]string{{"n1"}, {"n2", "n3"}}},
+		{"one way", Target{From: []kind.Selector{"primary"}, To: []kind.Selector{"n1", "n3", "n1"}}, [][]string{{"n2"}, {"n1", "n3"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Sides(c.target, all, "n2", Rand(1, "x"))
+			if err != nil || !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("Sides = %v, %v; want %v", got, err, c.want)
+			}
+		})
+	}
+	_, err := Sides(Target{From: []kind.Selector{"n1"}, To: []kind.Selector{"primary"}}, all, "", Rand(1, "x"))
+	if !errors.Is(err, cluster.ErrNoPrimary) || !strings.HasPrefix(err.Error(), "partition to: target primary: ") {
+		t.Fatalf("no primary: %v, want partition to: ... wrapping cluster.ErrNoPrimary", err)
 	}
 }
 
