@@ -124,7 +124,7 @@ type Claim struct {
 var (
 	// ErrNoPrimary means the system has a primary in principle but no node
 	// holds the role right now, as during an election. Systems return it from
-	// Primary, and fault targets that depend on the primary (faults.Target.Resolve)
+	// Primary, and fault targets that depend on the primary (faults.Resolve)
 	// wrap it when none is known. Callers usually retry: see
 	// Cluster.WaitPrimary, and the nemesis, which waits and resolves again.
 	ErrNoPrimary = errors.New("no node is primary")

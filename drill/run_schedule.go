@@ -20,7 +20,7 @@ func (r *run) schedule() []faults.Planned {
 		}
 		specs = append(specs, faults.Spec{
 			Kind:     string(f.Kind),
-			Target:   faultTarget(f.Target),
+			Target:   f.Target,
 			At:       start,
 			Duration: d,
 			Params:   f.Params,
@@ -38,23 +38,9 @@ func (r *run) schedule() []faults.Planned {
 			rs.Params[string(k)] = n.Params.For(k)
 		}
 		for _, t := range n.Targets {
-			rs.Targets = append(rs.Targets, faultTarget(scenarios.Target{Selector: t}))
+			rs.Targets = append(rs.Targets, scenarios.Target{Selector: t})
 		}
 		specs = append(specs, faults.Random(rs, time.Duration(r.s.Duration), r.seed)...)
 	}
 	return faults.Fixed(specs)
-}
-
-// faultTarget converts the scenario's target into the faults package's:
-// a node name becomes an explicit node.
-func faultTarget(t scenarios.Target) faults.Target {
-	out := faults.Target{Groups: t.Groups, From: t.From, To: t.To, Role: t.Role, Isolate: t.Isolate}
-	if t.Selector != "" {
-		if _, ok := t.Selector.Node(); ok && t.Role == "" {
-			out.Nodes = []string{string(t.Selector)}
-		} else {
-			out.Selector = t.Selector
-		}
-	}
-	return out
 }

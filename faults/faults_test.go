@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hadrill/hadrill/cluster"
 	"github.com/hadrill/hadrill/faults/kind"
 	"github.com/hadrill/hadrill/history"
 )
@@ -29,14 +30,14 @@ func TestTargetResolve(t *testing.T) {
 		{"standby never the primary", Target{Selector: "standby"}, "n2", nil, false},
 		{"all", Target{Selector: "all"}, "n2", []string{"n1", "n2", "n3"}, false},
 		{"minority holds the primary", Target{Selector: "minority"}, "n3", []string{"n3"}, false},
-		{"named", Target{Nodes: []string{"n1"}}, "n2", []string{"n1"}, false},
-		{"named unknown", Target{Nodes: []string{"n9"}}, "n2", nil, true},
+		{"named", Target{Selector: "n1"}, "n2", []string{"n1"}, false},
+		{"named unknown", Target{Selector: "n9"}, "n2", nil, true},
 		{"isolate primary", Target{Isolate: "primary"}, "n1", []string{"n1"}, false},
 		{"bad word", Target{Selector: "leader"}, "n1", nil, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := c.target.Resolve(all, c.primary, Rand(1, "x"))
+			got, err := Resolve(c.target, all, c.primary, Rand(1, "x"))
 			if (err != nil) != c.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, c.wantErr)
 			}
@@ -53,9 +54,39 @@ func TestTargetResolve(t *testing.T) {
 	}
 }
 
+// TestSides: a partition target resolves into its sides: the isolated
+// nodes and the rest, the groups as written, or one way the From side then
+// the To side, selectors and node names mixed; "no primary" stays
+// cluster.ErrNoPrimary, which the nemesis waits out.
+func TestSides(t *testing.T) {
+	all := []string{"n1", "n2", "n3"}
+	cases := []struct {
+		name   string
+		target Target
+		want   [][]string
+	}{
+		{"isolate primary", Target{Isolate: "primary"}, [][]string{{"n2"}, {"n1", "n3"}}},
+		{"isolate a node", Target{Isolate: "n3"}, [][]string{{"n3"}, {"n1", "n2"}}},
+		{"groups", Target{Groups: [][]string{{"n1"}, {"n2", "n3"}}}, [][]string{{"n1"}, {"n2", "n3"}}},
+		{"one way", Target{From: []kind.Selector{"primary"}, To: []kind.Selector{"n1", "n3", "n1"}}, [][]string{{"n2"}, {"n1", "n3"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Sides(c.target, all, "n2", Rand(1, "x"))
+			if err != nil || !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("Sides = %v, %v; want %v", got, err, c.want)
+			}
+		})
+	}
+	_, err := Sides(Target{From: []kind.Selector{"n1"}, To: []kind.Selector{"primary"}}, all, "", Rand(1, "x"))
+	if !errors.Is(err, cluster.ErrNoPrimary) || !strings.HasPrefix(err.Error(), "partition to: target primary: ") {
+		t.Fatalf("no primary: %v, want partition to: ... wrapping cluster.ErrNoPrimary", err)
+	}
+}
+
 func TestMajorityIsMoreThanHalf(t *testing.T) {
 	all := []string{"n1", "n2", "n3", "n4", "n5"}
-	got, err := Target{Selector: "majority"}.Resolve(all, "n4", Rand(7, "x"))
+	got, err := Resolve(Target{Selector: "majority"}, all, "n4", Rand(7, "x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +99,8 @@ func TestOneIsSeeded(t *testing.T) {
 	all := []string{"n1", "n2", "n3", "n4", "n5"}
 	seen := map[string]bool{}
 	for seed := int64(0); seed < 50; seed++ {
-		a, _ := Target{Selector: "one"}.Resolve(all, "", Rand(seed, "t"))
-		b, _ := Target{Selector: "one"}.Resolve(all, "", Rand(seed, "t"))
+		a, _ := Resolve(Target{Selector: "one"}, all, "", Rand(seed, "t"))
+		b, _ := Resolve(Target{Selector: "one"}, all, "", Rand(seed, "t"))
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("seed %d: %v then %v", seed, a, b)
 		}
@@ -167,7 +198,7 @@ func TestNemesisHealsWindowedFaultsAndRecordsStages(t *testing.T) {
 	rec := &memRecorder{}
 	sched := Fixed([]Spec{
 		{Kind: "pause", Target: Target{Selector: "primary"}, At: 10 * time.Millisecond, Duration: 30 * time.Millisecond},
-		{Kind: "kill", Target: Target{Nodes: []string{"n3"}}, At: 20 * time.Millisecond},
+		{Kind: "kill", Target: Target{Selector: "n3"}, At: 20 * time.Millisecond},
 	})
 	n, err := New(testEnv(nodes, rec), sched)
 	if err != nil {
@@ -293,7 +324,7 @@ func TestNemesisWaitsForAPrimary(t *testing.T) {
 func TestFailedHealIsRetriedAndNotRecordedAsHealed(t *testing.T) {
 	nodes := []*fakeNode{{name: "n1", fail: map[string]int{"unpause": 1}}, {name: "n2"}, {name: "n3"}}
 	rec := &memRecorder{}
-	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "pause", Target: Target{Nodes: []string{"n1"}}, Duration: 10 * time.Millisecond}}))
+	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "pause", Target: Target{Selector: "n1"}, Duration: 10 * time.Millisecond}}))
 	if err := n.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +398,7 @@ func TestEffectiveTimeIsTheNodesOwn(t *testing.T) {
 	Register(reportingInjector{})
 	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
 	rec := &memRecorder{}
-	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "test-reporting", Target: Target{Nodes: []string{"n1"}}, At: 100 * time.Millisecond}}))
+	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "test-reporting", Target: Target{Selector: "n1"}, At: 100 * time.Millisecond}}))
 	if err := n.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -229,7 +229,7 @@ func (n *Nemesis) resolve(ctx context.Context, p Planned) (Hit, []string, error)
 	}
 	h := Hit{ID: p.ID, All: n.env.Nodes, Params: p.Params, OneWay: p.Target.OneWay()}
 	if kind.Name(p.Kind).Sides() {
-		sides, err := p.Target.Sides(all, primary, rng)
+		sides, err := Sides(p.Target, all, primary, rng)
 		if err != nil {
 			return h, nil, err
 		}
@@ -247,7 +247,7 @@ func (n *Nemesis) resolve(ctx context.Context, p Planned) (Hit, []string, error)
 		h.Nodes = pick(sides[0])
 		return h, names, nil
 	}
-	names, err := p.Target.Resolve(all, primary, rng)
+	names, err := Resolve(p.Target, all, primary, rng)
 	if err != nil {
 		return h, nil, err
 	}

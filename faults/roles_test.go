@@ -83,7 +83,7 @@ func TestRoleTargets(t *testing.T) {
 func TestEveryDeclaredSelectorResolves(t *testing.T) {
 	all := []string{"n1", "n2", "n3"}
 	for _, d := range kind.Selectors() {
-		got, err := Target{Selector: d.Selector}.Resolve(all, "n1", rand.New(rand.NewPCG(1, 2)))
+		got, err := Resolve(Target{Selector: d.Selector}, all, "n1", rand.New(rand.NewPCG(1, 2)))
 		if err != nil || len(got) == 0 {
 			t.Errorf("selector %s resolves to %v, %v", d.Selector, got, err)
 		}

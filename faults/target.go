@@ -11,69 +11,24 @@ import (
 	"github.com/hadrill/hadrill/faults/kind"
 )
 
-// Target selects the nodes a fault hits. Targets are data, as in Jepsen:
-// a selector word (primary, standbys, one, minority, majority, all) or
-// explicit node names. Partitions use Groups instead: the cluster is cut into
-// the given groups (Isolate is shorthand for {selected} vs the rest).
-type Target struct {
-	// Selector is one of the selector words, or empty when Nodes is set.
-	Selector kind.Selector
-	// Role, when set, makes Selector pick among the nodes of that role
-	// rather than the data nodes. Partitions cut the picked nodes off from
-	// every other node, of every role.
-	Role string
-	// Nodes names nodes explicitly.
-	Nodes []string
-	// Isolate, for partitions, cuts the selected node(s) off from the rest.
-	Isolate kind.Selector
-	// Groups, for partitions, are explicit sides.
-	Groups [][]string
-	// From and To, for one-way partitions, are selectors or node names:
-	// traffic from From to To is dropped, the reverse still flows.
-	From, To []kind.Selector
-}
+// Target selects the nodes a fault hits. It is declared, with its file
+// form and its record form (String), in package kind, where the scenario
+// schema reads it too; this package resolves it against a running cluster.
+type Target = kind.Target
 
-// String renders the target as the scenario wrote it, for records.
-func (t Target) String() string {
-	switch {
-	case t.Role != "":
-		return string(t.Selector) + "@" + t.Role
-	case t.Isolate != "":
-		return "isolate:" + string(t.Isolate)
-	case len(t.Groups) > 0:
-		parts := make([]string, len(t.Groups))
-		for i, g := range t.Groups {
-			parts[i] = strings.Join(g, ",")
-		}
-		return strings.Join(parts, "|")
-	case len(t.From) > 0:
-		return joinSelectors(t.From) + "->" + joinSelectors(t.To)
-	case len(t.Nodes) > 0:
-		return strings.Join(t.Nodes, ",")
-	}
-	return string(t.Selector)
-}
-
-func joinSelectors(ss []kind.Selector) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = string(s)
-	}
-	return strings.Join(parts, ",")
-}
-
-// Resolve picks the target's nodes, given every node name (sorted), the
-// current primary ("" when unknown) and a seeded source for "one", so the
-// same seed picks the same node.
-func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string, error) {
+// Resolve picks the target's nodes, given every node name it picks among
+// (the data nodes, or the nodes of its role), the current primary ("" when
+// unknown) and a seeded source for "one", so the same seed picks the same
+// node. It lives here rather than with Target in package kind because "no
+// primary" is cluster.ErrNoPrimary, which the nemesis waits out, and the
+// declaration links nothing of the cluster.
+func Resolve(t Target, all []string, primary string, rng *rand.Rand) ([]string, error) {
 	all = slices.Sorted(slices.Values(all))
-	if len(t.Nodes) > 0 {
-		for _, n := range t.Nodes {
-			if !slices.Contains(all, n) {
-				return nil, fmt.Errorf("target names unknown node %q (nodes: %s)", n, strings.Join(all, ","))
-			}
+	if n, ok := t.Node(); ok {
+		if !slices.Contains(all, n) {
+			return nil, fmt.Errorf("target names unknown node %q (nodes: %s)", n, strings.Join(all, ","))
 		}
-		return t.Nodes, nil
+		return []string{n}, nil
 	}
 	sel := t.Selector
 	if t.Isolate != "" {
@@ -123,13 +78,10 @@ func (t Target) Resolve(all []string, primary string, rng *rand.Rand) ([]string,
 	return nil, fmt.Errorf("unknown target %q (want one of %s or node names)", sel, strings.Join(words, ", "))
 }
 
-// OneWay reports whether the partition drops traffic in one direction only.
-func (t Target) OneWay() bool { return len(t.From) > 0 }
-
 // Sides returns the partition sides for a partition target: the resolved
 // nodes on one side and the rest on the other, the explicit groups, or for a
 // one-way partition the From side then the To side.
-func (t Target) Sides(all []string, primary string, rng *rand.Rand) ([][]string, error) {
+func Sides(t Target, all []string, primary string, rng *rand.Rand) ([][]string, error) {
 	if len(t.Groups) > 0 {
 		return t.Groups, nil
 	}
@@ -144,7 +96,7 @@ func (t Target) Sides(all []string, primary string, rng *rand.Rand) ([][]string,
 		}
 		return [][]string{from, to}, nil
 	}
-	in, err := t.Resolve(all, primary, rng)
+	in, err := Resolve(t, all, primary, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +114,7 @@ func (t Target) Sides(all []string, primary string, rng *rand.Rand) ([][]string,
 func resolveAll(sel []kind.Selector, all []string, primary string, rng *rand.Rand) ([]string, error) {
 	var out []string
 	for _, s := range sel {
-		t := Target{Selector: s}
-		if slices.Contains(all, string(s)) {
-			t = Target{Nodes: []string{string(s)}}
-		}
-		ns, err := t.Resolve(all, primary, rng)
+		ns, err := Resolve(Target{Selector: s}, all, primary, rng)
 		if err != nil {
 			return nil, err
 		}

@@ -37,7 +37,7 @@ func newDecoder(file string) *decoder {
 }
 
 // nodeDecoder is implemented by schema types that accept several YAML shapes
-// (like a target, which is a string or a mapping).
+// (like a target, which is a string or a mapping); nodeDecoderOf finds it.
 type nodeDecoder interface {
 	decodeNode(d *decoder, n *yaml.Node, path string)
 }
@@ -83,7 +83,7 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	d.pos[path] = d.where(n)
-	if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
+	if nd, ok := nodeDecoderOf(v.Addr().Interface()); ok {
 		nd.decodeNode(d, n, path)
 		return
 	}

@@ -59,6 +59,9 @@ const (
 	All      = kind.All
 )
 
+// NodeName is the name of the k-th node (from 1), as selectors write it.
+func NodeName(k int) string { return kind.NodeName(k) }
+
 // SelectorInfo describes a selector word for hadrill list.
 type SelectorInfo = kind.SelectorDecl
 

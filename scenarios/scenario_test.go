@@ -102,20 +102,6 @@ func TestSystemDefaultsAreValid(t *testing.T) {
 	}
 }
 
-func TestTargetString(t *testing.T) {
-	cases := map[string]Target{
-		"primary":           {Selector: Primary},
-		"isolate n2":        {Isolate: "n2"},
-		"groups n1 | n2,n3": {Groups: [][]string{{"n1"}, {"n2", "n3"}}},
-		"from n1 to n2,n3":  {From: []Selector{"n1"}, To: []Selector{"n2", "n3"}},
-	}
-	for want, tg := range cases {
-		if tg.String() != want {
-			t.Errorf("String() = %q, want %q", tg.String(), want)
-		}
-	}
-}
-
 func TestFieldErrorFormat(t *testing.T) {
 	cases := map[string]FieldError{
 		"kill.yaml:7: faults[0].at: invalid duration \"10x\"": {File: "kill.yaml", Line: 7, Column: 30, Path: "faults[0].at", Msg: `invalid duration "10x"`},
@@ -126,19 +112,5 @@ func TestFieldErrorFormat(t *testing.T) {
 		if e.Error() != want {
 			t.Errorf("Error() = %q, want %q", e.Error(), want)
 		}
-	}
-}
-
-func TestTargetForKind(t *testing.T) {
-	plain := Target{Selector: Primary}
-	if got := plain.ForKind(Partition); got.Selector != "" || got.Isolate != Primary {
-		t.Errorf("partition: %+v, want isolate primary", got)
-	}
-	if got := plain.ForKind(Kill); got.Selector != Primary || got.Isolate != "" {
-		t.Errorf("kill: %+v, want the selector unchanged", got)
-	}
-	groups := Target{Groups: [][]string{{"n1"}, {"n2"}}}
-	if got := groups.ForKind(Partition); len(got.Groups) != 2 {
-		t.Errorf("groups changed: %+v", got)
 	}
 }

@@ -1,11 +1,13 @@
 // Package kind declares hadrill's fault kinds: for each kind its name, the
 // machinery that applies it (level), the parameters it takes with their
 // types, bounds and defaults, what it does, and which targets it accepts. It
-// also declares the target selector words.
+// also declares fault targets: the selector words and the Target value, with
+// its file and record forms.
 //
 // It is the one home of these facts. The node agent registers an applier
 // against each declared agent kind, the faults package an injector against
-// each kind, the scenario schema validates files against the declarations,
+// each kind, the scenario schema validates files against the declarations
+// and decodes targets into Target (which the faults package resolves),
 // and `hadrill list` and docs/faults.md are rendered from them. The package
 // is data: it links nothing that runs (no agent, no Docker, no netlink), so
 // the schema can read it without linking the machinery.
