@@ -18,7 +18,7 @@ func TestStoppedScheduleRecordsTheRestAsSkipped(t *testing.T) {
 	rec := &memRecorder{}
 	sched := Fixed([]Spec{
 		{Kind: "kill", Target: Target{Selector: "all"}, At: 0},
-		{Kind: "kill", Target: Target{Nodes: []string{"n2"}}, At: time.Hour},
+		{Kind: "kill", Target: Target{Selector: "n2"}, At: time.Hour},
 	})
 	n, err := New(testEnv(nodes, rec), sched)
 	if err != nil {
