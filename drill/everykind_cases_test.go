@@ -125,10 +125,10 @@ func diskSlowed(t *testing.T, e *kindEnv, k agent.Kind) {
 	const d = 200 * time.Millisecond
 	a := e.apply(t, k, agent.Params{Delay: agent.Duration(d)})
 	r := e.probe(t, "write", dataProbe)
-	m := e.heal(t, a)
 	if r.Err != "" || r.MS < float64(d.Milliseconds()) {
 		t.Errorf("%s of %s in force: a write to %s gave %+v, want success after at least the delay", k, d, cluster.DataDir, r)
 	}
+	m := e.heal(t, a)
 	if m.OpsSlowed == 0 {
 		t.Errorf("%s: the agent counted no slowed operation: %+v", k, m)
 	}
@@ -141,10 +141,10 @@ func diskFails(p agent.Params, want string, counted func(agent.Measured) uint64)
 	return func(t *testing.T, e *kindEnv, k agent.Kind) {
 		a := e.apply(t, k, p)
 		r := e.probe(t, "write", dataProbe)
-		m := e.heal(t, a)
 		if !strings.Contains(r.Err, want) {
 			t.Errorf("%s in force: a write to %s gave %+v, want %q", k, cluster.DataDir, r, want)
 		}
+		m := e.heal(t, a)
 		if counted(m) == 0 {
 			t.Errorf("%s: the agent counted no failed operation: %+v", k, m)
 		}
