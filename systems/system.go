@@ -54,9 +54,11 @@ type OptionChecker interface {
 	CheckOptions(opts map[string]string) (option, msg string)
 }
 
-// Static is the optional capability of a System whose server processes are
-// statically linked, so that faults relying on LD_PRELOAD (clock) cannot
-// reach them. Validation refuses those faults with this reason.
+// Static is the optional capability of a System whose server processes
+// libfaketime cannot be preloaded into: statically linked (or reading the
+// clock through the vDSO), or not starting under the preload. Faults
+// relying on LD_PRELOAD (clock) cannot reach them, and validation refuses
+// those faults with this reason.
 type Static interface {
 	StaticBinary() string
 }

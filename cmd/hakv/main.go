@@ -1,5 +1,6 @@
 // Command hakv runs one node of hakv, the reference primary/standby
-// key-value store that hadrill drills. See package hakv for the API.
+// key-value store that hadrill drills. See package store
+// (systems/hakv/store) for the API.
 package main
 
 import (
@@ -12,7 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/hadrill/hadrill/hakv"
+	"github.com/hadrill/hadrill/systems/hakv/store"
 )
 
 func main() { os.Exit(run()) }
@@ -20,7 +21,7 @@ func main() { os.Exit(run()) }
 // run returns the exit code: 0 after a clean stop (SIGTERM, SIGINT), 2 for
 // a bad command line, 1 when the node could not go on.
 func run() int {
-	cfg, err := hakv.ParseFlags(os.Args[1:], os.Stdout)
+	cfg, err := store.ParseFlags(os.Args[1:], os.Stdout)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
@@ -31,7 +32,7 @@ func run() int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("node", cfg.ID)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := hakv.Run(ctx, cfg, logger); err != nil {
+	if err := store.Run(ctx, cfg, logger); err != nil {
 		logger.Error("exiting", "err", err)
 		return 1
 	}

@@ -87,9 +87,13 @@ func (System) Health() cluster.HealthCheck {
 	return cluster.HealthCheck{Probe: probeHealth, Timeout: time.Second}
 }
 
-// Image is Debian's etcd-server on the shared Debian base.
+// Image is Debian's etcd-server on the shared Debian base, with the data
+// folder made in the image: the node agent mounts its disk-fault layer over
+// the folder before etcd starts, so the folder must exist by then. etcd runs
+// as root, so root owns it.
 func (System) Image(ctx context.Context) (image.Spec, error) {
-	return image.DebianRecipe{Repo: "hadrill/etcd", Packages: []string{debEtcdServer}}.Spec(ctx)
+	return image.DebianRecipe{Repo: "hadrill/etcd", Packages: []string{debEtcdServer},
+		Run: []string{"mkdir -p " + cluster.DataDir}}.Spec(ctx)
 }
 
 // Container runs one member. Members find each other by their names on the

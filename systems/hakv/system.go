@@ -1,6 +1,7 @@
 // Package hakv is the reference primary/standby store as a system under
 // test: its options, its image (FROM scratch around the static hakv binary),
-// its nodes, readiness, client and primary.
+// its nodes, readiness, client and primary. The store itself, which links
+// nothing of the harness, is package store below (systems/hakv/store).
 package hakv
 
 import (

@@ -1,4 +1,4 @@
-// Package pgautofailover drills PostgreSQL 15 with pg_auto_failover 2.0, from
+// Package postgresautofailover drills PostgreSQL 15 with pg_auto_failover 2.0, from
 // Debian's packages: a monitor node (m1) and two data nodes (three as an
 // option), each run by pg_autoctl. The monitor health-checks the data nodes
 // and drives their state machines; the data node that is primary takes
@@ -20,7 +20,7 @@
 // network_partition_timeout, because its replication connection stays in
 // pg_stat_replication until wal_sender_timeout; it serves stale reads
 // meanwhile (pg-partition-primary).
-package pgautofailover
+package postgresautofailover
 
 import (
 	"context"

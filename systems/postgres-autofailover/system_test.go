@@ -1,4 +1,4 @@
-package pgautofailover
+package postgresautofailover
 
 import (
 	"context"

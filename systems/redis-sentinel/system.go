@@ -57,6 +57,14 @@ const (
 	sentinelConf = "/etc/redis/sentinel.conf"
 )
 
+// StaticBinary says why clock faults cannot reach Redis: it is dynamically
+// linked, but it does not start under libfaketime's preload.
+func (System) StaticBinary() string {
+	return "redis-server and redis-sentinel do not start under libfaketime 0.9.10's preload " +
+		"(\"unexpected recursive calls to clock_gettime() without proper initialization\": Debian's Redis links jemalloc, " +
+		"which reads the clock while libfaketime initialises)"
+}
+
 // Name returns "redis-sentinel".
 func (System) Name() string { return "redis-sentinel" }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/systems/etcd"
 	"github.com/hadrill/hadrill/systems/hakv"
-	"github.com/hadrill/hadrill/systems/mariadbkeepalived"
-	pgautofailover "github.com/hadrill/hadrill/systems/postgres-autofailover"
+	mariadbkeepalived "github.com/hadrill/hadrill/systems/mariadb-keepalived"
+	postgresautofailover "github.com/hadrill/hadrill/systems/postgres-autofailover"
 	redissentinel "github.com/hadrill/hadrill/systems/redis-sentinel"
 )
 
@@ -17,7 +17,7 @@ import (
 var all = []systems.System{
 	hakv.System{},
 	etcd.System{},
-	pgautofailover.System{},
+	postgresautofailover.System{},
 	mariadbkeepalived.System{},
 	redissentinel.System{},
 }

@@ -115,11 +115,17 @@ func (System) Health() cluster.HealthCheck {
 	return cluster.HealthCheck{Probe: probeServes, Timeout: 2 * time.Second}
 }
 
-// Image is Debian's mariadb-server and keepalived on the shared base.
+// Image is Debian's mariadb-server and keepalived on the shared base, with
+// the data folder made in the image: the node agent mounts its disk-fault
+// layer over the folder before the start script runs, so the folder must
+// exist by then. The start script runs as root and mariadbd drops to the
+// mysql user (my.cnf's user), so root owns the folder and mysql owns the
+// server's data directory in it.
 func (System) Image(ctx context.Context) (image.Spec, error) {
 	return image.DebianRecipe{
 		Repo:     "hadrill/mariadb-keepalived",
 		Packages: []string{debMariaDBServer, debKeepalived},
+		Run:      []string{"mkdir -p " + dataDir + " && chown mysql:mysql " + dataDir},
 	}.Spec(ctx)
 }
 

@@ -19,6 +19,9 @@ const (
 	myCnf         = confDir + "/my.cnf"
 	initSQL       = confDir + "/init.sql"
 	keepalivedCnf = confDir + "/keepalived.conf"
+	// dataDir is the server's data directory, binary log included: all of
+	// the node's data, below the data folder the disk faults reach.
+	dataDir = cluster.DataDir + "/mysql"
 )
 
 // Accounts. The workload's user gets data privileges only, so that
@@ -98,7 +101,7 @@ func keepalivedCommand() []string {
 func (n node) startScript() string {
 	return `#!/bin/sh
 set -e
-D=` + cluster.DataDir + `/mysql
+D=` + dataDir + `
 if [ ! -d "$D/mysql" ]; then
 	mkdir -p "$D"
 	chown mysql:mysql "$D"
@@ -123,12 +126,12 @@ func (n node) myCnf() string {
 	on := map[bool]string{true: "ON", false: "OFF"}
 	return fmt.Sprintf(`[mariadbd]
 user = mysql
-datadir = %[1]s/mysql
+datadir = %[1]s
 socket = /run/mysqld/mysqld.sock
 bind_address = 0.0.0.0
 port = %[2]d
 server_id = %[3]d
-log_bin = %[1]s/mysql/binlog
+log_bin = %[1]s/binlog
 log_slave_updates = ON
 binlog_format = ROW
 sync_binlog = 1
@@ -143,7 +146,7 @@ rpl_semi_sync_master_enabled = OFF
 rpl_semi_sync_slave_enabled = %[5]s
 rpl_semi_sync_master_timeout = %[6]d
 rpl_semi_sync_master_wait_point = AFTER_SYNC
-`, cluster.DataDir, clientPort, n.serverID, initSQL, on[n.set.semisync], n.set.semisyncTimout)
+`, dataDir, clientPort, n.serverID, initSQL, on[n.set.semisync], n.set.semisyncTimout)
 }
 
 // initSQL runs at every start, outside the binary log: accounts and the

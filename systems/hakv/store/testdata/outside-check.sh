@@ -4,10 +4,10 @@
 # primary, expect a new primary within failover-timeout + 1.5 s and all 300
 # keys readable there. TestOutsideCheck is the same check as a Go test.
 #
-# usage: hakv/testdata/outside-check.sh        (from anywhere; needs go, curl)
+# usage: systems/hakv/store/testdata/outside-check.sh       (from anywhere; needs go, curl)
 # env:   BASE=port of n1 (n2, n3 follow), EXTRA="--replication=sync ..."
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../../.."
 CGO_ENABLED=0 go build -o bin/hakv ./cmd/hakv
 
 FAILOVER_MS=2000 # the default --failover-timeout

@@ -1,4 +1,4 @@
-package hakv
+package store
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-// Package hakv is the reference primary/standby key-value store that hadrill
+// Package store is the reference primary/standby key-value store that hadrill
 // drills: small, real, and unsafe on purpose in some settings, so that the
 // harness has ground truth to detect.
 //
@@ -35,4 +35,4 @@
 // GET /healthz. A node that will not serve answers 503 with the header
 // Hakv-Primary (possibly empty): nothing was done. A 500 on a write means
 // its outcome is unknown.
-package hakv
+package store
