@@ -17,7 +17,7 @@ const (
 	// MaxNodes is hadrill's overall maximum of cluster.nodes: every node is a
 	// container with its own agent on the same host (or few engines), and a
 	// fault target like "majority" only means something on a small cluster.
-	// A system may declare a lower maximum of its own (NodeLimiter).
+	// A system declares its own bounds too (systems.System.Nodes).
 	MaxNodes = 32
 	// MaxRate is the highest workload.rate, in operations per second. Each
 	// operation is two history lines flushed as they happen, and the
@@ -36,13 +36,6 @@ const (
 	// file) cannot make decoding explode.
 	maxValues = 100_000
 )
-
-// NodeLimiter is the optional capability of a system that runs on at most a
-// given number of nodes (a protocol's own limit, a fixed topology). The
-// schema refuses cluster.nodes above it, naming the system.
-type NodeLimiter interface {
-	MaxNodes() int
-}
 
 // checkSize refuses a scenario file over MaxFileSize, saying what it measured.
 func checkSize(data []byte, file string) error {

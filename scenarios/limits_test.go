@@ -29,6 +29,15 @@ func TestLimits(t *testing.T) {
 		{"duration at the limit", "duration: 24h\n", ""},
 		{"faults", faults(MaxFaults + 1), fmt.Sprintf("x.yaml:3: faults: at most %d faults, got %d", MaxFaults, MaxFaults+1) + " (a nemesis block draws a long schedule)"},
 		{"faults at the limit", faults(MaxFaults), ""},
+		// Each system's own bounds (systems.System.Nodes).
+		{"mariadb-keepalived runs a pair", "duration: 10s\ncluster:\n  system: mariadb-keepalived\n  nodes: 3\n",
+			"x.yaml:4: cluster.nodes: must be at most 2 for mariadb-keepalived (a keepalived VRRP pair: one primary, one replica), got 3"},
+		{"mariadb-keepalived pair", "duration: 10s\ncluster:\n  system: mariadb-keepalived\n  nodes: 2\n", ""},
+		{"colocated Sentinels need a node each", "duration: 10s\ncluster:\n  system: redis-sentinel\n  nodes: 2\n",
+			"x.yaml:4: cluster.nodes: must be at least 3 for redis-sentinel (sentinels: colocated runs one of the 3 Sentinels in each node), got 2"},
+		{"separate Sentinels", "duration: 10s\ncluster:\n  system: redis-sentinel\n  nodes: 2\n  options: {sentinels: separate}\n", ""},
+		{"etcd members", "duration: 10s\ncluster:\n  system: etcd\n  nodes: 9\n",
+			"x.yaml:4: cluster.nodes: must be at most 7 for etcd (etcd recommends at most 7 members), got 9"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -88,8 +88,14 @@ func (v *validator) checkCluster() {
 	if c.Nodes > MaxNodes {
 		v.errorf("cluster.nodes", "must be at most %d, got %d", MaxNodes, c.Nodes)
 	}
-	if nl, ok := sys.(NodeLimiter); ok && known && c.Nodes <= MaxNodes && c.Nodes > nl.MaxNodes() {
-		v.errorf("cluster.nodes", "must be at most %d for %s, got %d", nl.MaxNodes(), sys.Name(), c.Nodes)
+	if known && c.Nodes >= 1 && c.Nodes <= MaxNodes {
+		b := sys.Nodes(c.Options)
+		switch {
+		case c.Nodes < b.Min:
+			v.errorf("cluster.nodes", "must be at least %d for %s (%s), got %d", b.Min, sys.Name(), b.Why, c.Nodes)
+		case b.Max > 0 && c.Nodes > b.Max:
+			v.errorf("cluster.nodes", "must be at most %d for %s (%s), got %d", b.Max, sys.Name(), b.Why, c.Nodes)
+		}
 	}
 	v.checkEngines()
 	if !known {

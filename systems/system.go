@@ -29,9 +29,21 @@ type System interface {
 	// uses (etcd's election_timeout, Redis's down_after_milliseconds). The
 	// scenario schema checks cluster.options against them.
 	Options() []Option
+	// Nodes declares how many data nodes the system runs with the given
+	// options, so that validation refuses a count the system cannot run
+	// (naming the file, line and field) instead of a start that fails later.
+	Nodes(opts map[string]string) NodeBounds
 	// NewClient returns the workload's client for a started cluster.
 	// clients is the number of concurrent logical clients, to size pools.
 	NewClient(ctx context.Context, c *cluster.Cluster, clients int) (Client, error)
+}
+
+// NodeBounds are the data-node counts a system supports. Max 0 means no
+// limit of the system's own (hadrill's overall maximum still holds). Why
+// says where the bounds come from, for the error that quotes them.
+type NodeBounds struct {
+	Min, Max int
+	Why      string
 }
 
 // Client is the workload's KV for one running cluster. Every error it

@@ -82,6 +82,15 @@ func listSystem(w io.Writer, s systems.System) {
 		}
 	}
 	fmt.Fprintf(w, "  \troles: %s\n", strings.Join(roles, ", "))
+	b := s.Nodes(nil)
+	count := fmt.Sprintf("%d to %d", b.Min, b.Max)
+	switch {
+	case b.Max == 0:
+		count = fmt.Sprintf("at least %d", b.Min)
+	case b.Min == b.Max:
+		count = fmt.Sprintf("exactly %d", b.Min)
+	}
+	fmt.Fprintf(w, "  \tnodes: %s with the default options (%s)\n", count, b.Why)
 	fmt.Fprintf(w, "  \tclient: %s\n", s.ClientDoc())
 	for _, o := range s.Options() {
 		vals := ""

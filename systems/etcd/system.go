@@ -78,6 +78,12 @@ func (s System) CheckOptions(opts map[string]string) (string, string) {
 	return "", ""
 }
 
+// Nodes: etcd's own guidance is at most 7 members (more slows every
+// commit and adds nothing to fault tolerance that a drill could show).
+func (System) Nodes(map[string]string) systems.NodeBounds {
+	return systems.NodeBounds{Min: 1, Max: 7, Why: "etcd recommends at most 7 members"}
+}
+
 // ClientPort is etcd's client port.
 func (System) ClientPort() int { return clientPort }
 

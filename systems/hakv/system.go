@@ -109,6 +109,11 @@ func (System) StaticBinary() string {
 // Name returns "hakv".
 func (System) Name() string { return "hakv" }
 
+// Nodes: hakv runs on any number of nodes; one node is a primary alone.
+func (System) Nodes(map[string]string) systems.NodeBounds {
+	return systems.NodeBounds{Min: 1, Why: "one node is a primary with no standby"}
+}
+
 // ClientPort is hakv's listening port, shared by clients and peers.
 func (System) ClientPort() int { return hakvPort }
 

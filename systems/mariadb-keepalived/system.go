@@ -106,6 +106,12 @@ func (s System) parse(opts map[string]string) (settings, error) {
 // virtual IP, that Docker never gives to a container.
 func (System) ReserveAddrs(map[string]string) int { return 1 }
 
+// Nodes: keepalived's VRRP pair and MariaDB's replication are set up for
+// exactly one primary and one replica.
+func (System) Nodes(map[string]string) systems.NodeBounds {
+	return systems.NodeBounds{Min: 2, Max: 2, Why: "a keepalived VRRP pair: one primary, one replica"}
+}
+
 // ClientPort is MariaDB's port.
 func (System) ClientPort() int { return clientPort }
 

@@ -107,6 +107,12 @@ func (System) Options() []systems.Option {
 	}, monitorGUCs...)
 }
 
+// Nodes: pg_auto_failover runs a primary and any number of standbys (the
+// monitor is a node of its own role, not counted here).
+func (System) Nodes(map[string]string) systems.NodeBounds {
+	return systems.NodeBounds{Min: 1, Why: "one node is a primary with no standby"}
+}
+
 // ClientPort is PostgreSQL's port.
 func (System) ClientPort() int { return pgPort }
 

@@ -111,6 +111,16 @@ func (s System) CheckOptions(opts map[string]string) (string, string) {
 	return "", ""
 }
 
+// Nodes: colocated Sentinels run one in each Redis node, so there must be
+// as many nodes as Sentinels; separate Sentinels need only one Redis node.
+func (System) Nodes(opts map[string]string) systems.NodeBounds {
+	if separate(opts) {
+		return systems.NodeBounds{Min: 1, Why: "a primary alone, with the Sentinels on nodes of their own"}
+	}
+	return systems.NodeBounds{Min: sentinelCount,
+		Why: fmt.Sprintf("sentinels: colocated runs one of the %d Sentinels in each node", sentinelCount)}
+}
+
 // ClientPort is Redis's port.
 func (System) ClientPort() int { return redisPort }
 
