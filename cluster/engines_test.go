@@ -151,7 +151,7 @@ func TestEnginesKillPrimary(t *testing.T) {
 		t.Fatal(err)
 	}
 	var second string
-	took := waitFor(t, 30*time.Second, "new primary", func(ctx context.Context) bool {
+	took := waitFor(t, "new primary", func(ctx context.Context) bool {
 		second, err = c.Primary(ctx)
 		return err == nil && second != first
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/moby/moby/client"
 
@@ -43,8 +42,11 @@ func TestImageCacheHit(t *testing.T) {
 	if second.Built || second.ID != first.ID || second.Ref != first.Ref {
 		t.Errorf("second call: built=%v id=%s ref=%s; want a cache hit on %s", second.Built, second.ID, second.Ref, first.ID)
 	}
-	if second.Took > time.Second {
-		t.Errorf("cache hit took %v", second.Took)
+	// Compared with the build in the same minute, not with a figure: a
+	// busy machine slows both, and a hit that did the build's work again
+	// would take about as long as the build.
+	if second.Took >= first.Took/2 {
+		t.Errorf("cache hit took %v, not under half the build's %v", second.Took, first.Took)
 	}
 }
 

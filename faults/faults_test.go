@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -380,33 +381,48 @@ func TestInjectorsMatchDeclarations(t *testing.T) {
 }
 
 // reportingInjector is a test kind whose node says the fault took effect
-// 50 ms before Inject returns, as a node agent reports it.
+// reportLead before the injection ran, and keeps that time in reportedAt.
 type reportingInjector struct{}
+
+const reportLead = 500 * time.Millisecond
+
+var reportedAt atomic.Pointer[time.Time]
 
 func (reportingInjector) Kind() string { return "test-reporting" }
 
 func (reportingInjector) Inject(_ context.Context, h Hit) (Heal, error) {
+	at := time.Now().Add(-reportLead)
+	reportedAt.Store(&at)
 	for _, n := range h.Nodes {
-		h.Effective(n.Name(), time.Now().Add(-50*time.Millisecond))
+		h.Effective(n.Name(), at)
 	}
 	return func(context.Context) (map[string]float64, error) { return nil, nil }, nil
 }
 
 // TestEffectiveTimeIsTheNodesOwn places a node's reported effective time on
-// the run's clock: 50 ms before the injection returned, not when it did.
+// the run's clock: at the time the node gave, reportLead before the
+// injection returned, not when it did.
+//
+// Compared with the time the node gave, not with the request: a busy
+// machine may start the injection late, so the node's time can come after
+// the request. The run's clock reads the node's time as its age when the
+// report arrives, so the recorded time is never earlier than the node's
+// and later only by the moment between two clock readings; taken from the
+// injection's return it would be at least reportLead later.
 func TestEffectiveTimeIsTheNodesOwn(t *testing.T) {
 	Register(reportingInjector{})
 	nodes := []*fakeNode{{name: "n1"}, {name: "n2"}, {name: "n3"}}
 	rec := &memRecorder{}
-	n, _ := New(testEnv(nodes, rec), Fixed([]Spec{{Kind: "test-reporting", Target: Target{Selector: "n1"}, At: 100 * time.Millisecond}}))
+	env := testEnv(nodes, rec)
+	start := time.Now()
+	env.Clock = func() int64 { return int64(time.Since(start)) }
+	n, _ := New(env, Fixed([]Spec{{Kind: "test-reporting", Target: Target{Selector: "n1"}, At: reportLead + 100*time.Millisecond}}))
 	if err := n.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f := history.FoldFaults(rec.events)[0]
-	// Taken from the return time, effective would be after the request
-	// (lead <= 0); the node's own time is 50 ms before the injection ran,
-	// which a busy machine may start late, so only the upper bound is exact.
-	if lead := time.Duration(f.Requested - f.Effective); lead <= 0 || lead > 50*time.Millisecond {
-		t.Fatalf("effective %v before the request, want the node's own 50 ms earlier time", lead)
+	want := reportedAt.Load().Sub(start)
+	if got := time.Duration(f.Effective); got < want || got >= want+reportLead {
+		t.Fatalf("effective at %v on the run's clock, want the node's own %v (not its return, %v or more later)", got, want, reportLead)
 	}
 }
