@@ -11,6 +11,7 @@ import (
 	"github.com/hadrill/hadrill/cluster/engine"
 	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/cluster/label"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestCleanupRemovesLeaks leaks a labelled container and network the way a
@@ -19,7 +20,7 @@ import (
 func TestCleanupRemovesLeaks(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()
-	runID := testRunID(t)
+	runID := testsupport.RunID(t)
 	cli, err := engine.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ func TestCleanupRemovesLeaks(t *testing.T) {
 	if removed.Containers != 1 || removed.Networks != 1 {
 		t.Errorf("removed %+v, want 1 container and 1 network", removed)
 	}
-	if ctrs, nets := leftovers(t, runID); ctrs != 0 || nets != 0 {
+	if ctrs, nets := testsupport.Leftovers(t, runID); ctrs != 0 || nets != 0 {
 		t.Errorf("after cleanup: %d containers, %d networks left", ctrs, nets)
 	}
 }

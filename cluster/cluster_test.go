@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/hadrill/hadrill/cluster/image"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // hangGuard bounds every wait on a condition in this package's tests. It is
@@ -208,7 +209,7 @@ func TestTeardownRemovesEverythingAndKeepsLogs(t *testing.T) {
 	if err := c.Node("n2").Pause(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if ctrs, nets := leftovers(t, spec.RunID); ctrs != 3 || nets != 1 {
+	if ctrs, nets := testsupport.Leftovers(t, spec.RunID); ctrs != 3 || nets != 1 {
 		t.Fatalf("before teardown: %d containers, %d networks; want 3, 1", ctrs, nets)
 	}
 	cancelled, cancel := context.WithCancel(ctx)
@@ -216,7 +217,7 @@ func TestTeardownRemovesEverythingAndKeepsLogs(t *testing.T) {
 	if err := c.Teardown(cancelled); err != nil {
 		t.Fatalf("teardown with a cancelled context: %v", err)
 	}
-	if ctrs, nets := leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
+	if ctrs, nets := testsupport.Leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
 		t.Errorf("after teardown: %d containers, %d networks left", ctrs, nets)
 	}
 	for _, n := range []string{"n1", "n2", "n3"} {
@@ -264,7 +265,7 @@ func TestStartFailureStillTearsDown(t *testing.T) {
 	if err := c.Teardown(ctx); err != nil {
 		t.Fatalf("teardown: %v", err)
 	}
-	if ctrs, nets := leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
+	if ctrs, nets := testsupport.Leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
 		t.Errorf("after teardown: %d containers, %d networks left", ctrs, nets)
 	}
 }
@@ -334,7 +335,7 @@ func TestStartCancelledStillTearsDown(t *testing.T) {
 	defer cancel()
 	go func() {
 		for ctx.Err() == nil {
-			if ctrs, _ := leftovers(t, spec.RunID); ctrs > 0 {
+			if ctrs, _ := testsupport.Leftovers(t, spec.RunID); ctrs > 0 {
 				cancel()
 				return
 			}
@@ -344,13 +345,13 @@ func TestStartCancelledStillTearsDown(t *testing.T) {
 	c, err := Start(ctx, spec)
 	t.Logf("start cancelled: %v", err)
 	cancel()
-	if ctrs, nets := leftovers(t, spec.RunID); ctrs == 0 || nets == 0 {
+	if ctrs, nets := testsupport.Leftovers(t, spec.RunID); ctrs == 0 || nets == 0 {
 		t.Fatalf("nothing to tear down (%d containers, %d networks): the test proves nothing", ctrs, nets)
 	}
 	if err := c.Teardown(ctx); err != nil {
 		t.Fatalf("teardown: %v", err)
 	}
-	if ctrs, nets := leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
+	if ctrs, nets := testsupport.Leftovers(t, spec.RunID); ctrs != 0 || nets != 0 {
 		t.Errorf("after teardown: %d containers, %d networks left", ctrs, nets)
 	}
 }

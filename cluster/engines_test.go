@@ -2,11 +2,7 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +13,7 @@ import (
 
 	"github.com/hadrill/hadrill/cluster/engine"
 	"github.com/hadrill/hadrill/cluster/label"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 func TestSpecValidateEngines(t *testing.T) {
@@ -36,45 +33,16 @@ func TestSpecValidateEngines(t *testing.T) {
 	}
 }
 
-// needEngines gives two Docker engines of the test's own, each in a network
-// namespace the test creates (scripts/engines.sh), so that Swarm changes
-// never touch the main engine. HADRILL_TEST_ENGINES=a,b uses engines that
-// are already up (docker context names) instead.
+// needEngines gives two Docker engines of the test's own
+// (testsupport.Engines). HADRILL_TEST_ENGINES=a,b uses engines that are
+// already up (docker context names) instead.
 func needEngines(tb testing.TB) []string {
 	tb.Helper()
 	needDocker(tb)
 	if env := os.Getenv("HADRILL_TEST_ENGINES"); env != "" {
 		return strings.Split(env, ",")
 	}
-	missing := ""
-	if os.Geteuid() != 0 {
-		missing = "the engine test bed needs root (network namespaces)"
-	} else if _, err := exec.LookPath("dockerd"); err != nil {
-		missing = "no dockerd to run a second engine"
-	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("CI=true and %s", missing)
-		}
-		tb.Skip("skip: " + missing)
-	}
-	script, err := filepath.Abs("../scripts/engines.sh")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var b [3]byte
-	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	names := []string{"t" + id + "a", "t" + id + "b"}
-	tb.Cleanup(func() {
-		if out, err := exec.Command(script, append([]string{"down"}, names...)...).CombinedOutput(); err != nil {
-			tb.Errorf("engines down: %v: %s", err, out)
-		}
-	})
-	if out, err := exec.Command(script, append([]string{"up"}, names...)...).CombinedOutput(); err != nil {
-		tb.Fatalf("engines up: %v: %s", err, out)
-	}
-	return names
+	return testsupport.Engines(tb, "t")
 }
 
 // engineState is what a test checks is left as found on an engine.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hadrill/hadrill/cluster/engine"
 	"github.com/hadrill/hadrill/cluster/image"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestImageCacheHit builds an image that cannot be cached yet (the hakv
@@ -24,7 +25,7 @@ func TestImageCacheHit(t *testing.T) {
 		t.Fatal(err)
 	}
 	unique := spec
-	unique.Files = append(slices.Clone(spec.Files), image.File{Path: "nonce", Content: []byte(testRunID(t))})
+	unique.Files = append(slices.Clone(spec.Files), image.File{Path: "nonce", Content: []byte(testsupport.RunID(t))})
 	first, err := image.Ensure(ctx, unique)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hadrill/hadrill/cluster/internal/dockertest"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // hakvBinary is the static hakv binary TestMain built from ./cmd/hakv, and
@@ -58,19 +58,16 @@ func buildTestHAKV(dir string) (string, error) {
 // when either is missing, except under CI=true, where that is a failure.
 func needDocker(tb testing.TB) {
 	tb.Helper()
-	dockertest.Need(tb)
+	testsupport.NeedDocker(tb)
 	if hakvErr != nil {
-		dockertest.Missing(tb, fmt.Errorf("no hakv binary: %w", hakvErr))
+		testsupport.Missing(tb, "no hakv binary: %v", hakvErr)
 	}
 }
-
-// testRunID makes a run ID that names the test, so leftovers are traceable.
-func testRunID(tb testing.TB) string { return dockertest.RunID(tb) }
 
 // hakvSpec is a fast-failover hakv cluster of three nodes.
 func hakvSpec(tb testing.TB) Spec {
 	return Spec{
-		RunID:        testRunID(tb),
+		RunID:        testsupport.RunID(tb),
 		System:       testHakv{Binary: hakvBinary, Args: fastFailover},
 		Nodes:        3,
 		LogDir:       tb.TempDir(),
@@ -94,10 +91,4 @@ func startCluster(tb testing.TB, spec Spec) *Cluster {
 		tb.Fatalf("start: %v", err)
 	}
 	return c
-}
-
-// leftovers counts containers and networks labelled with the run ID.
-func leftovers(tb testing.TB, runID string) (containers, networks int) {
-	tb.Helper()
-	return dockertest.Leftovers(tb, runID)
 }

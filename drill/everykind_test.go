@@ -16,6 +16,7 @@ import (
 	"github.com/hadrill/hadrill/cluster/image"
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/faults/kind"
+	"github.com/hadrill/hadrill/internal/testsupport"
 	"github.com/hadrill/hadrill/scenarios"
 	"github.com/hadrill/hadrill/systems"
 	"github.com/hadrill/hadrill/systems/hakv"
@@ -37,7 +38,7 @@ func TestEveryFaultKindOnEverySystem(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster of every system")
 	}
-	needDocker(t)
+	testsupport.NeedDockerCLI(t)
 	for _, k := range agent.Kinds() {
 		if kindCases[k] == nil {
 			t.Errorf("kind %s has no case in kindCases: every agent kind must be driven on every system", k)
@@ -47,18 +48,6 @@ func TestEveryFaultKindOnEverySystem(t *testing.T) {
 	t.Setenv(hakv.BinaryEnv, bins.hakv)
 	for _, sys := range registry.All() {
 		t.Run(sys.Name(), func(t *testing.T) { everyKindOn(t, sys, bins) })
-	}
-}
-
-// needDocker skips without a Docker engine, except under CI=true, where
-// that is a failure.
-func needDocker(t *testing.T) {
-	t.Helper()
-	if err := exec.Command("docker", "info").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but no Docker engine: %v", err)
-		}
-		t.Skipf("no Docker engine: %v", err)
 	}
 }
 

@@ -11,23 +11,26 @@ import (
 // scriptKV is an in-memory KV whose failures a test scripts: inject runs
 // before every call and its error, if any, is returned instead of acting.
 type scriptKV struct {
-	nodes  []string
-	mu     sync.Mutex
-	data   map[string]string
-	inject func(node string, f history.Func, key string) error
+	nodes []string
+	mu    sync.Mutex
+	// Data is the store's content, which a test may fill or read.
+	Data map[string]string
+	// Inject, when set, runs before every call; its error is returned
+	// instead of acting.
+	Inject func(node string, f history.Func, key string) error
 }
 
 func newScriptKV(nodes ...string) *scriptKV {
-	return &scriptKV{nodes: nodes, data: map[string]string{}}
+	return &scriptKV{nodes: nodes, Data: map[string]string{}}
 }
 
 func (s *scriptKV) Nodes() []string { return s.nodes }
 
 func (s *scriptKV) check(node string, f history.Func, key string) error {
-	if s.inject == nil {
+	if s.Inject == nil {
 		return nil
 	}
-	return s.inject(node, f, key)
+	return s.Inject(node, f, key)
 }
 
 func (s *scriptKV) Get(_ context.Context, node, key string) (string, bool, error) {
@@ -36,7 +39,7 @@ func (s *scriptKV) Get(_ context.Context, node, key string) (string, bool, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.data[key]
+	v, ok := s.Data[key]
 	return v, ok, nil
 }
 
@@ -46,7 +49,7 @@ func (s *scriptKV) Put(_ context.Context, node, key, value string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.data[key] = value
+	s.Data[key] = value
 	return nil
 }
 
@@ -56,10 +59,10 @@ func (s *scriptKV) CAS(_ context.Context, node, key, from, to string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.data[key] != from {
+	if s.Data[key] != from {
 		return ErrPrecondition
 	}
-	s.data[key] = to
+	s.Data[key] = to
 	return nil
 }
 
@@ -70,7 +73,7 @@ func (s *scriptKV) Scan(_ context.Context, node, prefix string) (map[string]stri
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[string]string{}
-	for k, v := range s.data {
+	for k, v := range s.Data {
 		if strings.HasPrefix(k, prefix) {
 			out[k] = v
 		}

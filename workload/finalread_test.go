@@ -1,4 +1,4 @@
-package workload
+package workload_test
 
 import (
 	"context"
@@ -7,15 +7,15 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/workload"
 	"github.com/hadrill/hadrill/workload/workloadtest"
 )
 
 // finalRunner is a Runner that has "run": it knows acked ledger keys.
-func finalRunner(kv KV, acked ...string) (*Runner, *workloadtest.MemSink) {
+func finalRunner(kv workload.KV, acked ...string) (*workload.Runner, *workloadtest.MemSink) {
 	sink := &workloadtest.MemSink{}
-	r := NewRunner(kv, NewRecorder(sink, time.Now()))
-	r.acked = acked
-	r.finalProcess = 9
+	r := workload.NewRunner(kv, workload.NewRecorder(sink, time.Now()))
+	workload.SetRan(r, 9, acked...)
 	return r, sink
 }
 
@@ -42,15 +42,15 @@ func finalReads(t *testing.T, ops []history.Op) map[string]history.Op {
 // TestFinalReadPresentAndAbsent checks ok with the value for a key that
 // survived and ok with "" for a lost one.
 func TestFinalReadPresentAndAbsent(t *testing.T) {
-	kv := newScriptKV("n1")
-	kv.data["ledger-0-1"] = "0-1"
-	kv.data["ledger-1-2"] = "1-2" // not acknowledged: not read back
+	kv := workload.NewScriptKV("n1")
+	kv.Data["ledger-0-1"] = "0-1"
+	kv.Data["ledger-1-2"] = "1-2" // not acknowledged: not read back
 	r, sink := finalRunner(kv, "ledger-0-1", "ledger-0-3")
 	st, err := r.FinalRead(context.Background(), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := FinalStats{Acked: 2, Present: 1, Absent: 1, Node: "n1"}
+	want := workload.FinalStats{Acked: 2, Present: 1, Absent: 1, Node: "n1"}
 	if st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
@@ -69,10 +69,10 @@ func TestFinalReadPresentAndAbsent(t *testing.T) {
 // TestFinalReadNoPrimary checks that when no primary answers before the
 // deadline every final read is a fail with the reason, and the error says so.
 func TestFinalReadNoPrimary(t *testing.T) {
-	kv := newScriptKV("n1", "n2")
-	kv.data["ledger-0-1"] = "0-1"
-	kv.inject = func(node string, _ history.Func, _ string) error {
-		return &NotPrimaryError{Node: node}
+	kv := workload.NewScriptKV("n1", "n2")
+	kv.Data["ledger-0-1"] = "0-1"
+	kv.Inject = func(node string, _ history.Func, _ string) error {
+		return &workload.NotPrimaryError{Node: node}
 	}
 	r, sink := finalRunner(kv, "ledger-0-1", "ledger-0-2")
 	st, err := r.FinalRead(context.Background(), 300*time.Millisecond)
@@ -93,13 +93,12 @@ func TestFinalReadNoPrimary(t *testing.T) {
 // the primary, even when the clients last saw another one, and that a
 // standby is not scanned: only n3 holds the key.
 func TestFinalReadFindsPrimary(t *testing.T) {
-	sk := newScriptKV("n1", "n2", "n3")
-	sk.data["ledger-0-1"] = "0-1"
-	kv := &roleKV{scriptKV: sk, roles: map[string]string{"n1": "standby", "n2": "standby", "n3": "primary"},
-		data: map[string]map[string]string{"n3": sk.data}}
+	sk := workload.NewScriptKV("n1", "n2", "n3")
+	sk.Data["ledger-0-1"] = "0-1"
+	kv := &roleKV{ScriptKV: sk, roles: map[string]string{"n1": "standby", "n2": "standby", "n3": "primary"},
+		data: map[string]map[string]string{"n3": sk.Data}}
 	r, sink := finalRunner(kv, "ledger-0-1")
-	n1 := "n1"
-	r.stats.primary.Store(&n1)
+	workload.SetPrimarySeen(r, "n1")
 	st, err := r.FinalRead(context.Background(), 2*time.Second)
 	if err != nil || st.Node != "n3" || st.Present != 1 {
 		t.Fatalf("final read = %+v, %v; want one present key from n3", st, err)
@@ -111,7 +110,7 @@ func TestFinalReadFindsPrimary(t *testing.T) {
 
 // TestFinalReadNothingAcked records nothing when no ledger write was acked.
 func TestFinalReadNothingAcked(t *testing.T) {
-	r, sink := finalRunner(newScriptKV("n1"))
+	r, sink := finalRunner(workload.NewScriptKV("n1"))
 	if st, err := r.FinalRead(context.Background(), time.Second); err != nil || st.Acked != 0 {
 		t.Fatalf("final read = %+v, %v", st, err)
 	}
@@ -123,7 +122,7 @@ func TestFinalReadNothingAcked(t *testing.T) {
 // roleKV is a scriptKV whose nodes report roles and hold their own data:
 // the state after a split brain, when two nodes claim to be primary.
 type roleKV struct {
-	*scriptKV
+	*workload.ScriptKV
 	roles map[string]string
 	data  map[string]map[string]string
 }
@@ -147,7 +146,7 @@ func (k *roleKV) Scan(_ context.Context, node, prefix string) (map[string]string
 // write one of them lacks shows as lost.
 func TestFinalReadReadsEveryClaimedPrimary(t *testing.T) {
 	kv := &roleKV{
-		scriptKV: newScriptKV("n1", "n2", "n3"),
+		ScriptKV: workload.NewScriptKV("n1", "n2", "n3"),
 		roles:    map[string]string{"n1": "primary", "n2": "primary", "n3": "standby"},
 		data: map[string]map[string]string{
 			"n1": {"ledger-0-1": "0-1", "ledger-0-2": "0-2"},

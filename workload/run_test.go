@@ -1,4 +1,4 @@
-package workload
+package workload_test
 
 import (
 	"context"
@@ -10,45 +10,23 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/workload"
 	"github.com/hadrill/hadrill/workload/workloadtest"
 )
-
-// runFor runs a Runner over kv for d and returns it with its recorded ops.
-func runFor(t *testing.T, kv KV, cfg Config) (*Runner, []history.Op, Stats) {
-	t.Helper()
-	sink := &workloadtest.MemSink{}
-	r := NewRunner(kv, NewRecorder(sink, time.Now()))
-	st, err := r.Run(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	return r, sink.All(), st
-}
-
-// completions returns the non-invoke events.
-func completions(ops []history.Op) []history.Op {
-	var out []history.Op
-	for _, op := range ops {
-		if op.Type != history.Invoke {
-			out = append(out, op)
-		}
-	}
-	return out
-}
 
 // TestRunNewProcessAfterInfo checks that a client continues as a new process
 // (old + clients) after an indeterminate result, and never reuses the old id.
 func TestRunNewProcessAfterInfo(t *testing.T) {
-	kv := newScriptKV("n1")
+	kv := workload.NewScriptKV("n1")
 	var writes atomic.Int64
-	kv.inject = func(_ string, f history.Func, _ string) error {
+	kv.Inject = func(_ string, f history.Func, _ string) error {
 		if f != history.Read && writes.Add(1)%4 == 0 {
 			return errors.New("timeout after send")
 		}
 		return nil
 	}
 	const clients = 3
-	_, ops, st := runFor(t, kv, Config{Clients: clients, Rate: 600, Duration: 300 * time.Millisecond})
+	_, ops, st := workloadtest.RunFor(t, kv, workload.Config{Clients: clients, Rate: 600, Duration: 300 * time.Millisecond})
 	workloadtest.CheckSequential(t, ops)
 	retired := map[int]bool{}
 	infos := 0
@@ -91,7 +69,7 @@ func used(ops []history.Op, process int) bool {
 // TestRunUniqueValues checks that every written value is unique and never
 // empty, and that ledger keys are fresh ledger-<process>-<seq> keys.
 func TestRunUniqueValues(t *testing.T) {
-	_, ops, _ := runFor(t, newScriptKV("n1"), Config{Clients: 4, Rate: 2000, Duration: 200 * time.Millisecond})
+	_, ops, _ := workloadtest.RunFor(t, workload.NewScriptKV("n1"), workload.Config{Clients: 4, Rate: 2000, Duration: 200 * time.Millisecond})
 	seen := map[string]bool{}
 	ledger := 0
 	for _, op := range ops {
@@ -120,7 +98,7 @@ func TestRunUniqueValues(t *testing.T) {
 func TestRunRateBounded(t *testing.T) {
 	const rate, clients = 400.0, 4
 	d := 500 * time.Millisecond
-	_, _, st := runFor(t, newScriptKV("n1"), Config{Clients: clients, Rate: rate, Duration: d})
+	_, _, st := workloadtest.RunFor(t, workload.NewScriptKV("n1"), workload.Config{Clients: clients, Rate: rate, Duration: d})
 	if limit := int64(rate*d.Seconds()*1.2) + clients; st.Total > limit || st.Total == 0 {
 		t.Fatalf("ops = %d, want 1..%d", st.Total, limit)
 	}
@@ -130,11 +108,11 @@ func TestRunRateBounded(t *testing.T) {
 // returned, rather than leaving a history with holes.
 func TestRecorderStickyError(t *testing.T) {
 	sink := &workloadtest.MemSink{}
-	r := NewRunner(newScriptKV("n1"), NewRecorder(sink, time.Now()))
+	r := workload.NewRunner(workload.NewScriptKV("n1"), workload.NewRecorder(sink, time.Now()))
 	time.AfterFunc(50*time.Millisecond, func() {
 		sink.Fail(errors.New("disk full"))
 	})
-	_, err := r.Run(context.Background(), Config{Clients: 2, Rate: 1000, Duration: 5 * time.Second})
+	_, err := r.Run(context.Background(), workload.Config{Clients: 2, Rate: 1000, Duration: 5 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v, want the sink's error", err)
 	}
@@ -143,16 +121,16 @@ func TestRecorderStickyError(t *testing.T) {
 // TestStatsMatchHistory checks that the live counters agree with the history
 // and can be read while the run is going.
 func TestStatsMatchHistory(t *testing.T) {
-	kv := newScriptKV("n1")
+	kv := workload.NewScriptKV("n1")
 	var k atomic.Int64
-	kv.inject = func(_ string, f history.Func, _ string) error {
+	kv.Inject = func(_ string, f history.Func, _ string) error {
 		if k.Add(1)%5 == 0 {
 			return errors.New("reset after send")
 		}
 		return nil
 	}
 	sink := &workloadtest.MemSink{}
-	r := NewRunner(kv, NewRecorder(sink, time.Now()))
+	r := workload.NewRunner(kv, workload.NewRecorder(sink, time.Now()))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -161,13 +139,13 @@ func TestStatsMatchHistory(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	st, err := r.Run(context.Background(), Config{Clients: 3, Rate: 500, Duration: 300 * time.Millisecond})
+	st, err := r.Run(context.Background(), workload.Config{Clients: 3, Rate: 500, Duration: 300 * time.Millisecond})
 	<-done
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[history.Type]int64{}
-	for _, op := range completions(sink.All()) {
+	for _, op := range workloadtest.Completions(sink.All()) {
 		want[op.Type]++
 	}
 	if st.OK != want[history.OK] || st.Fail != want[history.Fail] || st.Info != want[history.Info] ||

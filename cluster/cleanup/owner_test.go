@@ -11,8 +11,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/hadrill/hadrill/cluster/engine"
-	"github.com/hadrill/hadrill/cluster/internal/dockertest"
 	"github.com/hadrill/hadrill/cluster/label"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // deadOwner starts and ends a process and returns it as an owner: its pid
@@ -138,14 +138,14 @@ func TestSweepJudge(t *testing.T) {
 // owned by this (live) test process and one by an exited process: a
 // cleanup without flags removes only the second and names the first.
 func TestSweepSparesLiveRuns(t *testing.T) {
-	dockertest.Need(t)
+	testsupport.NeedDocker(t)
 	ctx := context.Background()
 	cli, err := engine.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	live, gone := dockertest.RunID(t)+"-live", dockertest.RunID(t)+"-gone"
+	live, gone := testsupport.RunID(t)+"-live", testsupport.RunID(t)+"-gone"
 	dead := deadOwner(t)
 	for run, owner := range map[string]Owner{live: Self(), gone: dead} {
 		l := owner.Labels()
@@ -159,10 +159,10 @@ func TestSweepSparesLiveRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, nets := dockertest.Leftovers(t, gone); nets != 0 {
+	if _, nets := testsupport.Leftovers(t, gone); nets != 0 {
 		t.Errorf("the run of exited pid %d was not removed", dead.PID)
 	}
-	if _, nets := dockertest.Leftovers(t, live); nets != 1 {
+	if _, nets := testsupport.Leftovers(t, live); nets != 1 {
 		t.Errorf("the live run was removed")
 	}
 	if !slices.ContainsFunc(r.Skipped, func(s Skipped) bool { return s.RunID == live }) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,8 +15,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/hadrill/hadrill/cluster/engine"
-	"github.com/hadrill/hadrill/cluster/internal/dockertest"
 	"github.com/hadrill/hadrill/cluster/label"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // Pins of real packages for the builder's own tests (systems pin theirs in
@@ -32,16 +30,9 @@ const (
 // images when Docker, debootstrap or root is missing.
 func needDebian(tb testing.TB) {
 	tb.Helper()
-	dockertest.Need(tb)
-	var missing string
-	if _, err := exec.LookPath("debootstrap"); err != nil {
-		missing = "no debootstrap in PATH"
-	} else if os.Geteuid() != 0 {
-		missing = "debootstrap needs root"
-	}
-	if missing != "" {
-		dockertest.Missing(tb, errors.New(missing))
-	}
+	testsupport.NeedDocker(tb)
+	testsupport.NeedTool(tb, "debootstrap")
+	testsupport.NeedRoot(tb, "debootstrap")
 }
 
 // ensureBase ensures the shared base before a test measures its own
@@ -223,7 +214,7 @@ func TestDebianLayerConcurrent(t *testing.T) {
 	ensureBase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spec, err := DebianRecipe{Repo: "hadrill/test-concurrent", Run: []string{"echo " + dockertest.RunID(t) + " > /nonce"}}.Spec(ctx)
+	spec, err := DebianRecipe{Repo: "hadrill/test-concurrent", Run: []string{"echo " + testsupport.RunID(t) + " > /nonce"}}.Spec(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +267,7 @@ func runOnce(tb testing.TB, ref string, cmd ...string) string {
 		tb.Fatal(err)
 	}
 	defer cli.Close()
-	runID := dockertest.RunID(tb)
+	runID := testsupport.RunID(tb)
 	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Config: &container.Config{Image: ref, Cmd: cmd, Tty: true, Labels: map[string]string{label.Run: runID}},
 	})
@@ -287,7 +278,7 @@ func runOnce(tb testing.TB, ref string, cmd ...string) string {
 		if err := engine.RemoveContainer(context.Background(), cli, created.ID); err != nil {
 			tb.Errorf("remove container: %v", err)
 		}
-		if ctrs, _ := dockertest.Leftovers(tb, runID); ctrs != 0 {
+		if ctrs, _ := testsupport.Leftovers(tb, runID); ctrs != 0 {
 			tb.Errorf("%d containers of run %s left", ctrs, runID)
 		}
 	}()
@@ -323,7 +314,7 @@ func TestDebianBaseCancel(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	b := defaultDebianBase
-	b.AptConf += "// " + dockertest.RunID(t) + "\n" // a recipe no one has built
+	b.AptConf += "// " + testsupport.RunID(t) + "\n" // a recipe no one has built
 	cli, err := engine.Connect(context.Background())
 	if err != nil {
 		t.Fatal(err)

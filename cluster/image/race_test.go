@@ -10,8 +10,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/hadrill/hadrill/cluster/engine"
-	"github.com/hadrill/hadrill/cluster/internal/dockertest"
 	"github.com/hadrill/hadrill/cluster/label"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestConcurrentBuildsOfOneImage starts four builds of the same, never
@@ -21,7 +21,7 @@ import (
 // build is left dangling. The image is the test's own (a unique file) and
 // is removed.
 func TestConcurrentBuildsOfOneImage(t *testing.T) {
-	dockertest.Need(t)
+	testsupport.NeedDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	spec := Spec{

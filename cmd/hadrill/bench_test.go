@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/internal/testsupport"
 	"github.com/hadrill/hadrill/results"
 )
 
@@ -29,7 +30,7 @@ func BenchmarkFaultLatency(b *testing.B) {
 	}
 	for b.Loop() {
 		root := b.TempDir()
-		requireDocker(b)
+		testsupport.NeedDockerCLI(b)
 		code, stdout, stderr := hadrill(b, "run", "random-faults", "--seed", "1", "--results", root,
 			// Each --set is validated as it is applied: shorten the faults
 			// before their interval.
@@ -88,7 +89,7 @@ func BenchmarkRTOAccuracy(b *testing.B) {
 		runs = n
 	}
 	for b.Loop() {
-		requireDocker(b)
+		testsupport.NeedDockerCLI(b)
 		var diffs, ratios, truths, gaps []float64
 		var lines []string
 		for i := range runs {

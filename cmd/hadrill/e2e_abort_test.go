@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/internal/testsupport"
 	"github.com/hadrill/hadrill/results"
 )
 
@@ -17,7 +18,7 @@ import (
 // run's own timestamps), never inject the second fault, heal the first,
 // end aborted with exit 1, and leave nothing of the run behind.
 func TestAbortStopsADrillWhoseClusterIsGone(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	root := t.TempDir()
 	code, stdout, stderr := hadrill(t, "run", "testdata/abort-all-down.yaml", "--results", root)
 	t.Logf("stdout:\n%s", stdout)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hadrill/hadrill/internal/testio"
+	"github.com/hadrill/hadrill/internal/testsupport"
 
 	"github.com/hadrill/hadrill/cluster/label"
 )
@@ -18,7 +18,7 @@ import (
 // outside (docker stats, the node agent).
 type backgroundRun struct {
 	cmd  *exec.Cmd
-	out  testio.Buffer
+	out  testsupport.Buffer
 	done chan struct{}
 }
 

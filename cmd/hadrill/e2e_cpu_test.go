@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestCPUBurnShowsInContainerCPU proves the cpu fault by its effect as
 // Docker sees it: while the run burns node n1's CPUs, `docker stats` shows
 // n1's container far busier than its peers.
 func TestCPUBurnShowsInContainerCPU(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	root := t.TempDir()

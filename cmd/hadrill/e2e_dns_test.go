@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/hadrill/hadrill/faults/agent"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestDNSFailureShowsInsideTheNode proves the dns fault by its effect in a
 // real node container: n1's own lookups of its peer n2 succeed before the
 // fault, fail while it is in force, and succeed again after the heal.
 func TestDNSFailureShowsInsideTheNode(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	root := t.TempDir()

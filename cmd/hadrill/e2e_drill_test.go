@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hadrill/hadrill/internal/testsupport"
 	"github.com/hadrill/hadrill/results"
 )
 
@@ -20,7 +21,7 @@ import (
 //     regression from sync to async;
 //   - report builds a drill report over both sets.
 func TestKillPrimaryDrills(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	base, cand := t.TempDir(), t.TempDir()
 	addr := freeAddr(t)
 	promFile := filepath.Join(t.TempDir(), "hadrill.prom")

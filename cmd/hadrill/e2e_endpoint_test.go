@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // hadrillEnv runs the CLI with extra environment variables (later ones
@@ -100,7 +102,7 @@ func TestUnreachableEngineIsExit3(t *testing.T) {
 // TestDockerContextIsHonoured reaches the real engine only through a docker
 // context (no DOCKER_HOST): cleanup of a run that does not exist succeeds.
 func TestDockerContextIsHonoured(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	env := []string{"DOCKER_HOST=", "DOCKER_CONFIG=" + dockerConfig(t, "local", "unix:///var/run/docker.sock")}
 	if code, out := hadrillEnv(t, env, "cleanup", "--run", "no-such-run-"+t.Name()); code != exitOK {
 		t.Fatalf("cleanup through the docker context: exit %d\n%s", code, out)

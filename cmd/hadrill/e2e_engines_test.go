@@ -1,51 +1,21 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
-// testEngines starts two Docker engines of the test's own, each in a
-// network namespace it creates (scripts/engines.sh), and removes them at
-// the end: Swarm changes never touch the main engine. Without root or
-// dockerd the test is skipped, except under CI=true.
+// testEngines gives two Docker engines of the test's own
+// (testsupport.Engines), after checking the main engine.
 func testEngines(t *testing.T) []string {
 	t.Helper()
-	requireDocker(t)
-	missing := ""
-	if os.Geteuid() != 0 {
-		missing = "the engine test bed needs root (network namespaces)"
-	} else if _, err := exec.LookPath("dockerd"); err != nil {
-		missing = "no dockerd to run more engines"
-	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and %s", missing)
-		}
-		t.Skip("skip: " + missing)
-	}
-	script, err := filepath.Abs("../../scripts/engines.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [3]byte
-	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	names := []string{"e" + id + "a", "e" + id + "b"}
-	t.Cleanup(func() {
-		if out, err := exec.Command(script, append([]string{"down"}, names...)...).CombinedOutput(); err != nil {
-			t.Errorf("engines down: %v: %s", err, out)
-		}
-	})
-	if out, err := exec.Command(script, append([]string{"up"}, names...)...).CombinedOutput(); err != nil {
-		t.Fatalf("engines up: %v: %s", err, out)
-	}
-	return names
+	testsupport.NeedDockerCLI(t)
+	return testsupport.Engines(t, "e")
 }
 
 // engineLeftovers lists what a run may leave on an engine: Swarm state,

@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestBrokenDNSIsUnknownNotFail breaks name resolution inside node n2 from
@@ -18,13 +19,8 @@ import (
 // verdict is unknown with that reason, and the exit code is 3
 // (environment), never 1.
 func TestBrokenDNSIsUnknownNotFail(t *testing.T) {
-	requireDocker(t)
-	if _, err := exec.LookPath("nsenter"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but no nsenter (util-linux): %v", err)
-		}
-		t.Skip("skip: no nsenter")
-	}
+	testsupport.NeedDockerCLI(t)
+	testsupport.NeedTool(t, "nsenter")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	root := t.TempDir()
@@ -49,7 +45,7 @@ func TestBrokenDNSIsUnknownNotFail(t *testing.T) {
 // gone: the verdict is unknown with that reason (the engine lost n3's
 // container), the exit code is 3, and the rest of the run is removed.
 func TestLostContainerIsUnknownNotFail(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	root := t.TempDir()

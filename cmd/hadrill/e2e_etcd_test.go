@@ -3,6 +3,8 @@ package main
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestEtcdKillLeader drills the first real system, built from Debian's
@@ -11,7 +13,7 @@ import (
 // drill must agree, with a new leader within 5 s. The image is built here
 // when missing, as in CI.
 func TestEtcdKillLeader(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	dir := t.TempDir()
 	code, stdout, stderr := hadrill(t, "run", "etcd-kill-leader", "--results", dir)
 	t.Logf("stdout:\n%s", stdout)

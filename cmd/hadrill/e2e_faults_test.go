@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/internal/testsupport"
 	"github.com/hadrill/hadrill/results"
 )
 
@@ -17,7 +18,7 @@ import (
 // configuration passes, the unsafe ones fail linearizability, the loss the
 // agent measured is the loss asked for, and a stalled disk yields an RTO.
 func TestAgentFaultDrills(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	root := t.TempDir()
 	cases := []struct {
 		scenario string
@@ -80,7 +81,7 @@ func linearizabilityFails(t *testing.T, v *results.Verdict, dir string) {
 // TestSameSeedSameSchedule runs the random nemesis twice with one seed: the
 // schedule lines that open faults.jsonl must be the same bytes.
 func TestSameSeedSameSchedule(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	var schedules []string
 	for range 2 {
 		root := t.TempDir()

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/internal/testsupport"
 	"github.com/hadrill/hadrill/results"
 )
 
@@ -15,14 +16,14 @@ import (
 // before it; the run is not linearizable and exits 1. The full set of
 // MariaDB drills is behind `make drills`.
 func TestMariaDBSplitVIP(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	dir := t.TempDir()
 	code, stdout, stderr := hadrill(t, "run", "mariadb-split-vip", "--results", dir,
 		"--set", "faults[0].at=6s", "--set", "faults[0].duration=9s", "--set", "duration=20s", "--set", "settle=3s")
 	t.Logf("stdout:\n%s", stdout)
 	run := filepath.Join(dir, "mariadb-split-vip", "latest")
 	if meta, err := results.ReadMeta(run); err == nil {
-		assertRunGone(t, meta.RunID)
+		testsupport.AssertRunGone(t, meta.RunID)
 	}
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestPgKillPrimary drills PostgreSQL with pg_auto_failover, built from
@@ -18,7 +18,7 @@ import (
 // scenario): RTO must be at least that, and within the scenario's 15 s
 // target. The image is built here when missing, as in CI.
 func TestPgKillPrimary(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	dir := t.TempDir()
 	code, stdout, stderr := hadrill(t, "run", "pg-kill-primary", "--results", dir)
 	t.Logf("stdout:\n%s", stdout)
@@ -78,34 +78,4 @@ func assertLoadAfterSteadyState(t *testing.T, run string, loadStart time.Time) {
 		return
 	}
 	t.Errorf("the monitor's log has no \"primary\" report; the load began at %s", loadStart.UTC().Format(time.TimeOnly))
-}
-
-// assertRunLeftNothing checks that no container or network of this run
-// (by its own run label: other drills may be running) outlives it.
-func assertRunLeftNothing(t *testing.T, run string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(run, "run.json"))
-	if err != nil {
-		t.Errorf("read run.json: %v", err)
-		return
-	}
-	var r struct {
-		RunID string `json:"run_id"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil || r.RunID == "" {
-		t.Errorf("read run id from run.json: %v", err)
-		return
-	}
-	for _, args := range [][]string{
-		{"ps", "-aq", "--filter", "label=hadrill.run=" + r.RunID},
-		{"network", "ls", "-q", "--filter", "label=hadrill.run=" + r.RunID},
-	} {
-		out, err := exec.Command("docker", args...).Output()
-		if err != nil {
-			t.Fatalf("docker %v: %v", args, err)
-		}
-		if s := strings.TrimSpace(string(out)); s != "" {
-			t.Errorf("docker %v: left behind: %s", args, s)
-		}
-	}
 }

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestRedisPartitionLosesAcknowledgedWrites reproduces Jepsen's 2013 Redis
@@ -18,12 +18,12 @@ import (
 // writes, and the old primary's log must show its Sentinel losing sight of
 // the other Sentinels during the partition (the partition cut it off too).
 func TestRedisPartitionLosesAcknowledgedWrites(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	dir := t.TempDir()
 	code, stdout, stderr := hadrill(t, "run", "redis-partition-primary", "--results", dir)
 	t.Logf("stdout:\n%s", stdout)
 	run := filepath.Join(dir, "redis-partition-primary", "latest")
-	defer redisNothingLeft(t, run)
+	defer assertRunLeftNothing(t, run)
 	if code != exitFailed {
 		t.Fatalf("redis-partition-primary exit %d, want 1; stderr:\n%s", code, stderr)
 	}
@@ -57,30 +57,4 @@ func TestRedisPartitionLosesAcknowledgedWrites(t *testing.T) {
 		t.Errorf("no node's log shows its Sentinel losing both other Sentinels and the node being demoted: the partition did not cut a Sentinel off")
 	}
 	t.Logf("isolated node (by its Sentinel's log): %s", isolated)
-}
-
-// redisNothingLeft checks that no container or network of this run
-// outlives it (other drills may be running on the same engine).
-func redisNothingLeft(t *testing.T, run string) {
-	t.Helper()
-	var meta struct {
-		RunID string `json:"run_id"`
-	}
-	b, err := os.ReadFile(filepath.Join(run, "run.json"))
-	if err != nil || json.Unmarshal(b, &meta) != nil || meta.RunID == "" {
-		t.Errorf("read the run id from run.json: %v %s", err, b)
-		return
-	}
-	for _, args := range [][]string{
-		{"ps", "-aq", "--filter", "label=hadrill.run=" + meta.RunID},
-		{"network", "ls", "-q", "--filter", "label=hadrill.run=" + meta.RunID},
-	} {
-		out, err := exec.Command("docker", args...).Output()
-		if err != nil {
-			t.Fatalf("docker %v: %v", args, err)
-		}
-		if s := strings.TrimSpace(string(out)); s != "" {
-			t.Errorf("docker %v: left behind: %s", args, s)
-		}
-	}
 }

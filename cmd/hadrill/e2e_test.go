@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hadrill/hadrill/internal/testsupport"
 	"github.com/hadrill/hadrill/results"
 )
 
@@ -58,18 +59,6 @@ func hadrill(t testing.TB, args ...string) (int, string, string) {
 	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
 }
 
-// requireDocker skips without a Docker engine, except in CI, where a
-// missing engine is a failure.
-func requireDocker(t testing.TB) {
-	t.Helper()
-	if err := exec.Command("docker", "info").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but no Docker engine: %v", err)
-		}
-		t.Skipf("no Docker engine: %v", err)
-	}
-}
-
 // assertNothingLeft checks that no container or network of the runs under
 // the results root is left. It looks only at this test's own runs (their
 // IDs from run.json): other drills may share the engine.
@@ -80,30 +69,20 @@ func assertNothingLeft(t *testing.T, root string) {
 		t.Errorf("no %s under %s: cannot tell which runs are this test's", results.MetaFile, root)
 	}
 	for _, m := range metas {
-		meta, err := results.ReadMeta(filepath.Dir(m))
-		if err != nil || meta.RunID == "" {
-			t.Errorf("read run ID of %s: %v", m, err)
-			continue
-		}
-		assertRunGone(t, meta.RunID)
+		assertRunLeftNothing(t, filepath.Dir(m))
 	}
 }
 
-// assertRunGone checks that no container or network of one run is left.
-func assertRunGone(t *testing.T, runID string) {
+// assertRunLeftNothing checks that no container or network of the run in
+// the folder run is left, by the run ID its run.json names.
+func assertRunLeftNothing(t *testing.T, run string) {
 	t.Helper()
-	for _, args := range [][]string{
-		{"ps", "-aq", "--filter", "label=hadrill.run=" + runID},
-		{"network", "ls", "-q", "--filter", "label=hadrill.run=" + runID},
-	} {
-		out, err := exec.Command("docker", args...).Output()
-		if err != nil {
-			t.Fatalf("docker %v: %v", args, err)
-		}
-		if s := strings.TrimSpace(string(out)); s != "" {
-			t.Errorf("docker %v: left behind: %s", args, s)
-		}
+	meta, err := results.ReadMeta(run)
+	if err != nil || meta.RunID == "" {
+		t.Errorf("read run ID of %s: %v", filepath.Join(run, results.MetaFile), err)
+		return
 	}
+	testsupport.AssertRunGone(t, meta.RunID)
 }
 
 func TestBadScenarioIsRejectedWithLineAndField(t *testing.T) {
@@ -168,7 +147,7 @@ func readVerdict(t *testing.T, dir string) *results.Verdict {
 // TestInterruptHealsCleansUpAndKeepsHistory sends SIGINT in the middle of
 // the load, while a primary is down, as Ctrl-C would.
 func TestInterruptHealsCleansUpAndKeepsHistory(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	root := t.TempDir()
 	cmd := exec.Command(filepath.Join(binDir, "hadrill"), "run", "testdata/short-kill.yaml", "--results", root)
 	cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true")
@@ -223,7 +202,7 @@ func TestInterruptHealsCleansUpAndKeepsHistory(t *testing.T) {
 // its verdict and remove its containers: a closed pipe is not a reason to
 // leave a cluster behind.
 func TestClosedOutputDoesNotKillTheRun(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	root := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

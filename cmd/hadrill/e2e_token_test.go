@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestAgentTokenNeverLeaks runs a short drill whose fault goes through the
@@ -17,7 +19,7 @@ import (
 // the run wrote: stdout, stderr (debug log included) and every file of the
 // run folder (node logs, history, verdict, reports).
 func TestAgentTokenNeverLeaks(t *testing.T) {
-	requireDocker(t)
+	testsupport.NeedDockerCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	root := t.TempDir()

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hadrill/hadrill/internal/testio"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // keepLogLines is how many of a node log's last lines a failed test prints:
@@ -42,7 +42,7 @@ func keepResultsOnFailure(t testing.TB, args []string) {
 			if strings.Contains(l, string(filepath.Separator)+"latest"+string(filepath.Separator)) {
 				continue
 			}
-			t.Logf("last lines of %s:\n%s", l, testio.Tail(l, keepLogLines))
+			t.Logf("last lines of %s:\n%s", l, testsupport.Tail(l, keepLogLines))
 		}
 		root := os.Getenv("HADRILL_KEEP_FAILED")
 		if root == "" {

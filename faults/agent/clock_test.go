@@ -11,6 +11,7 @@ import (
 
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/faults/kind"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 const faketimeLib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
@@ -42,7 +43,7 @@ func childClock(t *testing.T, path string, since time.Time) time.Duration {
 // after the heal the child's clock is back to the real one.
 func TestClock(t *testing.T) {
 	if _, err := os.Stat(faketimeLib); err != nil {
-		skipOrFail(t, "libfaketime is not installed (apt-get install libfaketime): %v", err)
+		testsupport.Missing(t, "libfaketime is not installed (apt-get install libfaketime): %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "clock")
 	script := "while true; do date +%s.%N > " + out + ".tmp; mv " + out + ".tmp " + out + "; sleep 0.05; done"
@@ -67,7 +68,7 @@ func TestClock(t *testing.T) {
 // process (this test binary, built with CGO_ENABLED=0), saying why.
 func TestClockRefusesStatic(t *testing.T) {
 	if _, err := os.Stat(faketimeLib); err != nil {
-		skipOrFail(t, "libfaketime is not installed: %v", err)
+		testsupport.Missing(t, "libfaketime is not installed: %v", err)
 	}
 	p := startAgent(t, newNetns(t), agentOpts{flags: []string{"--faketime", "auto"},
 		child: []string{os.Args[0], childArg, "serve", "127.0.0.1:9102"}})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/faults/kind"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // diskAgent starts an agent that mounts a fresh data folder through FUSE in
@@ -27,7 +28,7 @@ func diskAgent(t testing.TB) (*agentProc, string) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat("/dev/fuse"); err != nil {
-		skipOrFail(t, "no /dev/fuse: %v", err)
+		testsupport.Missing(t, "no /dev/fuse: %v", err)
 	}
 	p := startAgent(t, newNetns(t), agentOpts{flags: []string{"--fuse-data", dir}, mountNS: true})
 	caps, err := p.client.Capabilities(t.Context())
@@ -35,7 +36,7 @@ func diskAgent(t testing.TB) (*agentProc, string) {
 		t.Fatal(err)
 	}
 	if !caps.Fuse {
-		skipOrFail(t, "agent could not mount FUSE: %s", caps.FuseError)
+		testsupport.Missing(t, "agent could not mount FUSE: %s", caps.FuseError)
 	}
 	return p, fmt.Sprintf("/proc/%d/root%s", p.cmd.Process.Pid, dir)
 }

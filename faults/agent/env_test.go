@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hadrill/hadrill/internal/testio"
+	"github.com/hadrill/hadrill/internal/testsupport"
 
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/vishvananda/netlink"
@@ -42,21 +42,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// skipOrFail skips a test that lacks a privilege or kernel feature, except
-// on CI, where a missing feature must not pass silently.
-func skipOrFail(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
+// requireRoot skips (or fails under CI=true) a test of the agent's
+// appliers without root.
 func requireRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root (network namespaces, nftables, FUSE)")
-	}
+	testsupport.NeedRoot(t, "the agent (network namespaces, nftables, FUSE)")
 }
 
 // inNS runs f on a thread switched into ns. The thread is never unlocked,
@@ -89,7 +79,7 @@ func newNetns(t testing.TB) netns.NsHandle {
 	}()
 	ns, err := <-nsc, <-errc
 	if err != nil {
-		skipOrFail(t, "create network namespace: %v", err)
+		testsupport.Missing(t, "create network namespace: %v", err)
 	}
 	t.Cleanup(func() { ns.Close() })
 	h := handleAt(t, ns)
@@ -119,7 +109,7 @@ func connect(t testing.TB, a, b netns.NsHandle, nameA, nameB, addrA, addrB strin
 	ha, hb := handleAt(t, a), handleAt(t, b)
 	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: nameA}, PeerName: nameB, PeerNamespace: netlink.NsFd(b)}
 	if err := ha.LinkAdd(veth); err != nil {
-		skipOrFail(t, "create veth: %v", err)
+		testsupport.Missing(t, "create veth: %v", err)
 	}
 	for _, side := range []struct {
 		h          *netlink.Handle
@@ -163,7 +153,7 @@ func newTopo(t testing.TB) *topo {
 type agentProc struct {
 	cmd    *exec.Cmd
 	client *agent.Client
-	stderr *testio.Buffer
+	stderr *testsupport.Buffer
 	done   chan struct{}
 	code   int
 }
@@ -187,7 +177,7 @@ func startAgent(t testing.TB, ns netns.NsHandle, o agentOpts) *agentProc {
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), agentModeEnv+"=1", "HADRILL_AGENT_TOKEN="+testToken), o.extraEnv...)
-	p := &agentProc{cmd: cmd, stderr: &testio.Buffer{}, done: make(chan struct{})}
+	p := &agentProc{cmd: cmd, stderr: &testsupport.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr, cmd.Stdout = p.stderr, p.stderr
 	if o.mountNS {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}

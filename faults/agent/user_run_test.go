@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // TestChildRunsAsUser runs the real agent with --user nobody over a FUSE
@@ -16,7 +18,7 @@ import (
 func TestChildRunsAsUser(t *testing.T) {
 	requireRoot(t)
 	if _, err := os.Stat("/dev/fuse"); err != nil {
-		skipOrFail(t, "no /dev/fuse: %v", err)
+		testsupport.Missing(t, "no /dev/fuse: %v", err)
 	}
 	base := t.TempDir()
 	for _, d := range []string{filepath.Dir(base), base} { // nobody must traverse them
@@ -35,7 +37,7 @@ func TestChildRunsAsUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !caps.Fuse {
-		skipOrFail(t, "agent could not mount FUSE: %s", caps.FuseError)
+		testsupport.Missing(t, "agent could not mount FUSE: %s", caps.FuseError)
 	}
 	made := filepath.Join(dir, "made")
 	deadline := time.Now().Add(10 * time.Second)

@@ -18,18 +18,6 @@ import (
 // client against a fake hakv, so that routing by the 503 hint, timeouts and
 // the final read are covered over real HTTP.
 
-// runFor runs a Runner over kv for d and returns it with its recorded ops.
-func runFor(t *testing.T, kv workload.KV, cfg workload.Config) (*workload.Runner, []history.Op, workload.Stats) {
-	t.Helper()
-	sink := &workloadtest.MemSink{}
-	r := workload.NewRunner(kv, workload.NewRecorder(sink, time.Now()))
-	st, err := r.Run(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	return r, sink.All(), st
-}
-
 // TestRunFollowsPrimaryHint checks that clients skip an unreachable node,
 // follow the 503 hint to the primary, record it as the answering node, and
 // follow a failover.
@@ -42,9 +30,9 @@ func TestRunFollowsPrimaryHint(t *testing.T) {
 	defer kv.CloseIdleConnections()
 	time.AfterFunc(300*time.Millisecond, func() { fc.setPrimary("n2") })
 	cfg := workload.Config{Clients: 2, Rate: 100, Duration: 700 * time.Millisecond, Keys: 4}
-	_, ops, st := runFor(t, kv, cfg)
+	_, ops, st := workloadtest.RunFor(t, kv, cfg)
 	nodes := map[string]int{}
-	for _, op := range completions(ops) {
+	for _, op := range workloadtest.Completions(ops) {
 		cas412 := op.F == history.CAS && op.Type == history.Fail && strings.Contains(op.Error, workload.ErrPrecondition.Error())
 		if op.Type != history.OK && !cas412 {
 			t.Fatalf("op %d: %s (%s), want ok (or a CAS mismatch): routing should hide refusals", op.Index, op.Type, op.Error)
@@ -116,15 +104,4 @@ func TestRunHistorySequential(t *testing.T) {
 	if types[history.OK] == 0 || types[history.Fail] == 0 || types[history.Info] == 0 {
 		t.Fatalf("outcomes %v: want ok, fail and info all present", types)
 	}
-}
-
-// completions returns the non-invoke events.
-func completions(ops []history.Op) []history.Op {
-	var out []history.Op
-	for _, op := range ops {
-		if op.Type != history.Invoke {
-			out = append(out, op)
-		}
-	}
-	return out
 }

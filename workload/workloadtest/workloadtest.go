@@ -1,13 +1,20 @@
 // Package workloadtest holds the test helpers shared by the workload
-// engine's tests and the systems' client tests: an in-memory history sink
-// and the check of the invariants every recorded history must keep.
+// engine's tests and the systems' client tests: an in-memory history sink,
+// a short run of the engine over a KV, and the checks of what it recorded.
+//
+// It imports workload, so workload's own tests that use it are an external
+// test package (workload_test). The helpers every test shares, whatever it
+// drives, are in internal/testsupport.
 package workloadtest
 
 import (
+	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hadrill/hadrill/history"
+	"github.com/hadrill/hadrill/workload"
 )
 
 // MemSink keeps every event in memory. Fail makes every later Append
@@ -70,4 +77,30 @@ func CheckSequential(t testing.TB, ops []history.Op) {
 			delete(open, op.Process)
 		}
 	}
+}
+
+// RunFor runs a workload.Runner over kv with cfg (for cfg.Duration) and
+// returns it with the events it recorded and its final stats, failing the
+// test if the run returns an error.
+func RunFor(t testing.TB, kv workload.KV, cfg workload.Config) (*workload.Runner, []history.Op, workload.Stats) {
+	t.Helper()
+	sink := &MemSink{}
+	r := workload.NewRunner(kv, workload.NewRecorder(sink, time.Now()))
+	st, err := r.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return r, sink.All(), st
+}
+
+// Completions returns the events of ops that are not invocations: the
+// outcomes (ok, fail, info), in order.
+func Completions(ops []history.Op) []history.Op {
+	var out []history.Op
+	for _, op := range ops {
+		if op.Type != history.Invoke {
+			out = append(out, op)
+		}
+	}
+	return out
 }

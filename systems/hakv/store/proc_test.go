@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hadrill/hadrill/internal/testio"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // hakvBin is the binary under test, built once by TestMain.
@@ -241,7 +241,7 @@ func (c *testCluster) shutdown() {
 		return
 	}
 	for _, n := range c.nodes {
-		c.t.Logf("---- log of %s (last lines) ----\n%s", n.id, testio.Tail(n.logPath, 60))
+		c.t.Logf("---- log of %s (last lines) ----\n%s", n.id, testsupport.Tail(n.logPath, 60))
 	}
 }
 

@@ -1,6 +1,4 @@
-// Package testio holds small I/O helpers shared by tests that watch a
-// process's output while it runs.
-package testio
+package testsupport
 
 import (
 	"bytes"
