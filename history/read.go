@@ -224,6 +224,7 @@ func split(r io.Reader, name string, queue, ordered chan<- *chunk, spares <-chan
 func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
 	n := bytes.Count(c.data, []byte{'\n'}) + 1
 	if cap(c.ops) < n || cap(c.lines) < n {
+		n += n / 8 // room for the next chunks' lines, which vary in number
 		c.ops, c.lines = make([]Op, 0, n), make([]int, 0, n)
 	}
 	data, line := c.data, c.line
@@ -236,8 +237,12 @@ func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
 			data = nil
 		}
 		if t := bytes.TrimSpace(b); len(t) > 0 {
-			var op Op
-			if err := d.decode(t, &op); err != nil {
+			// Decoded in place: an Op of its own would escape to the
+			// heap, one allocation per line.
+			c.ops = append(c.ops, Op{})
+			op := &c.ops[len(c.ops)-1]
+			if err := d.decode(t, op); err != nil {
+				c.ops = c.ops[:len(c.ops)-1]
 				c.err = &LineError{File: name, Line: line, Err: err}
 				if cutOff(t) && blank(data) {
 					c.torn = &Torn{File: name, Line: line}
@@ -245,12 +250,12 @@ func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
 				break
 			}
 			if opt.MaxTime > 0 && (op.Time < 0 || op.Time > opt.MaxTime) {
+				c.ops = c.ops[:len(c.ops)-1]
 				c.err = &LineError{File: name, Line: line, Field: "time", Err: fmt.Errorf(
 					"%w: %d ns is not within 0 to %d ns; history times are ns since the run's start",
 					ErrTimeOutsideRun, op.Time, opt.MaxTime)}
 				break
 			}
-			c.ops = append(c.ops, op)
 			c.lines = append(c.lines, line)
 		}
 		line++
