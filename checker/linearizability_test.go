@@ -239,7 +239,8 @@ func TestPassKeepsNoLinearization(t *testing.T) {
 // history of many batches: it passes a linearizable one, and a read changed
 // to a value nobody wrote, on the register key that appears last (so in a
 // late batch), fails the check, with the detail naming that key and a
-// drawing, as the whole-history check gives.
+// drawing, as the whole-history check gives; so does a read of a value
+// nobody wrote alone on its key.
 func TestLinearizabilityKeyByKey(t *testing.T) {
 	ops := concurrentHistory(7, 6*batchOps, 200, 8)
 	in := Input{Ops: ops}
@@ -261,6 +262,15 @@ func TestLinearizabilityKeyByKey(t *testing.T) {
 	})
 	if i < 0 {
 		t.Fatalf("no ok read of %s", last)
+	}
+	// A key with one operation is checked without porcupine's search:
+	// a read of a value nobody wrote, alone on its key, still fails.
+	end := ops[len(ops)-1]
+	lone := append(slices.Clone(ops),
+		history.Op{Index: end.Index + 1, Process: 1000, Type: history.Invoke, F: history.Read, Key: "lone", Time: end.Time + 1},
+		history.Op{Index: end.Index + 2, Process: 1000, Type: history.OK, F: history.Read, Key: "lone", Value: "ghost", Time: end.Time + 2})
+	if r := Linearizability(context.Background(), Input{Ops: lone}, true, Options{}); r.Check.Result != Fail || !strings.Contains(r.Check.Detail, "key lone: ") {
+		t.Errorf("lone read: got %q (%s), want fail naming key lone", r.Check.Result, r.Check.Detail)
 	}
 	ops[i].Value = "nobody"
 	r := Linearizability(context.Background(), Input{Ops: ops}, true, Options{})
