@@ -83,7 +83,8 @@ const batchOps = 1 << 10
 // linearizable exactly when each key is (porcupine's own partitioning rests
 // on it).
 //
-// It stops at the first batch porcupine finds illegal. The timeout, and ctx
+// A key with a single operation skips porcupine (see translateBatch). It
+// stops at the first batch found illegal. The timeout, and ctx
 // ending, reach porcupine as in runPorcupine: every step fails from then on,
 // and what porcupine concludes is discarded.
 func checkByKey(ctx context.Context, pairs []history.Operation, g keyGroups, timeout time.Duration) (porcupine.CheckResult, error) {

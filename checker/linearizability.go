@@ -19,8 +19,8 @@ import (
 // needed to draw porcupine's visualization of it.
 type LinearizabilityResult struct {
 	Check Check
-	// Operations is how many operations were given to porcupine (failed
-	// operations and failed or indeterminate reads are dropped first).
+	// Operations is how many operations were checked (failed operations
+	// and failed or indeterminate reads are dropped first).
 	Operations int
 	// Keys is how many keys (porcupine partitions) they touched.
 	Keys int
