@@ -73,16 +73,21 @@
 //     anywhere after its call, or effectively never. An open cas whose
 //     expected value does not match is a legal no-op.
 //
-// porcupine.CheckOperationsVerbose runs with Options.LinearizabilityTimeout
-// (default 60 s), which is also cut short by the context's deadline. The
-// result is Pass when porcupine says Ok. It is Fail when porcupine says
-// Illegal, and Detail then names each key with no linearization. For each
-// such key it names the earliest-returning operation outside the longest
-// partial linearization, which is where a reader should start. It is
-// Unknown on a timeout or a cancelled context, and on a history with no
-// operation left to check ("no operations to check").
-// LinearizabilityResult.WriteVisualization writes porcupine's HTML view, with
-// the faults drawn as annotations, for linearizability.html.
+// porcupine runs with Options.LinearizabilityTimeout (default 60 s), which is
+// also cut short by the context's deadline. It checks the keys a batch at a
+// time, a few batches at once, without its linearization info, so that the
+// check of a long history holds little beside the history. The result is
+// Pass when porcupine says Ok, and then nothing of porcupine's is kept. When
+// porcupine says Illegal, the whole history is checked once more with
+// porcupine.CheckOperationsVerbose, for the info (so a failure takes up to
+// twice as long), and the result is Fail. Detail then names each key with no
+// linearization. For each such key it names the earliest-returning
+// operation outside the longest partial linearization, which is where a
+// reader should start. It is Unknown on a timeout or a cancelled context,
+// and on a history with no operation left to check ("no operations to
+// check"). LinearizabilityResult.WriteVisualization writes porcupine's HTML
+// view of a failure, with the faults drawn as annotations, for
+// linearizability.html.
 //
 // # RTO
 //

@@ -19,13 +19,13 @@ import (
 // needed to draw porcupine's visualization of it.
 type LinearizabilityResult struct {
 	Check Check
-	// Operations is how many operations were given to porcupine (failed
-	// operations and failed or indeterminate reads are dropped first).
+	// Operations is how many operations were checked (failed operations
+	// and failed or indeterminate reads are dropped first).
 	Operations int
 	// Keys is how many keys (porcupine partitions) they touched.
 	Keys int
 
-	ran    bool // porcupine ran to a result, so info can be drawn
+	ran    bool // porcupine found the history illegal and info was kept to draw it
 	info   porcupine.LinearizationInfo
 	faults []history.Fault
 	end    int64
@@ -51,29 +51,45 @@ func Linearizability(ctx context.Context, in Input, required bool, opt Options) 
 		r.Check = outcome(required, Unknown, "history breaks the recorder's contract: "+in.Contract.Error())
 		return r
 	}
-	ops, parts := operations(in.Pairs)
-	keys := len(parts)
-	r.Operations, r.Keys = len(ops), keys
-	if len(ops) == 0 {
+	g := groupByKey(in.Pairs)
+	r.Operations, r.Keys = g.ops(), g.keys()
+	if r.Operations == 0 {
 		r.Check = outcome(required, Unknown, "no operations to check")
 		return r
 	}
-	res, info, err := runPorcupine(ctx, ops, parts, opt.LinearizabilityTimeout)
+	res, err := checkByKey(ctx, in.Pairs, g, opt.LinearizabilityTimeout)
 	switch {
 	case err != nil:
 		r.Check = outcome(required, Unknown, err.Error())
 	case res == porcupine.Ok:
-		r.ran, r.info = true, info
-		r.Check = Check{Result: Pass}
+		r.Check = Check{Result: Pass} // porcupine's linearizations are not kept
 	case res == porcupine.Illegal:
-		r.ran, r.info = true, info
-		r.Check = outcome(required, Fail, "not linearizable: "+explainIllegal(parts, info))
+		r.Check = r.explain(ctx, in.Pairs, g, required, opt.LinearizabilityTimeout)
 	default:
 		r.Check = outcome(required, Unknown, fmt.Sprintf(
 			"porcupine timed out after %v on %d operations over %d keys",
-			opt.LinearizabilityTimeout, len(ops), keys))
+			opt.LinearizabilityTimeout, r.Operations, r.Keys))
 	}
 	return r
+}
+
+// explain checks a history that checkByKey found illegal once more, whole
+// and with porcupine's linearization info, which names the keys that
+// cannot be linearized (Detail) and is kept for WriteVisualization. Only a
+// failing history pays for the info, and it is checked twice: the second
+// run has the full timeout again, and if it times out all the same, the
+// failure stands, explained by the partial linearizations porcupine found.
+func (r *LinearizabilityResult) explain(ctx context.Context, pairs []history.Operation, g keyGroups, required bool, timeout time.Duration) Check {
+	ops, parts := operations(pairs, g)
+	res, info, err := runPorcupine(ctx, ops, parts, timeout)
+	switch {
+	case err != nil:
+		return outcome(required, Unknown, err.Error())
+	case res == porcupine.Ok:
+		return outcome(required, Unknown, "porcupine found the history illegal key by key and legal whole")
+	}
+	r.ran, r.info = true, info
+	return outcome(required, Fail, "not linearizable: "+explainIllegal(parts, info))
 }
 
 // outcome builds a check whose measurement came out as got. Without a target
@@ -90,7 +106,9 @@ func outcome(hasTarget bool, got Result, detail string) Check {
 // the model's step, which fails every step once ctx is done (a flag set by
 // a watcher, so a step costs one atomic load); whatever porcupine concludes
 // after that is discarded, because a forced failure can look like an
-// illegal history.
+// illegal history. It keeps porcupine's linearization info, and so holds
+// every key's search at once: explain runs it on a history that
+// checkByKey found illegal.
 //
 // parts is ops cut by key (see operations); porcupine is handed them as the
 // model's partition, so that it does not cut the slice again.
@@ -150,51 +168,36 @@ func runPorcupine(ctx context.Context, ops []porcupine.Operation, parts [][]porc
 // carries its regKind as output: the translation copies no strings and
 // boxes nothing. Processes are renumbered
 // densely in order of appearance, because the visualization draws one row
-// per client id.
-func operations(pairs []history.Operation) ([]porcupine.Operation, [][]porcupine.Operation) {
-	part := make([]int32, len(pairs)) // key number, in order of appearance; -1 = dropped
-	byKey := map[string]int32{}
-	var counts []int
-	kept := 0
-	for i := range pairs {
-		part[i] = -1
-		if !checked(&pairs[i]) {
-			continue
-		}
-		k, ok := byKey[pairs[i].Invoke.Key]
-		if !ok {
-			k = int32(len(counts))
-			byKey[pairs[i].Invoke.Key] = k
-			counts = append(counts, 0)
-		}
-		part[i] = k
-		counts[k]++
-		kept++
-	}
-	out := make([]porcupine.Operation, kept)
-	parts := make([][]porcupine.Operation, len(counts))
-	next := make([]int, len(counts)) // where key k's next operation goes
-	at := 0
-	for k, n := range counts {
-		parts[k], next[k] = out[at:at+n:at+n], at
-		at += n
-	}
+// per client id. g is pairs grouped by key (groupByKey), which decides what
+// is kept; checkByKey translates the same way, a batch at a time.
+func operations(pairs []history.Operation, g keyGroups) ([]porcupine.Operation, [][]porcupine.Operation) {
 	clients := newClientIDs()
 	for i := range pairs {
-		if part[i] < 0 {
-			continue
+		if checked(&pairs[i]) {
+			clients.id(pairs[i].Invoke.Process) // numbered in order of appearance
 		}
+	}
+	out := make([]porcupine.Operation, g.ops())
+	for j, i := range g.order {
 		p := &pairs[i]
-		ret := p.Completion.Time
-		if p.Invoke.F != history.Read && p.Invoke.F != history.FinalRead && p.Outcome() != history.OK && !refused(p) {
-			ret = math.MaxInt64
-		}
-		out[next[part[i]]] = porcupine.Operation{
-			ClientId: clients.id(p.Invoke.Process), Input: p, Call: p.Invoke.Time, Output: kindOf(p), Return: ret, Metadata: p,
-		}
-		next[part[i]]++
+		out[j] = porcupineOp(p, clients.id(p.Invoke.Process))
+		out[j].Metadata = p
+	}
+	parts := make([][]porcupine.Operation, g.keys())
+	for k := range parts {
+		parts[k] = out[g.start[k]:g.start[k+1]:g.start[k+1]]
 	}
 	return out, parts
+}
+
+// porcupineOp translates one pair that porcupine is told about (see
+// operations), without metadata.
+func porcupineOp(p *history.Operation, client int) porcupine.Operation {
+	ret := p.Completion.Time
+	if p.Invoke.F != history.Read && p.Invoke.F != history.FinalRead && p.Outcome() != history.OK && !refused(p) {
+		ret = math.MaxInt64
+	}
+	return porcupine.Operation{ClientId: client, Input: p, Call: p.Invoke.Time, Output: kindOf(p), Return: ret}
 }
 
 // checked reports whether porcupine is told about an operation.
@@ -297,11 +300,14 @@ func firstOutside(part []porcupine.Operation, linearized []int) string {
 // WriteVisualization writes porcupine's interactive HTML view of the history
 // and its (partial) linearizations, with the faults drawn as annotations so
 // that a violation can be read against what the nemesis was doing. It is
-// meant for linearizability.html when the check fails, but works whenever
-// porcupine ran to a result.
+// meant for linearizability.html when the check fails: porcupine's
+// linearizations are kept only for a history it found illegal (also when
+// there is no target and the check passes with that detail), since holding
+// them for a long history that passed would cost as much memory as the
+// history itself.
 func (r *LinearizabilityResult) WriteVisualization(w io.Writer) error {
 	if r == nil || !r.ran {
-		return errors.New("write linearizability visualization: porcupine did not run to a result")
+		return errors.New("write linearizability visualization: porcupine found no violation to draw")
 	}
 	info := r.info // AddAnnotations appends to a copy, so r stays unannotated
 	var notes []porcupine.Annotation

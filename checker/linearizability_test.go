@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,5 +234,69 @@ func TestWriteVisualization(t *testing.T) {
 	none := Linearizability(context.Background(), load(t, "lin-info-reused"), true, Options{})
 	if err := none.WriteVisualization(&buf); err == nil {
 		t.Error("visualizing a check that did not run: no error")
+	}
+}
+
+// TestPassKeepsNoLinearization checks that a check that passes drops
+// porcupine's linearization info (it would cost as much memory as the
+// history), so there is nothing to draw.
+func TestPassKeepsNoLinearization(t *testing.T) {
+	r := Linearizability(context.Background(), load(t, "lin-ok"), true, Options{})
+	if r.Check.Result != Pass {
+		t.Fatalf("got %q (%s), want pass", r.Check.Result, r.Check.Detail)
+	}
+	if r.ran || r.info.PartialLinearizations() != nil {
+		t.Error("a passing check kept porcupine's linearization info")
+	}
+	if err := r.WriteVisualization(io.Discard); err == nil {
+		t.Error("visualizing a passing check: no error")
+	}
+}
+
+// TestLinearizabilityKeyByKey checks the batched check (checkByKey) on a
+// history of many batches: it passes a linearizable one, and a read changed
+// to a value nobody wrote, on the register key that appears last (so in a
+// late batch), fails the check, with the detail naming that key and a
+// drawing, as the whole-history check gives; so does a read of a value
+// nobody wrote alone on its key.
+func TestLinearizabilityKeyByKey(t *testing.T) {
+	ops := concurrentHistory(7, 6*batchOps, 200, 8)
+	in := Input{Ops: ops}
+	if n := len(cutBatches(groupByKey(in.paired()))) - 1; n < 4 {
+		t.Fatalf("%d batches; the test wants several", n)
+	}
+	if r := Linearizability(context.Background(), in, true, Options{}); r.Check.Result != Pass {
+		t.Fatalf("got %q (%s), want pass", r.Check.Result, r.Check.Detail)
+	}
+	g := groupByKey(in.paired())
+	last := ""
+	for k := g.keys() - 1; k >= 0 && last == ""; k-- {
+		if key := in.paired()[g.order[g.start[k]]].Invoke.Key; !strings.HasPrefix(key, history.LedgerPrefix) {
+			last = key
+		}
+	}
+	i := slices.IndexFunc(ops, func(op history.Op) bool {
+		return op.Key == last && op.F == history.Read && op.Type == history.OK
+	})
+	if i < 0 {
+		t.Fatalf("no ok read of %s", last)
+	}
+	// A key with one operation is checked without porcupine's search:
+	// a read of a value nobody wrote, alone on its key, still fails.
+	end := ops[len(ops)-1]
+	lone := append(slices.Clone(ops),
+		history.Op{Index: end.Index + 1, Process: 1000, Type: history.Invoke, F: history.Read, Key: "lone", Time: end.Time + 1},
+		history.Op{Index: end.Index + 2, Process: 1000, Type: history.OK, F: history.Read, Key: "lone", Value: "ghost", Time: end.Time + 2})
+	if r := Linearizability(context.Background(), Input{Ops: lone}, true, Options{}); r.Check.Result != Fail || !strings.Contains(r.Check.Detail, "key lone: ") {
+		t.Errorf("lone read: got %q (%s), want fail naming key lone", r.Check.Result, r.Check.Detail)
+	}
+	ops[i].Value = "nobody"
+	r := Linearizability(context.Background(), Input{Ops: ops}, true, Options{})
+	want := "key " + last + ": "
+	if r.Check.Result != Fail || !strings.Contains(r.Check.Detail, want) {
+		t.Errorf("got %q (%s), want fail naming %s", r.Check.Result, r.Check.Detail, want)
+	}
+	if err := r.WriteVisualization(io.Discard); err != nil {
+		t.Errorf("visualizing the failure: %v", err)
 	}
 }

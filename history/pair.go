@@ -129,14 +129,15 @@ func (p *Pairer) check(op *Op, s slot) (string, error) {
 		return "process", fmt.Errorf("%s of process %d, which has no open invocation%s", op.Type, op.Process, hint)
 	}
 	inv := &p.out[s.open-1].Invoke
-	where := fmt.Sprintf("invoked on %s (index %d)", p.at(s.line), inv.Index)
+	// Formatted only for a breach: pairing runs once per event.
+	where := func() string { return fmt.Sprintf("invoked on %s (index %d)", p.at(s.line), inv.Index) }
 	switch {
 	case inv.F != op.F:
-		return "f", fmt.Errorf("%s %s(%s) completes %s(%s) %s", op.Type, op.F, op.Key, inv.F, inv.Key, where)
+		return "f", fmt.Errorf("%s %s(%s) completes %s(%s) %s", op.Type, op.F, op.Key, inv.F, inv.Key, where())
 	case inv.Key != op.Key:
-		return "key", fmt.Errorf("%s %s(%s) completes %s(%s) %s", op.Type, op.F, op.Key, inv.F, inv.Key, where)
+		return "key", fmt.Errorf("%s %s(%s) completes %s(%s) %s", op.Type, op.F, op.Key, inv.F, inv.Key, where())
 	case op.Time < inv.Time:
-		return "time", fmt.Errorf("completes before its invocation, %s", where)
+		return "time", fmt.Errorf("completes before its invocation, %s", where())
 	}
 	return "", nil
 }

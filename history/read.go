@@ -38,8 +38,23 @@ type ReadOptions struct {
 // ErrTimeOutsideRun marks an event whose time lies outside the run.
 var ErrTimeOutsideRun = errors.New("time outside the run")
 
-// chunkBytes is how much of the file one decoding task takes.
-const chunkBytes = 1 << 20
+// chunkBytes is how much of the file one decoding task takes; a chunk's
+// buffer has chunkSlack more, for the part line carried over from the
+// chunk before it.
+const (
+	chunkBytes = 1 << 20
+	chunkSlack = 4 << 10
+)
+
+// spare is a paired chunk's buffers, handed back for the splitter and the
+// workers to reuse: without them, reading a long history leaves its size
+// in garbage twice over (the lines and the decoded events), and the
+// collector, which scans the growing pairs on every cycle, pays for it.
+type spare struct {
+	data  []byte
+	ops   []Op
+	lines []int
+}
 
 // chunk is a run of whole lines, decoded by a worker.
 type chunk struct {
@@ -98,11 +113,12 @@ func readOperations(r io.Reader, name string, hint int, opt ReadOptions) (Paired
 			}
 		}()
 	}
+	spares := make(chan spare, 2*workers+2)
 	var splitErr error
 	go func() {
 		defer close(ordered)
 		defer close(queue)
-		splitErr = split(r, name, queue, ordered, stop)
+		splitErr = split(r, name, queue, ordered, spares, stop)
 	}()
 	out := Paired{}
 	p := NewPairer(hint)
@@ -122,6 +138,11 @@ func readOperations(r io.Reader, name string, hint int, opt ReadOptions) (Paired
 			p.AddLine(&c.ops[i], c.lines[i])
 		}
 		out.Events += len(c.ops)
+		select {
+		case spares <- spare{data: c.data[:0], ops: c.ops[:0], lines: c.lines[:0]}:
+		default:
+		}
+		c.data, c.ops, c.lines = nil, nil, nil
 		switch {
 		case c.torn != nil:
 			torn = c
@@ -146,14 +167,23 @@ func readOperations(r io.Reader, name string, hint int, opt ReadOptions) (Paired
 }
 
 // split reads r and hands out chunks of whole lines, in order, to both the
-// workers and the pairing loop. It stops early when stop closes.
-func split(r io.Reader, name string, queue, ordered chan<- *chunk, stop <-chan struct{}) error {
+// workers and the pairing loop, in buffers taken from spares when there
+// are. It stops early when stop closes.
+func split(r io.Reader, name string, queue, ordered chan<- *chunk, spares <-chan spare, stop <-chan struct{}) error {
 	br := bufio.NewReaderSize(r, chunkBytes)
 	line := 1
 	var carry []byte
 	for {
-		buf := make([]byte, len(carry), chunkBytes+len(carry))
-		copy(buf, carry)
+		var sp spare
+		select {
+		case sp = <-spares:
+		default:
+		}
+		buf := sp.data
+		if cap(buf) < len(carry)+chunkBytes {
+			buf = make([]byte, 0, len(carry)+chunkBytes+chunkSlack)
+		}
+		buf = append(buf[:0], carry...)
 		n, rerr := io.ReadFull(br, buf[len(carry):cap(buf)])
 		buf = buf[:len(carry)+n]
 		final := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
@@ -168,10 +198,10 @@ func split(r io.Reader, name string, queue, ordered chan<- *chunk, stop <-chan s
 				carry = buf
 				continue
 			}
-			carry = buf[cut:]
+			carry = bytes.Clone(buf[cut:]) // buf goes to a worker, and back to spares
 			buf = buf[:cut]
 		}
-		c := &chunk{data: buf, line: line, final: final, done: make(chan struct{})}
+		c := &chunk{data: buf, ops: sp.ops, lines: sp.lines, line: line, final: final, done: make(chan struct{})}
 		line += bytes.Count(buf, []byte{'\n'})
 		select {
 		case ordered <- c:
@@ -193,7 +223,10 @@ func split(r io.Reader, name string, queue, ordered chan<- *chunk, stop <-chan s
 // decode decodes the chunk's lines with d.
 func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
 	n := bytes.Count(c.data, []byte{'\n'}) + 1
-	c.ops, c.lines = make([]Op, 0, n), make([]int, 0, n)
+	if cap(c.ops) < n || cap(c.lines) < n {
+		n += n / 8 // room for the next chunks' lines, which vary in number
+		c.ops, c.lines = make([]Op, 0, n), make([]int, 0, n)
+	}
 	data, line := c.data, c.line
 	for len(data) > 0 {
 		end := bytes.IndexByte(data, '\n')
@@ -204,8 +237,12 @@ func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
 			data = nil
 		}
 		if t := bytes.TrimSpace(b); len(t) > 0 {
-			var op Op
-			if err := d.decode(t, &op); err != nil {
+			// Decoded in place: an Op of its own would escape to the
+			// heap, one allocation per line.
+			c.ops = append(c.ops, Op{})
+			op := &c.ops[len(c.ops)-1]
+			if err := d.decode(t, op); err != nil {
+				c.ops = c.ops[:len(c.ops)-1]
 				c.err = &LineError{File: name, Line: line, Err: err}
 				if cutOff(t) && blank(data) {
 					c.torn = &Torn{File: name, Line: line}
@@ -213,15 +250,14 @@ func (c *chunk) decode(d *opDecoder, name string, opt ReadOptions) {
 				break
 			}
 			if opt.MaxTime > 0 && (op.Time < 0 || op.Time > opt.MaxTime) {
+				c.ops = c.ops[:len(c.ops)-1]
 				c.err = &LineError{File: name, Line: line, Field: "time", Err: fmt.Errorf(
 					"%w: %d ns is not within 0 to %d ns; history times are ns since the run's start",
 					ErrTimeOutsideRun, op.Time, opt.MaxTime)}
 				break
 			}
-			c.ops = append(c.ops, op)
 			c.lines = append(c.lines, line)
 		}
 		line++
 	}
-	c.data = nil
 }
