@@ -37,14 +37,17 @@ func applyPowerLoss(a *Agent, f Fault) (fault, error) {
 	}
 	pf := &powerLossFault{}
 	if a.sup != nil {
-		old, err := a.sup.kill(killTimeout)
+		old, running, err := a.sup.killNode(killTimeout)
 		if err != nil {
 			return nil, err
+		}
+		if len(running) > 0 { // stuck in the kernel: roll back all the same
+			a.log.Warn("power-loss: processes still running after SIGKILL", "pids", running, "after", killTimeout)
 		}
 		pf.crash = &crashFault{sup: a.sup, old: old}
 		pf.m.OldPID = old
 	}
-	rs, err := a.disk.journal.rollback(a.disk.root)
+	rs, err := a.disk.journal.rollback(a.disk.root, time.Now())
 	pf.m.FilesRolledBack, pf.m.EntriesUndone = rs.files, rs.entries
 	pf.m.BytesLost, pf.m.WrittenBackBytes = rs.bytesLost, rs.writtenBack
 	if err != nil {
