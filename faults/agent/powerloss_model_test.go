@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -174,5 +175,57 @@ func abortFUSE(t *testing.T, dev uint64) {
 	}()
 	if err := <-done; err != nil && !errors.Is(err, syscall.ENOENT) {
 		t.Errorf("abort the FUSE connection: %v", err)
+	}
+}
+
+// daemon starts a churn in a session of its own, records its pid, and
+// waits to be killed.
+func daemon(dir, pidFile string) int {
+	cmd := exec.Command(os.Args[0], childArg, "churn", dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+		return 1
+	}
+	select {}
+}
+
+// TestPowerLossKillsWholeNode: the supervised process started a writer in
+// a session of its own, out of the process group, as PostgreSQL's
+// postmaster does with every backend. A power cut stops it too, before the
+// rollback, so nothing writes on the rolled-back folder.
+func TestPowerLossKillsWholeNode(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(filepath.Join(dir, "busy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		skipOrFail(t, "no /dev/fuse: %v", err)
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	p := startAgent(t, newNetns(t), agentOpts{flags: []string{"--fuse-data", dir}, mountNS: true,
+		child: []string{os.Args[0], childArg, "daemon", filepath.Join(dir, "busy"), pidFile}})
+	var pid int
+	for range 100 {
+		b, _ := os.ReadFile(pidFile)
+		if pid, _ = strconv.Atoi(string(b)); pid > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatal("the daemon never started")
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	time.Sleep(200 * time.Millisecond) // the churn is under way
+	p.apply(t, agent.Fault{ID: "pl", Kind: kind.PowerLoss})
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	alive := err == nil && !bytes.Contains(b[bytes.LastIndexByte(b, ')'):], []byte(") Z"))
+	p.heal(t, "pl")
+	if alive {
+		t.Errorf("the writer in its own session (pid %d) still runs after the power loss", pid)
 	}
 }
