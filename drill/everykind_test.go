@@ -114,15 +114,12 @@ func everyKindOn(t *testing.T, sys systems.System, bins nodeBinaries) {
 // with what goes wrong: the test skips them by name, so that the gap is in
 // the code and in the test's output rather than silent. The list is meant
 // to empty.
-var knownBroken = map[string]map[agent.Kind]string{
-	"postgres-autofailover": {kind.PowerLoss: "the agent's apply does not answer within the client's 30 s " +
-		"(the process group is killed, the rollback never logs its end), so the agent is stuck until the container goes"},
-}
+var knownBroken = map[string]map[agent.Kind]string{}
 
 // lastPowerLoss puts power-loss last: it may leave the system unable to
-// start again (a strict power cut loses every directory entry whose parent
-// was never fsynced), which is the drill's finding to report, and would
-// stop the kinds after it.
+// start again (a system that relies on data or entries it never fsynced),
+// which is the drill's finding to report, and would stop the kinds after
+// it.
 func lastPowerLoss(kinds []agent.Kind) []agent.Kind {
 	out := slices.DeleteFunc(slices.Clone(kinds), func(k agent.Kind) bool { return k == kind.PowerLoss })
 	return append(out, kind.PowerLoss)

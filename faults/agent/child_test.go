@@ -19,6 +19,9 @@ import (
 //	get URL      print how long an HTTP GET took (2 s timeout), exit 1 on error
 //	fsync PATH   print how long a write+fsync of PATH took
 //	lookup NAME  print the addresses of NAME (2 s timeout)
+//	churn DIR    create, write, read and remove files in DIR until killed
+//	daemon DIR PIDFILE  start churn DIR in a session of its own (as a
+//	             PostgreSQL backend is), write its pid to PIDFILE, and wait
 //
 // The last three are probes for running the agent in a container by hand
 // (docker exec NODE /agent hadrill-agent-test-child get http://...).
@@ -38,6 +41,10 @@ func runChild(args []string) int {
 	case "exit":
 		code, _ := strconv.Atoi(args[1])
 		return code
+	case "churn":
+		return churn(args[1])
+	case "daemon":
+		return daemon(args[1], args[2])
 	case "get", "fsync", "lookup":
 		return probe(args[0], args[1])
 	case "serve":

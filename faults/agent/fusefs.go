@@ -27,6 +27,8 @@ var (
 	_ fs.NodeUnlinker       = (*hookedNode)(nil)
 	_ fs.NodeRmdirer        = (*hookedNode)(nil)
 	_ fs.NodeRenamer        = (*hookedNode)(nil)
+	_ fs.NodeSymlinker      = (*hookedNode)(nil)
+	_ fs.NodeLinker         = (*hookedNode)(nil)
 	_ fs.NodeSetattrer      = (*hookedNode)(nil)
 	_ fs.NodeOpendirHandler = (*hookedNode)(nil)
 )
@@ -70,7 +72,7 @@ func (n *hookedNode) Create(ctx context.Context, name string, flags, mode uint32
 	_, err := os.Lstat(n.d.backingPath(rel))
 	in, fh, fl, errno := n.LoopbackNode.Create(ctx, name, flags, mode, out)
 	if errno == 0 && errors.Is(err, os.ErrNotExist) {
-		n.d.journal.logged(nsOp{kind: nsCreate, dir: n.rel(), path: rel})
+		n.d.journal.logged(nsOp{kind: nsCreate, path: rel})
 	}
 	return in, n.d.wrap(fh, in), fl, errno
 }
@@ -81,7 +83,7 @@ func (n *hookedNode) Mkdir(ctx context.Context, name string, mode uint32, out *f
 	}
 	in, errno := n.LoopbackNode.Mkdir(ctx, name, mode, out)
 	if errno == 0 {
-		n.d.journal.logged(nsOp{kind: nsMkdir, dir: n.rel(), path: n.child(name)})
+		n.d.journal.logged(nsOp{kind: nsMkdir, path: n.child(name)})
 	}
 	return in, errno
 }
@@ -93,8 +95,12 @@ func (n *hookedNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	rel := n.child(name)
 	saved := n.d.journal.removing(n.GetChild(name), rel)
 	errno := n.LoopbackNode.Unlink(ctx, name)
-	if errno == 0 && saved != nil {
-		n.d.journal.logged(nsOp{kind: nsUnlink, dir: n.rel(), path: rel, saved: saved})
+	switch {
+	case errno != 0:
+	case saved != nil:
+		n.d.journal.logged(nsOp{kind: nsUnlink, path: rel, saved: saved})
+	default:
+		n.d.journal.unjournaled()
 	}
 	return errno
 }
@@ -105,7 +111,7 @@ func (n *hookedNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	}
 	errno := n.LoopbackNode.Rmdir(ctx, name)
 	if errno == 0 {
-		n.d.journal.logged(nsOp{kind: nsRmdir, dir: n.rel(), path: n.child(name)})
+		n.d.journal.logged(nsOp{kind: nsRmdir, path: n.child(name)})
 	}
 	return errno
 }
@@ -119,12 +125,40 @@ func (n *hookedNode) Rename(ctx context.Context, name string, newParent fs.Inode
 		return n.LoopbackNode.Rename(ctx, name, newParent, newName, flags)
 	}
 	from, to := n.child(name), np.child(newName)
+	_, err := os.Lstat(n.d.backingPath(to))
+	replaced := err == nil
 	saved := n.d.journal.removing(np.GetChild(newName), to)
 	errno := n.LoopbackNode.Rename(ctx, name, newParent, newName, flags)
-	if errno == 0 {
-		n.d.journal.logged(nsOp{kind: nsRename, dir: np.rel(), path: from, to: to, saved: saved})
+	switch {
+	case errno != 0:
+	case replaced && saved == nil: // the replaced file could not be kept
+		n.d.journal.unjournaled()
+	default:
+		n.d.journal.logged(nsOp{kind: nsRename, path: from, to: to, saved: saved})
 	}
 	return errno
+}
+
+func (n *hookedNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if errno := n.d.before(ctx, opCreate); errno != 0 {
+		return nil, errno
+	}
+	in, errno := n.LoopbackNode.Symlink(ctx, target, name, out)
+	if errno == 0 {
+		n.d.journal.logged(nsOp{kind: nsCreate, path: n.child(name)})
+	}
+	return in, errno
+}
+
+func (n *hookedNode) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if errno := n.d.before(ctx, opCreate); errno != 0 {
+		return nil, errno
+	}
+	in, errno := n.LoopbackNode.Link(ctx, target, name, out)
+	if errno == 0 {
+		n.d.journal.logged(nsOp{kind: nsCreate, path: n.child(name)})
+	}
+	return in, errno
 }
 
 // Setattr on the root goes through the descriptor held from before the
@@ -353,7 +387,7 @@ func (h *hookedDir) Fsyncdir(ctx context.Context, flags uint32) syscall.Errno {
 	}
 	errno := h.loopbackDir.Fsyncdir(ctx, flags)
 	if errno == 0 {
-		h.n.d.journal.dirSynced(h.n.rel())
+		h.n.d.journal.dirSynced()
 	}
 	return errno
 }

@@ -2,11 +2,13 @@ package agent
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 )
@@ -17,9 +19,18 @@ import (
 // layer keeps, for every file written since its last fsync, the file's size
 // at that fsync and a copy of each 4 KiB block as it was before its first
 // overwrite (copy on first write: appends past the synced size cost
-// nothing). Creates, mkdirs, unlinks, rmdirs and renames are logged until
-// an fsync of their directory makes them durable; an unlinked or overwritten
-// file's synced content is kept so that the unlink can be undone.
+// nothing).
+//
+// Namespace changes (creates, mkdirs, unlinks, rmdirs, renames) are one
+// ordered log, as a journaling file system keeps them: ext4 (and XFS, btrfs)
+// journal metadata globally, so an fsync of any file or directory commits
+// every namespace change made before it, and the file system's own commit
+// (every 5 s on ext4) does too. What is not committed is always a suffix of
+// the log, so undoing it newest first finds every recorded path as it was
+// just after that change: a folder renamed later is renamed back before the
+// changes made inside it under its old name are undone. An unlinked or
+// overwritten file's synced content is kept so that the unlink can be
+// undone.
 //
 // Memory is bounded by limit (the pre-images and saved files together).
 // Past it, the agent does what a kernel under memory pressure does: it
@@ -33,6 +44,11 @@ const journalBlock = 4096
 
 // defaultJournalLimit bounds the journal's memory (64 MiB).
 const defaultJournalLimit = 64 << 20
+
+// metadataCommit is how often the file system commits its metadata journal
+// on its own (ext4's default commit=5): a namespace change older than that
+// at the power cut is durable even without an fsync.
+const metadataCommit = 5 * time.Second
 
 // fileState is one file's changes since its last fsync.
 type fileState struct {
@@ -51,13 +67,13 @@ const (
 	nsRename
 )
 
-// nsOp is one namespace change not yet made durable by a directory fsync.
-// Paths are relative to the data folder, as they were at the time.
+// nsOp is one namespace change not yet committed. Paths are relative to
+// the data folder, as they were at the time.
 type nsOp struct {
 	kind     nsKind
-	dir      string // the directory whose fsync commits it (the destination for a rename)
 	path, to string
 	saved    *savedFile // the unlinked, or overwritten, file at its last fsync
+	at       time.Time  // when it was made, for the periodic commit
 }
 
 type savedFile struct {
@@ -174,24 +190,29 @@ func (j *journal) forget(ino *fs.Inode) {
 	}
 }
 
-// synced marks a file's data durable (fsync, fdatasync).
+// synced marks a file's data durable (fsync, fdatasync), and commits the
+// namespace changes made so far.
 func (j *journal) synced(ino *fs.Inode) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.forget(ino)
+	j.commit(len(j.ops))
 }
 
-// dirSynced makes the namespace changes in dir durable.
-func (j *journal) dirSynced(dir string) {
+// dirSynced commits the namespace changes made so far: a directory's fsync
+// commits the whole metadata journal, not only that directory's entries.
+func (j *journal) dirSynced() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.ops = slices.DeleteFunc(j.ops, func(op nsOp) bool {
-		if op.dir == dir {
-			j.used -= op.savedSize()
-			return true
-		}
-		return false
-	})
+	j.commit(len(j.ops))
+}
+
+// commit makes the oldest n namespace changes durable.
+func (j *journal) commit(n int) {
+	for _, op := range j.ops[:n] {
+		j.used -= op.savedSize()
+	}
+	j.ops = slices.Delete(j.ops, 0, n)
 }
 
 func (op nsOp) savedSize() int64 {
@@ -201,16 +222,27 @@ func (op nsOp) savedSize() int64 {
 	return int64(len(op.saved.data))
 }
 
-// logged records a namespace change made under dir.
+// logged records a namespace change.
 func (j *journal) logged(op nsOp) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	op.at = time.Now()
 	j.ops = append(j.ops, op)
 }
 
+// unjournaled records a namespace change the journal cannot undo (an
+// unlink whose file it could not keep): it and everything before it count
+// as committed, so what stays undoable is still a suffix of the log.
+func (j *journal) unjournaled() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.commit(len(j.ops))
+}
+
 // removing records that ino, at rel, is about to be unlinked or replaced:
-// it returns the file's content at its last fsync, or nil past the limit
-// (the removal then counts as durable at once).
+// it returns the file's content at its last fsync, or nil when there is no
+// regular file to keep or past the limit (an unlink then counts as durable
+// at once, see unjournaled).
 func (j *journal) removing(ino *fs.Inode, rel string) *savedFile {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -251,14 +283,34 @@ type rollbackStats struct {
 	files, entries, bytesLost, writtenBack uint64
 }
 
+// notifyLimit bounds how long a rollback waits for the kernel to drop its
+// caches.
+const notifyLimit = 5 * time.Second
+
 // rollback restores every file to its last fsynced state and undoes the
-// namespace changes not made durable, newest first. It returns the inodes
-// and entries whose kernel caches must be invalidated. The process that
-// wrote must be dead: nothing may write meanwhile.
-func (j *journal) rollback(root *fs.Inode) (rollbackStats, error) {
+// namespace changes not committed at cut, newest first. The processes that
+// wrote must be dead. The kernel's caches of what changed are invalidated
+// only after the journal's lock is released, and waited for at most
+// notifyLimit: an invalidation waits for the kernel's lock on the inode or
+// its folder, and a request of a process still running (one the power loss
+// does not reach, such as a docker exec) can hold that lock while its
+// handler waits for the journal's. Holding the journal's lock across the
+// invalidations would deadlock the two.
+func (j *journal) rollback(root *fs.Inode, cut time.Time) (rollbackStats, error) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	rs, stale, err := j.rollbackLocked(root, cut)
+	j.mu.Unlock()
+	if !stale.invalidate(root, notifyLimit) {
+		err = errors.Join(err, fmt.Errorf("invalidate kernel caches: not done after %s", notifyLimit))
+	}
+	return rs, err
+}
+
+// rollbackLocked does the rollback's work on the backing folder and
+// empties the journal. It returns what the kernel may hold stale.
+func (j *journal) rollbackLocked(root *fs.Inode, cut time.Time) (rollbackStats, staleCache, error) {
 	var rs rollbackStats
+	var stale staleCache
 	var errs []error
 	for ino, st := range j.files {
 		rel, ok := inodePath(root, ino)
@@ -271,22 +323,59 @@ func (j *journal) rollback(root *fs.Inode) (rollbackStats, error) {
 		}
 		rs.files++
 		rs.bytesLost += st.dirty
-		ino.NotifyContent(0, 0)
+		stale.inodes = append(stale.inodes, ino)
 	}
+	// The file system's own commit made the changes older than
+	// metadataCommit durable (the log is in time order).
+	young := slices.IndexFunc(j.ops, func(op nsOp) bool { return cut.Sub(op.at) < metadataCommit })
+	if young < 0 {
+		young = len(j.ops)
+	}
+	j.commit(young)
 	for i := len(j.ops) - 1; i >= 0; i-- {
-		if err := j.undo(j.ops[i]); err != nil {
+		op := j.ops[i]
+		if err := j.undo(op); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		rs.entries++
-		notifyEntry(root, j.ops[i].path)
-		if j.ops[i].to != "" {
-			notifyEntry(root, j.ops[i].to)
+		stale.entries = append(stale.entries, op.path)
+		if op.to != "" {
+			stale.entries = append(stale.entries, op.to)
 		}
 	}
 	rs.writtenBack = j.writtenBack
 	j.files, j.ops, j.used, j.writtenBack = map[*fs.Inode]*fileState{}, nil, 0, 0
-	return rs, errors.Join(errs...)
+	return rs, stale, errors.Join(errs...)
+}
+
+// staleCache is what the kernel may still cache from before a rollback:
+// file contents and attributes, and folder entries.
+type staleCache struct {
+	inodes  []*fs.Inode
+	entries []string // paths relative to the data folder
+}
+
+// invalidate tells the kernel to drop the stale caches, and reports
+// whether it did within limit; past it, the notifications go on in the
+// background.
+func (s staleCache) invalidate(root *fs.Inode, limit time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, ino := range s.inodes {
+			ino.NotifyContent(0, 0)
+		}
+		for _, rel := range s.entries {
+			notifyEntry(root, rel)
+		}
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(limit):
+		return false
+	}
 }
 
 // restoreFile writes the pre-images back and cuts the file to its synced

@@ -15,6 +15,21 @@ import (
 // to know more than which operation is passing: the journal of un-fsynced
 // changes (journal.go) and the space a write needs.
 
+// What a power loss loses. The model is a journaling file system such as
+// ext4 with data=ordered, at its worst moment, and nothing stricter: a
+// finding must be a state a real disk can be left in.
+//   - Every process of the node dies at once, including the ones that left
+//     the process group (PostgreSQL's backends call setsid): nothing writes
+//     after the cut. Processes entered from outside (docker exec) are not
+//     the node's and live on.
+//   - File data not fsynced (fsync or fdatasync) is lost: each file is back
+//     to its content and size at its last fsync. The kernel's own write-back
+//     (after about 30 s) is taken not to have happened: the cut falls before.
+//   - Namespace changes (create, mkdir, unlink, rmdir, rename) are one
+//     ordered journal: an fsync of any file or folder commits every change
+//     made before it, and so does the file system's commit every 5 s. The
+//     changes after the last commit are undone, newest first (journal.go).
+//
 // powerLossFault is an applied power-loss: a crash (kill now, restart
 // later) whose process comes back on the rolled-back data.
 type powerLossFault struct {
@@ -24,8 +39,8 @@ type powerLossFault struct {
 
 func init() { register(applyPowerLoss, kind.PowerLoss) }
 
-// applyPowerLoss kills the process group, so nothing writes any more, then
-// rolls the data folder back to its last fsynced state. The effect time is
+// applyPowerLoss kills every process of the node, so nothing writes any
+// more, then rolls the data folder back to what the disk holds. The effect time is
 // after the rollback: only then is the node in the state a power cut
 // leaves. The process restarts after restart_after, or at heal.
 func applyPowerLoss(a *Agent, f Fault) (fault, error) {
@@ -37,14 +52,17 @@ func applyPowerLoss(a *Agent, f Fault) (fault, error) {
 	}
 	pf := &powerLossFault{}
 	if a.sup != nil {
-		old, err := a.sup.kill(killTimeout)
+		old, running, err := a.sup.killNode(killTimeout)
 		if err != nil {
 			return nil, err
+		}
+		if len(running) > 0 { // stuck in the kernel: roll back all the same
+			a.log.Warn("power-loss: processes still running after SIGKILL", "pids", running, "after", killTimeout)
 		}
 		pf.crash = &crashFault{sup: a.sup, old: old}
 		pf.m.OldPID = old
 	}
-	rs, err := a.disk.journal.rollback(a.disk.root)
+	rs, err := a.disk.journal.rollback(a.disk.root, time.Now())
 	pf.m.FilesRolledBack, pf.m.EntriesUndone = rs.files, rs.entries
 	pf.m.BytesLost, pf.m.WrittenBackBytes = rs.bytesLost, rs.writtenBack
 	if err != nil {

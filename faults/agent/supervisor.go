@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -80,8 +81,13 @@ func (s *supervisor) start() (int, error) {
 }
 
 // reapLoop reaps children whenever SIGCHLD arrives, until stop is closed.
-// Signals coalesce, so each wake-up reaps until nothing is left.
+// Signals coalesce, so each wake-up reaps until nothing is left. The agent
+// becomes the subreaper of the child's tree, so orphans come back to it as
+// to an init even where it is not PID 1, and a power loss finds them.
 func (s *supervisor) reapLoop(stop <-chan struct{}) {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		s.log.Warn("become the subreaper of the child's orphans", "err", err)
+	}
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, unix.SIGCHLD)
 	defer signal.Stop(ch)
@@ -195,6 +201,68 @@ func (s *supervisor) kill(limit time.Duration) (int, error) {
 	case <-time.After(limit):
 		return pid, fmt.Errorf("wait for %d to die: timed out after %s", pid, limit)
 	}
+}
+
+// killNode SIGKILLs every process of the node, as a power cut does: the
+// child's group (kill), and every other process below the agent, such as
+// PostgreSQL's backends, which each call setsid and so leave the group. It
+// waits until none is left running, at most limit, and returns the ones
+// still running then.
+func (s *supervisor) killNode(limit time.Duration) (pid int, running []int, err error) {
+	self := os.Getpid()
+	others := descendants(self) // before the group dies and its orphans move
+	if pid, err = s.kill(limit); err != nil {
+		return pid, nil, err
+	}
+	deadline := time.Now().Add(limit)
+	for ; len(others) > 0; others = descendants(self) {
+		if time.Now().After(deadline) {
+			return pid, others, nil
+		}
+		for _, p := range others {
+			_ = unix.Kill(p, unix.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return pid, nil, nil
+}
+
+// descendants lists the processes below root that are still running
+// (zombies are done: they neither run nor write).
+func descendants(root int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	zombie := map[int]bool{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; the command may contain spaces.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		children[ppid] = append(children[ppid], pid)
+		zombie[pid] = f[0] == "Z"
+	}
+	var out []int
+	for queue := children[root]; len(queue) > 0; queue = queue[1:] {
+		p := queue[0]
+		if !zombie[p] {
+			out = append(out, p)
+		}
+		queue = append(queue, children[p]...)
+	}
+	return out
 }
 
 // stopping marks the supervisor as shutting down: pending restarts are

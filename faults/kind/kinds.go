@@ -66,8 +66,8 @@ var (
 	Sigstop = declare(Decl{Name: "sigstop", Mechanism: "SIGSTOP of the supervised process group, SIGCONT at heal", Level: LevelAgent, Required: dur,
 		Doc: "SIGSTOP the node's process and SIGCONT it after duration"})
 	// PowerLoss kills the node's process and loses what was not fsynced.
-	PowerLoss = declare(Decl{Name: "power-loss", Mechanism: "SIGKILL, then the FUSE layer's journal rolls un-fsynced data back", Level: LevelAgent, Optional: restart, Disk: true,
-		Doc: "SIGKILL the node's process and roll its data folder back to the last fsync (un-fsynced writes, creates and renames are lost); start it again after restart_after, or when the run ends"})
+	PowerLoss = declare(Decl{Name: "power-loss", Mechanism: "SIGKILL of every process of the node, then the FUSE layer's journal rolls back what the disk would not hold", Level: LevelAgent, Optional: restart, Disk: true,
+		Doc: "SIGKILL every process of the node and roll its data folder back as a power cut leaves an ext4 disk: file data not fsynced is lost; creates, renames and removals are lost unless an fsync of any file or folder (or the 5 s journal commit) came after them; start it again after restart_after, or when the run ends"})
 	// DiskFull makes the data folder full.
 	DiskFull = declare(Decl{Name: "disk-full", Mechanism: "the FUSE layer answers ENOSPC", Level: LevelAgent, Required: dur, Optional: ps{ParamPercent, ParamMiB},
 		OneOf: ps{ParamPercent, ParamMiB}, Disk: true,

@@ -5,7 +5,7 @@
 //
 //	nodeprobe write PATH    create PATH, write and fsync it: {"ms":..,"err":".."}
 //	nodeprobe nosync PATH   create PATH and write it, without fsync
-//	nodeprobe exists PATH   {"exists":true|false}
+//	nodeprobe exists PATH   {"exists":true|false,"size":N}
 //	nodeprobe state PID     the process's state letter from /proc (R, S, T, ...), "" when gone
 package main
 
@@ -23,6 +23,7 @@ type result struct {
 	MS     float64 `json:"ms"`
 	Err    string  `json:"err,omitempty"`
 	Exists bool    `json:"exists,omitempty"`
+	Size   int64   `json:"size,omitempty"`
 	State  string  `json:"state,omitempty"`
 }
 
@@ -40,8 +41,10 @@ func main() {
 	case "nosync":
 		err = write(arg, false)
 	case "exists":
-		_, serr := os.Stat(arg)
-		r.Exists = serr == nil
+		fi, serr := os.Stat(arg)
+		if r.Exists = serr == nil; r.Exists {
+			r.Size = fi.Size()
+		}
 		if serr != nil && !errors.Is(serr, os.ErrNotExist) {
 			err = serr
 		}
