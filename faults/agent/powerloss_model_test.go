@@ -17,6 +17,7 @@ import (
 
 	"github.com/hadrill/hadrill/faults/agent"
 	"github.com/hadrill/hadrill/faults/kind"
+	"github.com/hadrill/hadrill/internal/testsupport"
 )
 
 // The power-loss model (powerloss.go): metadata is one ordered journal
@@ -203,7 +204,7 @@ func TestPowerLossKillsWholeNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat("/dev/fuse"); err != nil {
-		skipOrFail(t, "no /dev/fuse: %v", err)
+		testsupport.Missing(t, "no /dev/fuse: %v", err)
 	}
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	p := startAgent(t, newNetns(t), agentOpts{flags: []string{"--fuse-data", dir}, mountNS: true,
