@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -68,6 +69,19 @@ type CheckOptions struct {
 	// recorded is evidence, and a re-check does not overwrite it unless
 	// asked.
 	Write bool
+	// Warnings receives tolerated damage to the run's files (a torn last
+	// line), one line each starting with file:line:, as errors about files
+	// do. Nil logs them with slog.
+	Warnings io.Writer
+}
+
+// warn reports a tolerated problem with a run's file.
+func (o CheckOptions) warn(msg string) {
+	if o.Warnings == nil {
+		slog.Warn(msg)
+		return
+	}
+	fmt.Fprintln(o.Warnings, msg)
 }
 
 // CheckRun checks a run folder and returns its verdict; with opt.Write it
@@ -91,11 +105,11 @@ func CheckRun(ctx context.Context, runDir string, opt CheckOptions) (*results.Ve
 	if err != nil {
 		return nil, &RunFileError{Path: dir.File(results.MetaFile), Err: fmt.Errorf("decode: %w", errors.Unwrap(err))}
 	}
-	h, err := readHistory(dir.File(results.HistoryFile), maxTime(s, meta))
+	h, err := readHistory(dir.File(results.HistoryFile), maxTime(s, meta), opt)
 	if err != nil {
 		return nil, err
 	}
-	events, err := readJSONL[history.FaultEvent](dir.File(results.FaultsFile))
+	events, err := readJSONL[history.FaultEvent](dir.File(results.FaultsFile), opt)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +208,7 @@ func interrupted(rep *checker.Report) {
 // readJSONL reads one of the run's JSONL files. A torn last line (the run
 // crashed mid-write) is dropped with a warning; any other broken line is bad
 // input naming the file and line.
-func readJSONL[T any](path string) ([]T, error) {
+func readJSONL[T any](path string, opt CheckOptions) ([]T, error) {
 	vs, torn, err := history.ReadFile[T](path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, &RunFileError{Path: path, Err: errMissing}
@@ -203,14 +217,14 @@ func readJSONL[T any](path string) ([]T, error) {
 		return nil, runFileError(path, err)
 	}
 	if torn != nil {
-		slog.Warn(torn.String())
+		opt.warn(torn.String())
 	}
 	return vs, nil
 }
 
 // readHistory reads and pairs history.jsonl in one pass (history.ReadOperations),
 // with readJSONL's rules for a missing file, a torn line and a broken one.
-func readHistory(path string, maxTime int64) (history.Paired, error) {
+func readHistory(path string, maxTime int64, opt CheckOptions) (history.Paired, error) {
 	h, err := history.ReadOperations(path, history.ReadOptions{MaxTime: maxTime})
 	if errors.Is(err, os.ErrNotExist) {
 		return h, &RunFileError{Path: path, Err: errMissing}
@@ -219,7 +233,7 @@ func readHistory(path string, maxTime int64) (history.Paired, error) {
 		return h, runFileError(path, err)
 	}
 	if h.Warning != nil {
-		slog.Warn(h.Warning.String())
+		opt.warn(h.Warning.String())
 	}
 	return h, nil
 }

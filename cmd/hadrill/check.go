@@ -46,6 +46,7 @@ writes nothing and exits 130.
 func checkRun(cmd *cobra.Command, dir string, opt drill.CheckOptions) error {
 	// Read the recorded verdict first: with --write the check replaces it.
 	recorded, recErr := results.ReadVerdict(dir)
+	opt.Warnings = cmd.ErrOrStderr() // file:line: warning: ..., as errors read
 	v, err := drill.CheckRun(cmd.Context(), dir, opt)
 	if err != nil {
 		return err // codeOf: a run folder that cannot be checked is 2

@@ -227,3 +227,39 @@ func TestEveryErrorLineIsPrefixed(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckTornLastLine: a last line cut off before its end (a crash while
+// writing), with or without its newline, is the one tolerated damage: a
+// warning naming file and line, then the verdict. (Before: with a newline
+// it was exit 2.) A broken line anywhere else is exit 2.
+func TestCheckTornLastLine(t *testing.T) {
+	cases := []struct {
+		name, tail string
+		code       int
+		stderr     string
+	}{
+		{"torn, newline", `{"index":40,"process":0,"type":"invoke","f":"wri` + "\n", exitOK, "history.jsonl:41: warning: dropped the last line"},
+		{"torn, no newline", `{"index":40,"process":0,"type":"invoke","f":"wri`, exitOK, "history.jsonl:41: warning: dropped the last line"},
+		{"broken, then a line", "{\"index\":40,\"process\":0,\"type\":\"invoke\",\"f\":\"wri\n" +
+			`{"index":41,"process":1,"type":"invoke","f":"read","key":"k1","time":9000000000}` + "\n", exitBadInput, "history.jsonl:41:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := storedRun(t)
+			f, err := os.OpenFile(filepath.Join(dir, results.HistoryFile), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString(tc.tail); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			code, stdout, stderr := hadrill(t, "check", dir)
+			t.Logf("exit %d\n%s%s", code, stdout, stderr)
+			first, _, _ := strings.Cut(stderr, "\n")
+			if code != tc.code || !strings.Contains(first, tc.stderr) || !strings.HasPrefix(first, dir) {
+				t.Errorf("exit %d, first stderr line %q; want exit %d and a line starting with the file, containing %q", code, first, tc.code, tc.stderr)
+			}
+		})
+	}
+}
