@@ -16,57 +16,24 @@ import (
 // later fault that was skipped.
 func writeAbortedRun(t *testing.T, abort *results.Abort) string {
 	t.Helper()
-	dir := t.TempDir()
-	rd := results.RunDir{Path: dir}
-	s, err := scenarios.Builtin("kill-primary")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.EnsureSeed()
-	dump, err := s.Dump()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(rd.File(results.ScenarioFile), dump, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w, err := history.Create(rd.File(results.HistoryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var ops []history.Op
 	for i := range 30 {
 		at := int64(i) * int64(100*time.Millisecond)
 		value := "v" + string(rune('a'+i%26))
-		w.Append(history.Op{Index: int64(2 * i), Process: 0, Type: history.Invoke, F: history.Write, Key: "k", Value: value, Time: at})
-		w.Append(history.Op{Index: int64(2*i + 1), Process: 0, Type: history.OK, F: history.Write, Key: "k", Value: value, Time: at + 1e6, Node: "n1"})
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
+		ops = append(ops, history.Op{Index: int64(2 * i), Process: 0, Type: history.Invoke, F: history.Write, Key: "k", Value: value, Time: at},
+			history.Op{Index: int64(2*i + 1), Process: 0, Type: history.OK, F: history.Write, Key: "k", Value: value, Time: at + 1e6, Node: "n1"})
 	}
 	sec := func(s float64) int64 { return int64(s * float64(time.Second)) }
-	fw, err := history.Create(rd.File(results.FaultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range []history.FaultEvent{
+	events := []history.FaultEvent{
 		{Fault: 0, Type: history.FaultScheduled, Kind: "kill", Target: "all", At: sec(3)},
 		{Fault: 1, Type: history.FaultScheduled, Kind: "kill", Target: "n1", At: sec(20)},
 		{Fault: 0, Type: history.FaultRequested, Kind: "kill", Target: "all", At: sec(3), Time: sec(3)},
 		{Fault: 0, Type: history.FaultEffective, Kind: "kill", Target: "all", Node: "n1", At: sec(3), Time: sec(3.1)},
 		{Fault: 1, Type: history.FaultSkipped, Kind: "kill", Target: "n1", At: sec(20), Time: sec(13.2), Reason: "the drill aborted: no_primary"},
 		{Fault: 0, Type: history.FaultHealed, Kind: "kill", Target: "all", Node: "n1", At: sec(3), Time: sec(14)},
-	} {
-		fw.Append(e)
-	}
-	if err := fw.Close(); err != nil {
-		t.Fatal(err)
 	}
 	now := time.Now()
-	meta := results.Meta{RunID: "t", Started: now, LoadStart: now, LoadEnd: sec(13.2), End: sec(20), Finished: now, Abort: abort}
-	if err := results.WriteMeta(rd, meta); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return storedRun(t, ops, events, results.Meta{RunID: "t", Started: now, LoadStart: now, LoadEnd: sec(13.2), End: sec(20), Finished: now, Abort: abort})
 }
 
 // TestCheckOfAnAbortedRunSaysAbortedEverywhere re-checks a stored aborted

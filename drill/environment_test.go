@@ -12,48 +12,20 @@ import (
 	"github.com/hadrill/hadrill/cluster/engine"
 	"github.com/hadrill/hadrill/history"
 	"github.com/hadrill/hadrill/results"
-	"github.com/hadrill/hadrill/scenarios"
 )
 
 // writeFailingRun writes a run folder whose every write failed: on its
 // own, availability fails and so does the verdict.
 func writeFailingRun(t *testing.T, env []results.EnvFinding) string {
 	t.Helper()
-	dir := t.TempDir()
-	rd := results.RunDir{Path: dir}
-	s, err := scenarios.Builtin("kill-primary")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.EnsureSeed()
-	dump, err := s.Dump()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(rd.File(results.ScenarioFile), dump, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w, err := history.Create(rd.File(results.HistoryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var ops []history.Op
 	for i := range 50 {
 		at := int64(i) * int64(100*time.Millisecond)
-		w.Append(history.Op{Index: int64(2 * i), Process: 0, Type: history.Invoke, F: history.Write, Key: "k", Value: "v", Time: at})
-		w.Append(history.Op{Index: int64(2*i + 1), Process: 0, Type: history.Fail, F: history.Write, Key: "k", Value: "v", Time: at + 1e6, Error: "no primary"})
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(rd.File(results.FaultsFile), nil, 0o644); err != nil {
-		t.Fatal(err)
+		ops = append(ops, history.Op{Index: int64(2 * i), Process: 0, Type: history.Invoke, F: history.Write, Key: "k", Value: "v", Time: at},
+			history.Op{Index: int64(2*i + 1), Process: 0, Type: history.Fail, F: history.Write, Key: "k", Value: "v", Time: at + 1e6, Error: "no primary"})
 	}
 	now := time.Now()
-	meta := results.Meta{RunID: "t", Started: now, LoadStart: now, LoadEnd: int64(5 * time.Second), Finished: now, Environment: env}
-	if err := results.WriteMeta(rd, meta); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return storedRun(t, ops, nil, results.Meta{RunID: "t", Started: now, LoadStart: now, LoadEnd: int64(5 * time.Second), Finished: now, Environment: env})
 }
 
 // TestEnvironmentFindingMakesTheVerdictUnknown: the same failing history

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hadrill/hadrill/faults/kind"
 )
 
 // The decoder walks a YAML node tree against the Go types of the schema, by
@@ -116,18 +118,8 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-// describe names the shape of a node for messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "nothing"
-}
+// describe names the shape of a node for messages (kind.Describe).
+var describe = kind.Describe
 
 func join(path, key string) string {
 	if path == "" {

@@ -45,7 +45,7 @@ func (d Duration) String() string { return time.Duration(d).String() }
 // UnmarshalYAML reads a duration scalar.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("want a duration like 10s, got %s", describe(n))
+		return fmt.Errorf("want a duration like 10s, got %s", Describe(n))
 	}
 	v, err := ParseDuration(n.Value)
 	if err != nil {
@@ -109,7 +109,7 @@ func (b BitRate) String() string {
 // UnmarshalYAML reads a bandwidth scalar.
 func (b *BitRate) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("want a bandwidth like 1mbit, got %s", describe(n))
+		return fmt.Errorf("want a bandwidth like 1mbit, got %s", Describe(n))
 	}
 	v, err := ParseBitRate(n.Value)
 	if err != nil {
@@ -132,7 +132,7 @@ func (o Offset) Std() time.Duration { return time.Duration(o) }
 // UnmarshalYAML reads a signed duration scalar.
 func (o *Offset) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("want an offset like -30s or 2m, got %s", describe(n))
+		return fmt.Errorf("want an offset like -30s or 2m, got %s", Describe(n))
 	}
 	v, err := ParseOffset(n.Value)
 	if err != nil {
@@ -184,8 +184,10 @@ func (o *Offset) UnmarshalText(t []byte) error {
 	return nil
 }
 
-// describe names a YAML node's shape for an error message.
-func describe(n *yaml.Node) string {
+// Describe names a YAML node's shape for an error message ("a list", "a
+// mapping", a scalar quoted). The scenario decoder uses it too, so both
+// speak of a file's shapes alike.
+func Describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
