@@ -263,3 +263,26 @@ func TestCheckTornLastLine(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckNamesADuplicatedLineByFileLine: a history line written twice
+// breaks the recorder's contract; the verdict is unknown (exit 3) and the
+// reason names the file's line, not the history index (before: "index 2:
+// process 0 invoked again ...").
+func TestCheckNamesADuplicatedLineByFileLine(t *testing.T) {
+	dir := storedRun(t)
+	path := filepath.Join(dir, results.HistoryFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	dup := append(append(append([]string{}, lines[:3]...), lines[2]), lines[3:]...)
+	if err := os.WriteFile(path, []byte(strings.Join(dup, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := hadrill(t, "check", dir)
+	t.Logf("exit %d\n%s%s", code, stdout, stderr)
+	if want := path + ":4: process:"; code != exitUnknown || !strings.Contains(stdout, want) {
+		t.Errorf("exit %d, want %d and the reason naming %q", code, exitUnknown, want)
+	}
+}
