@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"debug/elf"
 	"errors"
 	"os"
 	"path/filepath"
@@ -70,10 +71,29 @@ func TestClockRefusesStatic(t *testing.T) {
 	if _, err := os.Stat(faketimeLib); err != nil {
 		testsupport.Missing(t, "libfaketime is not installed: %v", err)
 	}
+	if !staticBinary(t, os.Args[0]) {
+		testsupport.Missing(t, "this test binary is dynamically linked: build it with CGO_ENABLED=0, as make test does")
+	}
 	p := startAgent(t, newNetns(t), agentOpts{flags: []string{"--faketime", "auto"},
 		child: []string{os.Args[0], childArg, "serve", "127.0.0.1:9102"}})
 	_, err := p.client.Apply(t.Context(), agent.Fault{ID: "c", Kind: kind.Clock, Params: agent.Params{Params: kind.Params{Offset: kind.Offset(time.Minute)}}})
 	if !errors.Is(err, agent.ErrUnavailable) || !strings.Contains(err.Error(), "statically linked") {
 		t.Errorf("clock on a static process: %v, want unavailable, statically linked", err)
 	}
+}
+
+// staticBinary reports whether the program at path has no ELF interpreter,
+// which is what the agent checks before it refuses a clock fault.
+func staticBinary(t *testing.T, path string) bool {
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return false
+		}
+	}
+	return true
 }
