@@ -216,7 +216,11 @@ func stopped(t *testing.T, e *kindEnv, k agent.Kind) {
 func resourceUsed(p agent.Params, used func(agent.Measured) bool) kindCase {
 	return func(t *testing.T, e *kindEnv, k agent.Kind) {
 		a := e.apply(t, k, p)
-		time.Sleep(300 * time.Millisecond)
+		// Wait until the agent reports the resource in use (its status
+		// measures a fault in force), at most a minute: a hang guard.
+		for deadline := time.Now().Add(time.Minute); !used(e.live(t, a)) && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
 		if m := e.heal(t, a); !used(m) {
 			t.Errorf("%s: nothing consumed: %+v", k, m)
 		}

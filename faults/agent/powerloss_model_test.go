@@ -118,7 +118,7 @@ func TestPowerLossAnswersWithOutsideWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = churn.Process.Kill(); _ = churn.Wait() })
-	time.Sleep(200 * time.Millisecond) // the churn is under way
+	waitChurn(t, dir)
 
 	done := make(chan error, 1)
 	go func() {
@@ -144,11 +144,34 @@ func TestPowerLossAnswersWithOutsideWriter(t *testing.T) {
 // churn creates, writes and reads files in dir until killed.
 func churn(dir string) int {
 	buf := make([]byte, 4096)
+	// The marker says the churn is under way (waitChurn); it is written
+	// once and never removed.
+	if err := os.WriteFile(filepath.Join(dir, churnMarker), nil, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
 	for i := 0; ; i++ {
 		name := filepath.Join(dir, fmt.Sprintf("c%d", i%50))
 		_ = os.WriteFile(name, buf, 0o644)
 		_, _ = os.ReadFile(filepath.Join(dir, fmt.Sprintf("f%d", i%200)))
 		_ = os.Remove(name)
+	}
+}
+
+// churnMarker is the file churn writes in its folder once it has started.
+const churnMarker = "churning"
+
+// waitChurn waits until the churn in dir is under way, at most a minute
+// (a hang guard, not a timing assertion).
+func waitChurn(t *testing.T, dir string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, churnMarker)); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the churn never started")
+		}
 	}
 }
 
@@ -221,7 +244,7 @@ func TestPowerLossKillsWholeNode(t *testing.T) {
 		t.Fatal("the daemon never started")
 	}
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-	time.Sleep(200 * time.Millisecond) // the churn is under way
+	waitChurn(t, filepath.Join(dir, "busy"))
 	p.apply(t, agent.Fault{ID: "pl", Kind: kind.PowerLoss})
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	alive := err == nil && !bytes.Contains(b[bytes.LastIndexByte(b, ')'):], []byte(") Z"))
