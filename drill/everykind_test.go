@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -175,7 +174,7 @@ func startWithAgent(t *testing.T, sys systems.System, bins nodeBinaries, clock b
 			cs.Files = append(cs.Files, image.File{Path: probePath, HostPath: bins.probe, Mode: 0o755})
 			return setup.customize(node, cs)
 		}}
-	spec.Nodes = smallestCluster(t, spec)
+	spec.Nodes = smallestCluster(t, sys, spec)
 	ctx := context.Background()
 	c, err := cluster.Start(ctx, spec)
 	t.Cleanup(func() {
@@ -206,20 +205,17 @@ func startWithAgent(t *testing.T, sys systems.System, bins nodeBinaries, clock b
 	return e
 }
 
-// smallestCluster is the fewest data nodes, at least two (so that network
-// kinds have a peer), that the system accepts with the agent in its nodes.
-func smallestCluster(t *testing.T, spec cluster.Spec) int {
+// smallestCluster is the fewest data nodes the system declares it runs
+// with its default options (systems.System.Nodes), and at least two, so
+// that network kinds have a peer. The cluster spec, with the agent in its
+// nodes, must accept that count: a declaration the backend refuses fails.
+func smallestCluster(t *testing.T, sys systems.System, spec cluster.Spec) int {
 	t.Helper()
-	var errs []error
-	for spec.Nodes = 2; spec.Nodes <= 5; spec.Nodes++ {
-		err := spec.Validate()
-		if err == nil {
-			return spec.Nodes
-		}
-		errs = append(errs, err)
+	spec.Nodes = max(2, sys.Nodes(nil).Min)
+	if err := spec.Validate(); err != nil {
+		t.Fatalf("%s declares %d nodes, which its cluster refuses: %v", sys.Name(), spec.Nodes, err)
 	}
-	t.Fatalf("%s accepts no cluster of 2 to 5 nodes: %v", spec.System.Name(), errors.Join(errs...))
-	return 0
+	return spec.Nodes
 }
 
 // apply applies one fault and requires the agent to report it effective.
